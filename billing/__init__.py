@@ -1,0 +1,1 @@
+"""The billing app; its models and procedures arrive with their issues."""

@@ -1,0 +1,144 @@
+"""Forms of the billing pages. They only check the shape of what was typed; the procedures check
+the rest and their error texts are shown beside the field (``portal.pages.form_run``)."""
+
+from __future__ import annotations
+
+from django import forms
+from lxml import etree
+
+from billing.models import BillCycle, DiscountType, Package, Service
+from billing.money import CURRENCY_PLACES
+
+
+class ServiceForm(forms.Form):
+    service_id = forms.IntegerField(label="Service ID (optional)", required=False, min_value=1)
+    name = forms.CharField(max_length=128)
+    recurring = forms.BooleanField(label="Recurring (billed every period)", required=False, initial=True)
+    price = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+
+    def execute_data(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "serviceID": data["service_id"],
+            "name": data["name"],
+            "recurring": data["recurring"],
+            "price": str(data["price"]),
+        }
+
+
+class PackageForm(forms.Form):
+    package_id = forms.IntegerField(label="Package ID (optional)", required=False, min_value=1)
+    name = forms.CharField(max_length=128)
+    bill_cycle = forms.ChoiceField(label="Bill cycle", choices=BillCycle.choices)
+    services = forms.MultipleChoiceField(
+        label="Services", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    optional_services = forms.MultipleChoiceField(
+        label="Optional services", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    default_optional_services = forms.MultipleChoiceField(
+        label="Optional services on by default", required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, services: list[Service], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [(str(s.pk), f"{s.name} ({s.price})") for s in services]
+        for name in ("services", "optional_services", "default_optional_services"):
+            self.fields[name].choices = choices
+
+    def execute_data(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "packageID": data["package_id"],
+            "name": data["name"],
+            "billCycle": data["bill_cycle"],
+            "services": [int(x) for x in data["services"]],
+            "optionalServices": [int(x) for x in data["optional_services"]],
+            "defaultOptionalServices": [int(x) for x in data["default_optional_services"]],
+        }
+
+
+class AccountForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    name = forms.CharField(max_length=256, required=False)
+    path = forms.CharField(label="LDAP path of the organization (optional)", max_length=1024, required=False)
+    currency = forms.ChoiceField(choices=[(c, c) for c in CURRENCY_PLACES])
+
+    def execute_data(self) -> dict:
+        return {key: value for key, value in self.cleaned_data.items() if value}
+
+
+class AddPackageForm(forms.Form):
+    """The fields of ``AddPackageToUserWithOptionalServices``; discounts come as rows beside it."""
+
+    package = forms.TypedChoiceField(label="Package", coerce=int)
+    optional_services = forms.MultipleChoiceField(
+        label="Optional services (the package's default ones are always added)",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    next_bill_date = forms.DateField(
+        label="Next bill date (empty: today)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    bill_now = forms.BooleanField(label="Invoice now", required=False)
+    charge_credit_card = forms.BooleanField(label="Charge the default card", required=False)
+    is_child = forms.BooleanField(label="Child account's package (invoiced to the parent)", required=False)
+
+    def __init__(self, *args, packages: list[Package], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["package"].choices = [(p.pk, f"{p.pk} · {p.name}") for p in packages]
+        offered: dict[int, str] = {}
+        for package in packages:
+            for item in package.optional_services.all():
+                default = ", on by default" if item.default_on else ""
+                offered.setdefault(
+                    item.service.pk,
+                    f"{item.service.name} (ID {item.service.pk}, package {package.pk}{default})",
+                )
+        self.fields["optional_services"].choices = sorted(offered.items())
+
+
+class DiscountRowForm(forms.Form):
+    """One row of ``xmlServiceDiscounts``."""
+
+    service_name = forms.CharField(label="Service", max_length=128, required=False)
+    discount_type = forms.ChoiceField(label="Type", choices=DiscountType.choices, required=False)
+    amount = forms.DecimalField(label="Amount", max_digits=14, decimal_places=2, min_value=0, required=False)
+    occurrences = forms.IntegerField(label="Bills (0: for ever)", min_value=0, required=False, initial=0)
+    note = forms.CharField(label="Note", max_length=256, required=False)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("service_name") and data.get("amount") is None:
+            self.add_error("amount", "Give the discount's amount.")
+        return data
+
+
+DiscountRows = forms.formset_factory(DiscountRowForm, extra=3, max_num=20)
+
+
+def optional_services_xml(ids: list[int]) -> str:
+    """``<OptionalServices><ServiceID>..</ServiceID>...</OptionalServices>`` (seed 004)."""
+    root = etree.Element("OptionalServices")
+    for service_id in ids:
+        etree.SubElement(root, "ServiceID").text = str(service_id)
+    return etree.tostring(root, encoding="unicode")
+
+
+def service_discounts_xml(rows: list[dict]) -> str:
+    """``<ServiceDiscounts>`` with one group of the seed's five elements per row."""
+    root = etree.Element("ServiceDiscounts")
+    for row in rows:
+        etree.SubElement(root, "ServiceName").text = row["service_name"]
+        etree.SubElement(root, "discountType").text = row["discount_type"] or DiscountType.FIXED
+        etree.SubElement(root, "discountAmount").text = str(row["amount"])
+        etree.SubElement(root, "discountOccur").text = str(row.get("occurrences") or 0)
+        etree.SubElement(root, "discountNote").text = row.get("note") or ""
+    return etree.tostring(root, encoding="unicode")
+
+
+class BillRunForm(forms.Form):
+    date = forms.DateField(
+        label="Bill everything due on or before", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    username = forms.CharField(label="Only this account (optional)", max_length=150, required=False)

@@ -1,0 +1,23 @@
+"""Billing's background jobs: the bill run, with progress, as the user who started it."""
+
+from __future__ import annotations
+
+from portal.engine import Batch, Caller
+from portal.jobs import JobRun, job_kind
+
+
+@job_kind("bill-run")
+def bill_run_job(run: JobRun, params: dict) -> dict:
+    """Run ``Billing::RunBillCycle`` with ``params`` and answer its summary in plain words."""
+    with Batch(Caller.from_user(run.user), "job", progress=run.progress) as batch:
+        result = batch.call("Billing::RunBillCycle", params)
+    totals = ", ".join(f"{amount} {currency}" for currency, amount in result.get("totals", {}).items())
+    return {
+        "Date": str(result["date"]),
+        "Accounts invoiced": result["accounts"],
+        "Invoices": result["invoices"],
+        "Invoice lines": result["lines"],
+        "Already billed by another run": result["skipped"],
+        "Card charges started": result["charges"],
+        "Totals": totals or "nothing billed",
+    }

@@ -1,0 +1,1 @@
+"""The Plans database of customer records and the provisioning of the hosting tree."""

@@ -1,0 +1,1 @@
+"""The hosted e-mail service: plans, subscriptions, SMTP domains and user plans."""

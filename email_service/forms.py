@@ -1,0 +1,84 @@
+"""Forms of the e-mail service pages. Field names are the procedures' argument names, so that the
+engine's error lands beside the field it names; the engine does every check that matters."""
+
+from __future__ import annotations
+
+from django import forms
+
+from email_service.models import FEATURES
+
+FEATURE_CHOICES = [(name, name) for name in FEATURES]
+
+
+class OrganizationPlanForm(forms.Form):
+    """Hosted Email 2007::CreateOrganizationPlan."""
+
+    name = forms.CharField(label="Plan name", max_length=128)
+    maxMailboxes = forms.IntegerField(label="Mailbox limit", min_value=1)  # noqa: N815
+    defaultMailboxSizeMB = forms.IntegerField(label="Default mailbox size (MB)", min_value=1)  # noqa: N815
+    maxStorageMB = forms.IntegerField(label="Storage limit (MB)", min_value=1)  # noqa: N815
+    features = forms.MultipleChoiceField(
+        label="Features its user plans may enable",
+        choices=FEATURE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+
+class UserPlanForm(forms.Form):
+    """Hosted Email 2007::CreateUserPlan."""
+
+    name = forms.CharField(label="User plan name", max_length=128)
+    organizationPlan = forms.ChoiceField(label="Organization plan")  # noqa: N815
+    mailboxSizeMB = forms.IntegerField(  # noqa: N815
+        label="Mailbox size (MB)", min_value=1, required=False, help_text="Empty: the plan's default."
+    )
+    features = forms.MultipleChoiceField(
+        label="Features", choices=FEATURE_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    def __init__(self, *args, plan_names: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organizationPlan"].choices = [(name, name) for name in plan_names]
+
+
+class AvailablePlanForm(forms.Form):
+    """Hosted Email 2007::AddAvailablePlans / RemoveAvailablePlans of one plan."""
+
+    organization = forms.ChoiceField(label="Organization")
+    plan = forms.ChoiceField(label="Organization plan")
+
+    def __init__(self, *args, organizations: list[tuple[str, str]], plan_names: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].choices = organizations
+        self.fields["plan"].choices = [(name, name) for name in plan_names]
+
+
+class SubscribeForm(forms.Form):
+    """Hosted Email 2007::Subscribe."""
+
+    organization = forms.ChoiceField(label="Customer")
+    organizationPlan = forms.ChoiceField(label="Organization plan")  # noqa: N815
+    smtpDomain = forms.CharField(label="SMTP domain", max_length=253)  # noqa: N815
+
+    def __init__(self, *args, organizations: list[tuple[str, str]], plan_names: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].choices = organizations
+        self.fields["organizationPlan"].choices = [(name, name) for name in plan_names]
+
+
+class UnsubscribeForm(forms.Form):
+    """Hosted Email 2007::Unsubscribe of one organization."""
+
+    organization = forms.CharField(widget=forms.HiddenInput)
+
+
+class ModifyUserPlanForm(forms.Form):
+    """Hosted Email 2007::ModifyUserPlan of one user."""
+
+    user = forms.CharField(widget=forms.HiddenInput)
+    userPlan = forms.ChoiceField(label="User plan")  # noqa: N815
+
+    def __init__(self, *args, plan_names: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["userPlan"].choices = [("", "Choose a plan"), *((name, name) for name in plan_names)]

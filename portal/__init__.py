@@ -1,0 +1,1 @@
+"""The hosting provisioning and billing portal: shared parts (settings, engine, directory, doors)."""

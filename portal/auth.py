@@ -1,0 +1,113 @@
+"""Login through the directory (django-auth-ldap) and HTTP Basic credentials for machine doors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.contrib.auth import authenticate, get_user_model
+from django.core.cache import cache
+from django_auth_ldap.backend import LDAPBackend
+from rest_framework import authentication, exceptions
+
+from portal.directory import default_gateway
+from portal.engine.security import Caller
+from portal.errors import PortalError
+
+
+class DirectoryBackend(LDAPBackend):
+    """django-auth-ldap, with the Django username taken from the entry's logon name (``uid``)
+    so that logging in by name, CN or userPrincipalName reaches the same account, and the entry's
+    DN kept on the user (the caller's scope is derived from it)."""
+
+    def get_or_build_user(self, username, ldap_user):
+        uid = (ldap_user.attrs.get("uid") or [username])[0]
+        user, built = super().get_or_build_user(uid.lower(), ldap_user)
+        # django-auth-ldap lower-cases the DNs it finds; keep the entry's own spelling.
+        try:
+            entry = default_gateway().get(ldap_user.dn)
+        except PortalError:
+            entry = None
+        user.directory_dn = entry.dn if entry is not None else ldap_user.dn
+        return user, built
+
+
+def _cache_key(username: str, password: str) -> str:
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"{username}\0{password}".encode(), hashlib.sha256)
+    return "portal:basic:" + digest.hexdigest()
+
+
+def basic_credentials(header: str) -> tuple[str, str] | None:
+    """``(username, password)`` of an ``Authorization: Basic`` header, or None."""
+    scheme, _, value = (header or "").partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, sep, password = decoded.partition(":")
+    if not sep or not username:
+        return None
+    return username, password
+
+
+def authenticate_basic(request, username: str, password: str):
+    """The active user for directory credentials, or None.
+
+    A success is remembered for ``PORTAL_CREDENTIAL_CACHE_SECONDS`` under an HMAC of the
+    credentials, so a busy integration does not cost a directory bind per request; a failure is
+    never remembered.
+    """
+    key = _cache_key(username, password)
+    remembered = cache.get(key)
+    if remembered is not None:
+        user_id, name = remembered
+        user = get_user_model().objects.filter(pk=user_id, username=name, is_active=True).first()
+        if user is not None:
+            return user
+    user = authenticate(request, username=username, password=password)
+    if user is not None and user.is_active and settings.PORTAL_CREDENTIAL_CACHE_SECONDS > 0:
+        cache.set(key, (user.pk, user.get_username()), settings.PORTAL_CREDENTIAL_CACHE_SECONDS)
+    return user if user is not None and user.is_active else None
+
+
+def caller_for_credentials(request, username: str, password: str) -> Caller | None:
+    """The engine caller for directory credentials, or None (for the machine doors).
+
+    The caller (name, DN, roles, scope) is remembered with the credentials for
+    ``PORTAL_CREDENTIAL_CACHE_SECONDS``, so a busy integration costs neither a bind nor a query
+    of its roles per request; a change of groups is seen when that time has passed.
+    """
+    key = _cache_key(username, password) + ":caller"
+    caller = cache.get(key)
+    if caller is not None:
+        return caller
+    user = authenticate_basic(request, username, password)
+    if user is None:
+        return None
+    caller = Caller.from_user(user)
+    if settings.PORTAL_CREDENTIAL_CACHE_SECONDS > 0:
+        cache.set(key, caller, settings.PORTAL_CREDENTIAL_CACHE_SECONDS)
+    return caller
+
+
+class DirectoryBasicAuthentication(authentication.BasicAuthentication):
+    """DRF Basic authentication through :func:`authenticate_basic`."""
+
+    www_authenticate_realm = "portal"
+
+    def authenticate(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not header.lower().startswith("basic"):
+            return None
+        credentials = basic_credentials(header)
+        if credentials is None:
+            raise exceptions.AuthenticationFailed("Invalid basic header.")
+        user = authenticate_basic(request._request, *credentials)
+        if user is None:
+            raise exceptions.AuthenticationFailed("Invalid username or password.")
+        return user, None

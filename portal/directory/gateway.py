@@ -1,0 +1,520 @@
+"""The directory gateway: the only code that talks LDAP (python-ldap).
+
+One :class:`DirectoryGateway` per configured domain controller, each with its own pool of bound
+connections (no bind per call). Reads return :class:`Entry` dataclasses; every ``ldap.LDAPError``
+becomes a :class:`~portal.errors.DirectoryError` that keeps its cause. Writes go through a
+:class:`DirectorySession`, which records the undo of each write in the caller's journal so that
+the engine can put the directory back when a later step fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import ldap
+import ldap.modlist
+from django.conf import settings
+from ldap.controls import LDAPControl
+from ldap.controls.readentry import PostReadControl
+
+from portal.directory.dn import dn_is_within, dn_key, dn_normalize, filter_escape
+from portal.errors import AccessDenied, Conflict, DirectoryError, NotFound, UnknownDomainController
+
+log = logging.getLogger(__name__)
+
+# OpenLDAP's Relax Rules control (draft-zeilenga-ldap-relax): with manage access (the root DN),
+# an add may set attributes that are otherwise NO-USER-MODIFICATION, such as entryUUID. The undo
+# of a delete uses it so that an entry put back keeps its GUID.
+RELAX_CONTROL_OID = "1.3.6.1.4.1.4203.666.5.12"
+
+# The seed (MPS Import::EnableCustomerForPlans, "Prerequisites"): an organization or user is
+# compliant with the hosting prescription when one of these procedures created or processed it.
+ORGANIZATION_PRESCRIPTION = frozenset(
+    {
+        "Managed Active Directory::CreateOrganization",
+        "HostedExchange::CreateBusinessOrganization",
+        "Hosted Messaging and Collaboration::CreateOrganization",
+        "MPS Import::ImportOrganization",
+        "MPS Import::EnableOrganizationForHosting",
+    }
+)
+USER_PRESCRIPTION = frozenset(
+    {
+        "Managed Active Directory::CreateUser",
+        "HostedExchange::CreateBusinessUser",
+        "HostedExchange::CreateConsumerUser",
+        "Hosted Messaging and Collaboration::CreateUser",
+        "MPS Import::ImportUser",
+        "MPS Import::EnableUserForHosting",
+    }
+)
+ORGANIZATION_TYPES = ("Hosting", "Reseller", "Customer", "Default")
+
+_SCOPES = {"base": ldap.SCOPE_BASE, "onelevel": ldap.SCOPE_ONELEVEL, "subtree": ldap.SCOPE_SUBTREE}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A directory entry as the portal sees it; attribute names are lower-case keys."""
+
+    dn: str
+    guid: uuid.UUID | None
+    object_classes: frozenset[str]
+    attrs: dict[str, list[str]] = field(repr=False)
+    #: attributes whose values are not text (photos, certificates), kept so that an entry put
+    #: back after a delete is whole
+    binary: dict[str, list[bytes]] = field(default_factory=dict, repr=False, compare=False)
+
+    def all_attrs(self) -> dict[str, list]:
+        """Every attribute read, text and binary, as :meth:`DirectoryGateway.add` takes them."""
+        return {**self.attrs, **self.binary}
+
+    def first(self, name: str) -> str | None:
+        """The first value of an attribute, or None."""
+        values = self.attrs.get(name.lower())
+        return values[0] if values else None
+
+    @property
+    def kind(self) -> str:
+        """``organization`` (an OU), ``user``, ``group`` or ``other``."""
+        if "organizationalunit" in self.object_classes:
+            return "organization"
+        if (
+            "hostinguser" in self.object_classes
+            or "user" in self.object_classes
+            or ("inetorgperson" in self.object_classes)
+        ):
+            return "user"
+        if "hostinggroup" in self.object_classes or "group" in self.object_classes:
+            return "group"
+        return "other"
+
+    @property
+    def name(self) -> str:
+        """The entry's own name (the value of its leaf RDN)."""
+        return ldap.dn.str2dn(self.dn)[0][0][1]
+
+    @property
+    def organization_type(self) -> str:
+        """Hosting, Reseller, Customer or Default, as the entry says (Default when unmarked)."""
+        value = self.first("hostingOrganizationType") or "Default"
+        for known in ORGANIZATION_TYPES:
+            if known.lower() == value.lower():
+                return known
+        return "Default"
+
+    @property
+    def processed_by(self) -> list[str]:
+        """The procedures recorded on the entry as having created or processed it."""
+        return list(self.attrs.get("hostingprocessedby", []))
+
+    @property
+    def compliant(self) -> bool:
+        """Whether the entry carries the hosting prescription's mark for its kind."""
+        marks = {value.lower() for value in self.processed_by}
+        allowed = ORGANIZATION_PRESCRIPTION if self.kind == "organization" else USER_PRESCRIPTION
+        return any(name.lower() in marks for name in allowed)
+
+
+def _decode(values: list[bytes]) -> list[str] | None:
+    try:
+        return [value.decode("utf-8") for value in values]
+    except UnicodeDecodeError:
+        return None  # binary attribute: not shown as text
+
+
+def _encode(value: str | bytes | list) -> list[bytes]:
+    items = value if isinstance(value, list | tuple) else [value]
+    return [item if isinstance(item, bytes) else str(item).encode("utf-8") for item in items]
+
+
+class DirectoryGateway:
+    """LDAP v3 access to one domain controller through a pool of service-bound connections."""
+
+    def __init__(
+        self,
+        name: str,
+        uri: str,
+        *,
+        bind_dn: str,
+        bind_password: str,
+        suffix: str,
+        hosting_root: str,
+        flavor: str = "openldap",
+        pool_size: int = 4,
+        timeout: int = 10,
+    ) -> None:
+        self.name = name
+        self.uri = uri
+        self.suffix = suffix
+        self.hosting_root = dn_normalize(hosting_root)
+        self.flavor = flavor
+        self._bind_dn = bind_dn
+        self._bind_password = bind_password
+        self._timeout = timeout
+        self._pool: queue.LifoQueue = queue.LifoQueue(maxsize=pool_size)
+        self._guid_attr = "objectGUID" if flavor == "ad" else "entryUUID"
+        self._read_attrs = ["*", self._guid_attr]
+        #: operations sent to the server, by kind (search, add, modify, delete, rename)
+        self.calls: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    # --- connections -------------------------------------------------------------------------
+    def _connect(self) -> ldap.ldapobject.LDAPObject:
+        conn = ldap.initialize(self.uri)
+        conn.protocol_version = 3
+        conn.set_option(ldap.OPT_REFERRALS, 0)
+        conn.set_option(ldap.OPT_NETWORK_TIMEOUT, self._timeout)
+        conn.set_option(ldap.OPT_TIMEOUT, self._timeout)
+        conn.simple_bind_s(self._bind_dn, self._bind_password)
+        return conn
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[ldap.ldapobject.LDAPObject]:
+        try:
+            conn = self._pool.get_nowait()
+        except queue.Empty:
+            conn = self._connect()
+        healthy = True
+        try:
+            yield conn
+        except (ldap.SERVER_DOWN, ldap.CONNECT_ERROR, ldap.TIMEOUT):
+            healthy = False
+            raise
+        finally:
+            if healthy:
+                try:
+                    self._pool.put_nowait(conn)
+                except queue.Full:
+                    conn.unbind_s()
+            else:
+                with contextlib.suppress(ldap.LDAPError):
+                    conn.unbind_s()
+
+    def _run(self, operation: str, fn: Callable[[ldap.ldapobject.LDAPObject], object], what: str):
+        """Run one LDAP operation; a dropped pooled connection is retried once on a fresh one."""
+        with self._lock:
+            self.calls[operation] += 1
+        for attempt in (1, 2):
+            try:
+                with self._connection() as conn:
+                    return fn(conn)
+            except ldap.SERVER_DOWN as exc:
+                if attempt == 2:
+                    raise DirectoryError(
+                        f"The domain controller {self.name} cannot be reached ({what})."
+                    ) from exc
+            except ldap.NO_SUCH_OBJECT as exc:
+                raise NotFound(f"The directory object {what} was not found.") from exc
+            except ldap.ALREADY_EXISTS as exc:
+                raise Conflict(f"The directory object {what} already exists.") from exc
+            except ldap.NOT_ALLOWED_ON_NONLEAF as exc:
+                raise Conflict(f"The directory object {what} still holds other objects.") from exc
+            except ldap.LDAPError as exc:
+                info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+                detail = info.get("info") or info.get("desc") or type(exc).__name__
+                raise DirectoryError(f"The directory refused {operation} of {what}: {detail}") from exc
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """Unbind every pooled connection."""
+        while True:
+            try:
+                conn = self._pool.get_nowait()
+            except queue.Empty:
+                return
+            with contextlib.suppress(ldap.LDAPError):
+                conn.unbind_s()
+
+    # --- reads -------------------------------------------------------------------------------
+    def _entry(self, dn: str, raw: dict[str, list[bytes]]) -> Entry:
+        attrs: dict[str, list[str]] = {}
+        binary: dict[str, list[bytes]] = {}
+        guid = None
+        for name, values in raw.items():
+            key = name.lower()
+            if key == self._guid_attr.lower():
+                guid = uuid.UUID(bytes_le=values[0]) if self.flavor == "ad" else uuid.UUID(values[0].decode())
+                continue
+            decoded = _decode(values)
+            if decoded is not None:
+                attrs[key] = decoded
+            else:
+                binary[key] = list(values)
+        classes = frozenset(value.lower() for value in attrs.get("objectclass", []))
+        return Entry(dn=dn, guid=guid, object_classes=classes, attrs=attrs, binary=binary)
+
+    def search(
+        self, base: str, filterstr: str = "(objectClass=*)", *, scope: str = "subtree", limit: int = 0
+    ) -> list[Entry]:
+        """Entries below ``base`` matching ``filterstr`` (which the caller has escaped)."""
+
+        def run(conn):
+            return conn.search_ext_s(base, _SCOPES[scope], filterstr, self._read_attrs, sizelimit=limit)
+
+        try:
+            found = self._run("search", run, base)
+        except NotFound:
+            return []
+        return [self._entry(dn, raw) for dn, raw in found if dn]
+
+    def count(self, base: str, filterstr: str) -> int:
+        """How many entries below ``base`` match ``filterstr`` (no attributes are fetched)."""
+
+        def run(conn):
+            return conn.search_ext_s(base, ldap.SCOPE_SUBTREE, filterstr, ["1.1"])
+
+        try:
+            return sum(1 for dn, _ in self._run("search", run, base) if dn)
+        except NotFound:
+            return 0
+
+    def get(self, dn: str) -> Entry | None:
+        """The entry at ``dn``, or None when there is none."""
+        found = self.search(dn, scope="base")
+        return found[0] if found else None
+
+    def find_guid(self, guid: uuid.UUID) -> Entry | None:
+        """The entry with this GUID anywhere under the suffix, or None."""
+        if self.flavor == "ad":
+            value = "".join(f"\\{byte:02x}" for byte in guid.bytes_le)
+        else:
+            value = filter_escape(str(guid))
+        found = self.search(self.suffix, f"({self._guid_attr}={value})", limit=2)
+        return found[0] if found else None
+
+    def exists(self, dn: str) -> bool:
+        """Whether an entry exists at ``dn``."""
+        return self.get(dn) is not None
+
+    # --- writes (use a DirectorySession so that each one is undone on failure) ----------------
+    def add(self, dn: str, attrs: dict[str, str | list], *, guid: uuid.UUID | None = None) -> Entry | None:
+        """Add an entry; returns it, as written with the GUID the server gave it, when the server
+        tells the GUID in the same answer (OpenLDAP's post-read control, RFC 4527), else None.
+
+        With ``guid``, try to give the entry that GUID (to put a deleted entry back). Only
+        OpenLDAP lets a client choose the GUID, and only with the Relax Rules control and manage
+        access (the root DN); elsewhere the entry is added with a new GUID.
+        """
+        modlist = [(name, _encode(value)) for name, value in attrs.items() if value not in (None, [])]
+        controls = []
+        if self.flavor == "openldap":
+            # only the GUID: decoding the control is pure Python (pyasn1), the rest is known
+            controls.append(PostReadControl(criticality=False, attrList=[self._guid_attr]))
+        if guid is not None and self.flavor == "openldap":
+            relaxed = [*controls, LDAPControl(RELAX_CONTROL_OID, True, None)]
+            kept = [*modlist, (self._guid_attr, [str(guid).encode()])]
+            try:
+                return self._added(
+                    dn,
+                    modlist,
+                    self._run("add", lambda conn: conn.add_ext_s(dn, kept, serverctrls=relaxed), dn),
+                )
+            except DirectoryError as exc:
+                log.warning("%s: entry %s put back with a new GUID: %s", self.name, dn, exc.text)
+        answer = self._run("add", lambda conn: conn.add_ext_s(dn, modlist, serverctrls=controls), dn)
+        return self._added(dn, modlist, answer)
+
+    def _added(self, dn: str, modlist: list, answer) -> Entry | None:
+        for control in (answer[3] if answer and len(answer) > 3 else None) or []:
+            if isinstance(control, PostReadControl) and control.entry:
+                raw = dict(modlist)
+                raw.update(control.entry)
+                return self._entry(dn, raw)
+        return None
+
+    def modify(self, dn: str, changes: dict[str, str | list | None]) -> None:
+        """Replace the named attributes' values (None or [] removes the attribute)."""
+        modlist = [
+            (ldap.MOD_REPLACE, name, _encode(value) if value not in (None, []) else None)
+            for name, value in changes.items()
+        ]
+        self._run("modify", lambda conn: conn.modify_s(dn, modlist), dn)
+
+    def delete(self, dn: str) -> None:
+        """Delete one (leaf) entry."""
+        self._run("delete", lambda conn: conn.delete_s(dn), dn)
+
+    def rename(self, dn: str, new_rdn: str, new_superior: str | None = None) -> None:
+        """Rename or move an entry."""
+        self._run("rename", lambda conn: conn.rename_s(dn, new_rdn, new_superior, delold=1), dn)
+
+    # --- the hosting tree ----------------------------------------------------------------------
+    def in_hosting_root(self, dn: str) -> bool:
+        """Whether ``dn`` is the hosting root or lies below it."""
+        return dn_is_within(dn, self.hosting_root)
+
+    def require_in_hosting_root(self, dn: str, *, argument: str = "path") -> None:
+        """Refuse, before LDAP is asked, a DN outside the hosting root."""
+        if not self.in_hosting_root(dn):
+            raise AccessDenied(
+                f"<{argument}> {dn} lies outside the hosting tree {self.hosting_root}.",
+                field=argument,
+            )
+
+    def same_dn(self, left: str, right: str) -> bool:
+        """Whether two DNs name the same entry."""
+        return dn_key(left) == dn_key(right)
+
+
+class UndoJournal:
+    """What a caller keeps to undo directory writes: ``record(label, undo)`` in order of writing."""
+
+    def record(self, label: str, undo: Callable[[], None]) -> None:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+
+class DirectorySession:
+    """A gateway bound to one batch: every write records its own undo in the batch's journal, and
+    entries read once are not read again until something is written."""
+
+    def __init__(
+        self, gateway: DirectoryGateway, journal: UndoJournal | None, cache: dict | None = None
+    ) -> None:
+        self.gateway = gateway
+        self._journal = journal
+        self._cache = cache if cache is not None else {}
+
+    def __getattr__(self, name: str):
+        # other reads and helpers come straight from the gateway
+        return getattr(self.gateway, name)
+
+    def _key(self, dn: str) -> tuple[str, str]:
+        return (self.gateway.name.lower(), dn_key(dn))
+
+    def get(self, dn: str) -> Entry | None:
+        """The entry at ``dn`` (read once per batch until it is written), or None."""
+        key = self._key(dn)
+        if key not in self._cache:
+            self._cache[key] = self.gateway.get(dn)
+        return self._cache[key]
+
+    def remember(self, entry: Entry) -> None:
+        """Put an entry read elsewhere (for example once for a whole import) into the cache."""
+        self._cache[self._key(entry.dn)] = entry
+
+    def _forget(self, dn: str) -> None:
+        # A write changes the entry written, not its parent or siblings: only that entry is
+        # read again. A move changes the DNs of a whole subtree, so it forgets everything.
+        self._cache.pop(self._key(dn), None)
+
+    def _record(self, label: str, undo: Callable[[], None]) -> None:
+        if self._journal is not None:
+            self._journal.record(label, undo)
+
+    def add(self, dn: str, attrs: dict[str, str | list]) -> None:
+        """Add an entry; undone by deleting it. The entry as stored is kept for the next read
+        when the server answers with it."""
+        self._forget(dn)
+        added = self.gateway.add(dn, attrs)
+        self._record(f"delete {dn}", lambda: self.gateway.delete(dn))
+        if added is not None:
+            self.remember(added)
+
+    def modify(self, dn: str, changes: dict[str, str | list | None]) -> None:
+        """Replace attribute values; undone by putting the old values back."""
+        before = self.gateway.get(dn)
+        if before is None:
+            raise NotFound(f"The directory object {dn} was not found.")
+        old = {name: before.attrs.get(name.lower()) for name in changes}
+        self._forget(dn)
+        self.gateway.modify(dn, changes)
+        self._record(f"restore {dn}", lambda: self.gateway.modify(dn, old))
+
+    def delete(self, dn: str) -> None:
+        """Delete a leaf entry; undone by adding it back with its attributes (and, where the
+        directory allows it, its GUID: see :meth:`DirectoryGateway.add`)."""
+        before = self.gateway.get(dn)
+        if before is None:
+            raise NotFound(f"The directory object {dn} was not found.")
+        self._forget(dn)
+        self.gateway.delete(dn)
+        self._record(f"re-add {dn}", lambda: self.gateway.add(dn, before.all_attrs(), guid=before.guid))
+
+    def delete_subtree(self, dn: str) -> list[Entry]:
+        """Delete ``dn`` and everything below it, leaves first, each delete undone on failure
+        (the undos run newest first, so parents come back before their children). Returns the
+        entries deleted."""
+        found = self.gateway.search(dn, scope="subtree")
+        if not found:
+            raise NotFound(f"The directory object {dn} was not found.")
+        found.sort(key=lambda entry: len(ldap.dn.str2dn(entry.dn)), reverse=True)
+        for entry in found:
+            self._forget(entry.dn)
+            self.gateway.delete(entry.dn)
+            self._record(
+                f"re-add {entry.dn}",
+                lambda entry=entry: self.gateway.add(entry.dn, entry.all_attrs(), guid=entry.guid),
+            )
+        return found
+
+    def rename(self, dn: str, new_rdn: str, new_superior: str | None = None) -> None:
+        """Rename or move an entry (with what lies below it); undone by moving it back."""
+        old_rdn = ldap.dn.dn2str(ldap.dn.str2dn(dn)[:1])
+        old_parent = ldap.dn.dn2str(ldap.dn.str2dn(dn)[1:])
+        self._cache.clear()
+        self.gateway.rename(dn, new_rdn, new_superior)
+        new_dn = f"{new_rdn},{new_superior or old_parent}"
+        self._record(f"move back {dn}", lambda: self.gateway.rename(new_dn, old_rdn, old_parent))
+
+
+_gateways: dict[str, DirectoryGateway] = {}
+_gateways_lock = threading.Lock()
+
+
+def domain_controllers() -> dict[str, str]:
+    """Configured domain controllers: lower-case name to LDAP URI."""
+    return {
+        name.strip().lower(): uri.strip() for name, uri in settings.DIRECTORY["DOMAIN_CONTROLLERS"].items()
+    }
+
+
+def get_gateway(name: str) -> DirectoryGateway:
+    """The gateway for a ``preferredDomainController`` name (letter case ignored).
+
+    An unknown name is an :class:`UnknownDomainController` error, never a silent fallback.
+    """
+    key = (name or "").strip().lower()
+    known = domain_controllers()
+    if key not in known:
+        listed = ", ".join(settings.DIRECTORY["DOMAIN_CONTROLLERS"]) or "none"
+        raise UnknownDomainController(
+            f"The domain controller '{name}' is not configured (configured: {listed}).",
+            field="preferredDomainController",
+        )
+    with _gateways_lock:
+        gateway = _gateways.get(key)
+        if gateway is None or gateway.uri != known[key]:
+            conf = settings.DIRECTORY
+            gateway = _gateways[key] = DirectoryGateway(
+                name,
+                known[key],
+                bind_dn=conf["BIND_DN"],
+                bind_password=conf["BIND_PASSWORD"],
+                suffix=conf["SUFFIX"],
+                hosting_root=conf["HOSTING_ROOT"],
+                flavor=conf["FLAVOR"],
+                pool_size=conf["POOL_SIZE"],
+                timeout=conf["TIMEOUT"],
+            )
+        return gateway
+
+
+def default_gateway() -> DirectoryGateway:
+    """The first configured domain controller (for reads that name none, such as page lists)."""
+    return get_gateway(next(iter(settings.DIRECTORY["DOMAIN_CONTROLLERS"])))
+
+
+def reset_gateways() -> None:
+    """Forget every gateway (after the directory settings change)."""
+    with _gateways_lock:
+        for gateway in _gateways.values():
+            gateway.close()
+        _gateways.clear()

@@ -1,0 +1,52 @@
+"""The procedure engine: registry, input schemas, security, transaction and undo, audit."""
+
+from portal.engine.core import (
+    IMPERSONATE_CALLER,
+    IMPERSONATE_INHERIT,
+    IMPERSONATE_SERVICE,
+    Batch,
+    CallContext,
+    InternalError,
+    preflight,
+    run,
+)
+from portal.engine.registry import Procedure, all_procedures, lookup, procedure
+from portal.engine.schema import Arg, Schema, jsonable
+from portal.engine.security import (
+    BILLING_ADMINS,
+    CUSTOMER_ADMINISTRATORS,
+    DOMAIN_ADMINS,
+    ORG_CREATORS,
+    ROLES,
+    Caller,
+    Security,
+    require_role,
+    require_scope,
+)
+
+__all__ = [
+    "BILLING_ADMINS",
+    "CUSTOMER_ADMINISTRATORS",
+    "DOMAIN_ADMINS",
+    "IMPERSONATE_CALLER",
+    "IMPERSONATE_INHERIT",
+    "IMPERSONATE_SERVICE",
+    "ORG_CREATORS",
+    "ROLES",
+    "Arg",
+    "Batch",
+    "CallContext",
+    "Caller",
+    "InternalError",
+    "Procedure",
+    "Schema",
+    "Security",
+    "all_procedures",
+    "jsonable",
+    "lookup",
+    "preflight",
+    "procedure",
+    "require_role",
+    "require_scope",
+    "run",
+]

@@ -1,0 +1,420 @@
+"""The procedure engine: every state change of the portal runs here.
+
+A door opens a :class:`Batch` for its caller and runs one or more calls in it. The batch is one
+database transaction; every directory write records its undo in the batch's journal; when any call
+fails, the undos run in reverse order, the transaction rolls back and the error reaches the door.
+Every call, nested ones included, becomes an append-only :class:`~portal.models.AuditRecord`:
+inside the transaction when the batch commits, after the rollback when it fails.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from portal.directory import (
+    DirectorySession,
+    Entry,
+    UndoJournal,
+    default_gateway,
+    dn_is_within,
+    dn_key,
+    get_gateway,
+)
+from portal.engine.registry import Procedure, lookup, split_name
+from portal.engine.schema import jsonable
+from portal.engine.security import DOMAIN_ADMINS, Caller, require_scope
+from portal.errors import AccessDenied, InvalidArgument, PortalError
+
+log = logging.getLogger(__name__)
+
+IMPERSONATE_INHERIT = 0
+IMPERSONATE_CALLER = 1
+IMPERSONATE_SERVICE = 2
+
+
+class InternalError(PortalError):
+    """An unexpected failure inside a procedure; the cause is logged, not shown."""
+
+    code = 0x80004005
+    status = 500
+    name = "InternalError"
+
+
+@dataclass
+class _Record:
+    """The audit record of one call while the batch runs."""
+
+    sequence: int
+    parent: _Record | None
+    namespace: str
+    name: str
+    caller: Caller
+    identity: Caller
+    impersonate: int
+    input: object
+    started_at: dt.datetime
+    started: float
+    subject: str = ""
+    output: object = None
+    error: PortalError | None = None
+    duration_ms: Decimal = Decimal("0")
+    undone: list[str] = field(default_factory=list)
+    undo_failed: list[str] = field(default_factory=list)
+    rolled_back: bool = False
+
+
+class _Journal(UndoJournal):
+    """The batch's undo journal: what to run, newest first, when the batch fails."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, Callable[[], None], _Record | None]] = []
+        self.current: _Record | None = None
+
+    def record(self, label: str, undo: Callable[[], None]) -> None:
+        self.entries.append((label, undo, self.current))
+
+
+def _masked_guess(data: object) -> object:
+    """Input of a call whose schema is not known yet: mask whatever looks like a secret."""
+    if not isinstance(data, Mapping):
+        return jsonable(data)
+    return {
+        str(key): "***"
+        if any(word in str(key).lower() for word in ("password", "secret"))
+        else jsonable(value)
+        for key, value in data.items()
+    }
+
+
+class CallContext:
+    """What a running procedure sees: who called, as whom, its arguments and the directory."""
+
+    def __init__(self, batch: Batch, record: _Record, proc: Procedure, args: dict, raw: Mapping) -> None:
+        self.batch = batch
+        self.procedure = proc
+        self._record = record
+        self.caller = record.caller
+        self.identity = record.identity
+        self.args = args
+        self.raw = raw
+        self._directory: DirectorySession | None = None
+
+    @property
+    def door(self) -> str:
+        """The door the batch came through (``mps``, ``api``, ``page``, ``soap``, ``command``)."""
+        return self.batch.door
+
+    @property
+    def directory(self) -> DirectorySession:
+        """The directory of this call's ``preferredDomainController``, its writes journaled."""
+        if self._directory is None:
+            name = self.args.get("preferredDomainController")
+            gateway = get_gateway(name) if name else default_gateway()
+            self._directory = DirectorySession(gateway, self.batch.journal, self.batch.entry_cache)
+            # entries the door read before the batch, put in the cache once per domain controller
+            # (later calls must not bring back an entry that a write of this batch made stale)
+            known = self.batch.known_entries.pop(gateway.name.lower(), ())
+            for entry in known:
+                self._directory.remember(entry)
+        return self._directory
+
+    @property
+    def lineage(self) -> list[str]:
+        """``Namespace::Procedure`` of this call and of every call it is nested in, innermost
+        first (a step that marks what it processed can name the procedures it ran for)."""
+        names, record = [], self._record
+        while record is not None:
+            names.append(f"{record.namespace}::{record.name}")
+            record = record.parent
+        return names
+
+    def call(self, full_name: str, data: Mapping, *, impersonate: int = IMPERSONATE_INHERIT) -> dict:
+        """Run another procedure as a nested step of this one."""
+        return self.batch._run(full_name, data, impersonate=impersonate, parent=self._record)
+
+    def progress(self, done: int, total: int | None = None) -> None:
+        """Report how far a long procedure has come (shown by the job that runs it, if any)."""
+        if self.batch.progress is not None:
+            self.batch.progress(done, total)
+
+    def mirror(self) -> dict:
+        """A copy of the input as given: "A successful request will mirror the input data"."""
+        return copy.deepcopy(dict(self.raw))
+
+    def require_scope(self, dn: str, *, argument: str = "path") -> None:
+        """Refuse a DN outside the identity's scope."""
+        require_scope(self.identity, dn, argument=argument)
+
+
+class Batch:
+    """One transaction holding one or more top-level calls of one caller through one door."""
+
+    def __init__(
+        self,
+        caller: Caller,
+        door: str,
+        *,
+        known_entries: Mapping[str, Iterable[Entry]] | None = None,
+        progress: Callable[..., None] | None = None,
+    ) -> None:
+        """``known_entries``: entries the door has already read, by domain controller name (a bulk
+        import reads the target organization once, not once per row); the batch's directory reads
+        start from them. ``progress``: where long procedures report how far they are (a job)."""
+        self.caller = caller
+        self.door = door
+        self.progress = progress
+        self.id = uuid.uuid4()
+        self.journal = _Journal()
+        self.records: list[_Record] = []
+        self.entry_cache: dict = {}
+        self.known_entries = {name.lower(): tuple(found) for name, found in (known_entries or {}).items()}
+        self._atomic = None
+
+    def __enter__(self) -> Batch:
+        self._atomic = transaction.atomic()
+        self._atomic.__enter__()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is None:
+            try:
+                self._write_audit()
+            except Exception as audit_exc:  # the change must not commit without its audit
+                self._fail(type(audit_exc), audit_exc, audit_exc.__traceback__)
+                raise
+            self._atomic.__exit__(None, None, None)
+            return False
+        self._fail(exc_type, exc, tb)
+        return False
+
+    def call(self, full_name: str, data: Mapping | None, *, impersonate: int = IMPERSONATE_CALLER) -> dict:
+        """Run a top-level call of the batch; returns the output ``executeData`` mapping."""
+        return self._run(full_name, data or {}, impersonate=impersonate, parent=None)
+
+    # --- running ---------------------------------------------------------------------------
+    def _identity(self, impersonate: int, parent: _Record | None) -> Caller:
+        if impersonate == IMPERSONATE_SERVICE:
+            # A door may ask for the service identity only for DomainAdmins; procedures may use it.
+            if parent is None and DOMAIN_ADMINS not in self.caller.roles:
+                raise AccessDenied(
+                    f"{self.caller.username} may not run a call as the portal's service identity "
+                    '(impersonate="2"): it requires DomainAdmins.'
+                )
+            return Caller.service()
+        if impersonate == IMPERSONATE_INHERIT and parent is not None:
+            return parent.identity
+        return self.caller
+
+    def _run(self, full_name: str, data: Mapping, *, impersonate: int, parent: _Record | None) -> dict:
+        namespace, name = split_name(full_name)
+        record = _Record(
+            sequence=len(self.records),
+            parent=parent,
+            namespace=namespace,
+            name=name,
+            caller=self.caller,
+            identity=parent.identity if parent else self.caller,
+            impersonate=impersonate,
+            input=None,
+            started_at=timezone.now(),
+            started=time.perf_counter(),
+        )
+        self.records.append(record)
+        outer = self.journal.current
+        self.journal.current = record
+        try:
+            try:
+                proc = lookup(namespace, name)
+            except PortalError:
+                record.input = _masked_guess(data)
+                raise
+            record.namespace, record.name = proc.namespace, proc.name
+            record.input = jsonable(proc.schema.masked(data))
+            if parent is None and proc.private:
+                raise AccessDenied(
+                    f"The procedure {proc.full_name} is private: only other procedures run it."
+                )
+            if impersonate not in (IMPERSONATE_INHERIT, IMPERSONATE_CALLER, IMPERSONATE_SERVICE):
+                raise InvalidArgument(f'impersonate="{impersonate}" is not 0, 1 or 2.')
+            identity = record.identity = self._identity(impersonate, parent)
+            args = proc.schema.validate(data)
+            record.subject = self._check_arguments(proc, identity, args)
+            proc.security.enforce(identity, args)
+            ctx = CallContext(self, record, proc, args, data if isinstance(data, Mapping) else {})
+            result = proc.fn(ctx, **args)
+            if result is None:
+                result = ctx.mirror()
+            record.output = jsonable(proc.schema.masked(result))
+            return result
+        except PortalError as err:
+            err.sources.append((record.namespace, record.name))
+            record.error = err
+            raise
+        except Exception as exc:
+            full = f"{record.namespace}::{record.name}"
+            log.exception("procedure %s failed", full)
+            err = InternalError(f"The procedure {full} failed unexpectedly; the error was logged.")
+            err.sources.append((record.namespace, record.name))
+            record.error = err
+            raise err from exc
+        finally:
+            self.journal.current = outer
+            record.duration_ms = Decimal(str(round((time.perf_counter() - record.started) * 1000, 3)))
+
+    def _check_arguments(self, proc: Procedure, identity: Caller, args: dict) -> str:
+        """Checks that need no directory: the domain controller is known, every path lies in the
+        hosting tree and in the identity's scope. Returns the call's subject for the audit."""
+        if args.get("preferredDomainController"):
+            get_gateway(args["preferredDomainController"])
+        hosting_root = settings.DIRECTORY["HOSTING_ROOT"]
+        subject = ""
+        for arg in proc.schema.args:
+            value = args.get(arg.name)
+            if value is None:
+                continue
+            if arg.kind == "path":
+                if arg.in_hosting_root and not dn_is_within(value, hosting_root):
+                    raise AccessDenied(
+                        f"<{arg.name}> {value} lies outside the hosting tree {hosting_root}.",
+                        field=arg.name,
+                    )
+                if arg.scoped:
+                    require_scope(identity, value, argument=arg.name)
+                subject = subject or dn_key(value)
+            elif arg.kind == "guid":
+                subject = subject or "{" + str(value) + "}"
+            elif arg.subject:
+                subject = subject or f"{arg.name}:{str(value).lower()}"
+        return subject
+
+    # --- ending ----------------------------------------------------------------------------
+    def _fail(self, exc_type, exc, tb) -> None:
+        undone, failed = self._undo()
+        self._atomic.__exit__(exc_type, exc, tb)
+        for record in self.records:
+            if record.error is None and record.output is not None:
+                record.rolled_back = True
+        if undone or failed:
+            first = self.records[0] if self.records else None
+            if first is not None:
+                first.undone.extend(undone)
+                first.undo_failed.extend(failed)
+        try:
+            with transaction.atomic():
+                self._write_audit()
+        except Exception:
+            log.exception("writing the audit records of a failed batch failed")
+
+    def _undo(self) -> tuple[list[str], list[str]]:
+        undone, failed = [], []
+        for label, undo, _record in reversed(self.journal.entries):
+            try:
+                undo()
+                undone.append(label)
+            except Exception:
+                log.exception("undo %s failed", label)
+                failed.append(label)
+        self.journal.entries.clear()
+        return undone, failed
+
+    def _write_audit(self) -> None:
+        """Insert the batch's records, one INSERT per nesting level (a record's parent is
+        written, and has its key, before the record)."""
+        from django.db import connections, router
+
+        from portal.models import AuditRecord
+
+        saved: dict[int, AuditRecord] = {}
+        levels: dict[int, list[tuple[_Record, AuditRecord]]] = {}
+        for record in self.records:
+            depth, parent = 0, record.parent
+            while parent is not None:
+                depth, parent = depth + 1, parent.parent
+            levels.setdefault(depth, []).append((record, self._audit_row(record, AuditRecord)))
+        database = router.db_for_write(AuditRecord)
+        in_bulk = connections[database].features.can_return_rows_from_bulk_insert
+        for depth in sorted(levels):
+            pairs = levels[depth]
+            for record, row in pairs:
+                row.parent = saved.get(id(record.parent)) if record.parent else None
+            if in_bulk and len(pairs) > 1:
+                AuditRecord.objects.bulk_create([row for _, row in pairs])
+            else:
+                for _, row in pairs:
+                    row.save(force_insert=True)
+            for record, row in pairs:
+                saved[id(record)] = row
+
+    def _audit_row(self, record: _Record, model):
+        err = record.error
+        if err:
+            status = model.Status.FAILED
+        elif record.rolled_back:
+            status = model.Status.ROLLED_BACK
+        else:
+            status = model.Status.SUCCEEDED
+        return model(
+            batch=self.id,
+            sequence=record.sequence,
+            started_at=record.started_at,
+            duration_ms=record.duration_ms,
+            door=self.door,
+            caller=record.caller.username,
+            caller_dn=record.caller.dn or "",
+            acting_as=record.identity.username,
+            impersonate=record.impersonate,
+            namespace=record.namespace,
+            procedure=record.name,
+            input=record.input if isinstance(record.input, dict) else {"value": record.input},
+            output=record.output,
+            status=status,
+            error_code=err.hex_code if err else "",
+            error_text=err.text if err else "",
+            undo_log=[
+                *(f"undone: {x}" for x in record.undone),
+                *(f"undo failed: {x}" for x in record.undo_failed),
+            ],
+            subject=record.subject,
+        )
+
+
+def preflight(caller: Caller, full_name: str, data: Mapping | None, *, impersonate: int = 1) -> None:
+    """Raise the error that running the call would raise before its first step (unknown
+    procedure, bad input, role, scope, domain controller), without running it or auditing.
+
+    For doors that hand the call to a background job: the person hears at once what would refuse.
+    """
+    namespace, name = split_name(full_name)
+    proc = lookup(namespace, name)
+    if proc.private:
+        raise AccessDenied(f"The procedure {proc.full_name} is private: only other procedures run it.")
+    batch = Batch(caller, "preflight")
+    identity = batch._identity(impersonate, None)
+    args = proc.schema.validate(data or {})
+    batch._check_arguments(proc, identity, args)
+    proc.security.enforce(identity, args)
+
+
+def run(
+    caller: Caller,
+    full_name: str,
+    data: Mapping | None,
+    *,
+    door: str,
+    impersonate: int = 1,
+    known_entries: Mapping[str, Iterable[Entry]] | None = None,
+) -> dict:
+    """Run one procedure in a batch of its own."""
+    with Batch(caller, door, known_entries=known_entries) as batch:
+        return batch.call(full_name, data, impersonate=impersonate)

@@ -1,0 +1,263 @@
+"""Input schemas of procedures: argument names, kinds and cardinality, as the seeds declare them.
+
+A door hands the engine a plain mapping (the MPS door converts ``<executeData>``; the REST door
+passes JSON). :meth:`Schema.validate` refuses what does not fit with an
+:class:`~portal.errors.InvalidArgument` naming the argument, and returns the arguments in the
+Python form a procedure receives: ``path`` kinds as DNs, ``guid`` as :class:`uuid.UUID`, ``int``,
+``bool``, ``decimal`` and ``datetime`` converted, lists as Python lists, absent optional arguments as
+``None`` (``[]`` for lists).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from portal.directory import guid_parse, path_to_dn
+from portal.errors import InvalidArgument
+
+KINDS = ("string", "path", "guid", "int", "bool", "decimal", "date", "datetime", "list", "xml")
+_TRUE = {"1", "true", "yes"}
+_FALSE = {"0", "false", "no"}
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One argument of a procedure.
+
+    ``required`` is the seed's ``1..1`` (``0..1`` otherwise). A ``list`` holds ``item`` elements
+    (``<features><feature>POP</feature></features>``) and takes at least ``min_items`` of them.
+    ``choices`` are matched without regard to letter case and returned as declared. A ``path``
+    must lie inside the hosting tree (``in_hosting_root``) and inside the caller's scope
+    (``scoped``); the engine checks both before the procedure runs. ``secret`` values never reach
+    the audit record.
+    """
+
+    name: str
+    kind: str = "string"
+    required: bool = False
+    description: str = ""
+    choices: tuple[str, ...] | None = None
+    item: str | None = None
+    item_kind: str = "string"
+    min_items: int = 0
+    secret: bool = False
+    scoped: bool = True
+    in_hosting_root: bool = True
+    max_length: int = 2048
+    subject: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown argument kind {self.kind!r}")
+        if self.kind == "list" and not self.item:
+            raise ValueError(f"list argument {self.name} needs an item name")
+
+    @property
+    def cardinality(self) -> str:
+        """The seed's notation: ``1..1`` or ``0..1`` (``0..n`` / ``1..n`` for list items)."""
+        return "1..1" if self.required else "0..1"
+
+    def describe(self) -> dict:
+        """The argument as ``GET /api/procedures/`` lists it."""
+        out = {"name": self.name, "type": self.kind, "cardinality": self.cardinality}
+        if self.kind == "list":
+            out["item"] = {"name": self.item, "type": self.item_kind, "min": self.min_items}
+        if self.choices:
+            out["choices"] = list(self.choices)
+        if self.description:
+            out["description"] = self.description
+        if self.secret:
+            out["secret"] = True
+        return out
+
+    # --- conversion -----------------------------------------------------------------------
+    def convert(self, value: object) -> object:
+        """The Python value of one given value; an ill-formed value is refused."""
+        if self.kind == "list":
+            return self._convert_list(value)
+        return self._convert_scalar(value, self.kind, self.name)
+
+    def _convert_list(self, value: object) -> list:
+        # XML shape {"item": "x"} or {"item": ["x", "y"]}; JSON may give the list itself.
+        if isinstance(value, Mapping):
+            unknown = set(value) - {self.item}
+            if unknown:
+                raise InvalidArgument(
+                    f"<{self.name}> may hold only <{self.item}> elements, not "
+                    + ", ".join(f"<{name}>" for name in sorted(unknown))
+                    + ".",
+                    field=self.name,
+                )
+            value = value.get(self.item, [])
+        if value in ("", None):
+            value = []
+        if not isinstance(value, list):
+            value = [value]
+        items = [self._convert_scalar(item, self.item_kind, self.item) for item in value]
+        if len(items) < self.min_items:
+            raise InvalidArgument(
+                f"<{self.name}> must hold at least {self.min_items} <{self.item}> element(s).",
+                field=self.name,
+            )
+        return items
+
+    def _convert_scalar(self, value: object, kind: str, name: str) -> object:
+        if isinstance(value, Mapping | list):
+            raise InvalidArgument(f"<{name}> must be a single value, not a structure.", field=self.name)
+        if kind == "bool" and isinstance(value, bool):
+            return value
+        if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float):
+            # Money and counts never travel as binary floats: refuse rather than round.
+            raise InvalidArgument(
+                f"<{name}> must be given as text, not a floating-point number.", field=self.name
+            )
+        text = "" if value is None else str(value).strip()
+        if len(text) > self.max_length:
+            raise InvalidArgument(f"<{name}> is longer than {self.max_length} characters.", field=self.name)
+        if kind in ("string", "xml"):
+            if self.choices:
+                for choice in self.choices:
+                    if choice.lower() == text.lower():
+                        return choice
+                raise InvalidArgument(
+                    f"<{name}> must be one of {', '.join(self.choices)}; {text!r} is not.", field=self.name
+                )
+            return text if kind == "string" else str(value)
+        if text == "":
+            raise InvalidArgument(f"<{name}> is empty.", field=self.name)
+        if kind == "path":
+            return path_to_dn(text, argument=name)
+        if kind == "guid":
+            return guid_parse(text, argument=name)
+        if kind == "int":
+            try:
+                return int(text)
+            except ValueError as exc:
+                raise InvalidArgument(
+                    f"<{name}> must be a whole number; {text!r} is not.", field=self.name
+                ) from exc
+        if kind == "bool":
+            lowered = text.lower()
+            if lowered in _TRUE:
+                return True
+            if lowered in _FALSE:
+                return False
+            raise InvalidArgument(
+                f"<{name}> must be true or false (1 or 0); {text!r} is not.", field=self.name
+            )
+        if kind == "decimal":
+            try:
+                number = Decimal(text)
+            except InvalidOperation as exc:
+                raise InvalidArgument(
+                    f"<{name}> must be a decimal number; {text!r} is not.", field=self.name
+                ) from exc
+            if not number.is_finite():
+                raise InvalidArgument(f"<{name}> must be a finite number.", field=self.name)
+            return number
+        if kind == "date":
+            try:
+                return dt.date.fromisoformat(text[:10] if "T" in text else text)
+            except ValueError as exc:
+                raise InvalidArgument(
+                    f"<{name}> must be a date (YYYY-MM-DD); {text!r} is not.", field=self.name
+                ) from exc
+        if kind == "datetime":
+            try:
+                return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError as exc:
+                raise InvalidArgument(
+                    f"<{name}> must be a date and time (ISO 8601); {text!r} is not.", field=self.name
+                ) from exc
+        raise AssertionError(kind)
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The arguments of a procedure, and the groups of which at least one must be given."""
+
+    args: tuple[Arg, ...] = ()
+    one_of: tuple[tuple[tuple[str, ...], str], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        names = [arg.name for arg in self.args]
+        if len(names) != len(set(names)):
+            raise ValueError(f"duplicate argument names in {names}")
+
+    def arg(self, name: str) -> Arg | None:
+        """The declared argument of that name."""
+        for arg in self.args:
+            if arg.name == name:
+                return arg
+        return None
+
+    def validate(self, data: Mapping | str | None) -> dict:
+        """The checked, converted arguments; raises :class:`InvalidArgument` on the first fault."""
+        if data in (None, ""):
+            data = {}
+        if not isinstance(data, Mapping):
+            raise InvalidArgument("<executeData> must hold argument elements.")
+        known = {arg.name for arg in self.args}
+        unknown = [name for name in data if name not in known]
+        if unknown:
+            allowed = ", ".join(f"<{name}>" for name in known) or "none"
+            raise InvalidArgument(
+                f"Unknown argument <{unknown[0]}>. This procedure takes {allowed}.", field=unknown[0]
+            )
+        for names, message in self.one_of:
+            if not any(_given(data.get(name)) for name in names):
+                raise InvalidArgument(message, field=names[0])
+        out: dict = {}
+        for arg in self.args:
+            value = data.get(arg.name)
+            if isinstance(value, list) and arg.kind != "list":
+                raise InvalidArgument(f"<{arg.name}> may be given only once.", field=arg.name)
+            if not _given(value) and arg.kind != "list":
+                if arg.required:
+                    raise InvalidArgument(f"The argument <{arg.name}> is required.", field=arg.name)
+                out[arg.name] = None
+                continue
+            out[arg.name] = arg.convert(value)
+            if arg.kind == "list" and arg.required and not out[arg.name]:
+                raise InvalidArgument(f"The argument <{arg.name}> is required.", field=arg.name)
+        return out
+
+    def masked(self, data: Mapping | str | None) -> object:
+        """``data`` with every secret argument's value replaced by ``***`` (for the audit)."""
+        if not isinstance(data, Mapping):
+            return data
+        secrets = {arg.name for arg in self.args if arg.secret}
+        return {key: ("***" if key in secrets and _given(value) else value) for key, value in data.items()}
+
+    def describe(self) -> list[dict]:
+        """Every argument as ``GET /api/procedures/`` lists it."""
+        return [arg.describe() for arg in self.args]
+
+
+def _given(value: object) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return value.strip() != ""
+    return True
+
+
+def jsonable(value: object) -> object:
+    """A value fit for JSON (the audit record and the REST door): UUIDs braced, Decimals as text."""
+    if isinstance(value, Mapping):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    if isinstance(value, uuid.UUID):
+        return "{" + str(value) + "}"
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value

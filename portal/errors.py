@@ -1,0 +1,106 @@
+"""The portal's errors: one base class, a stable code, the text and the HTTP status.
+
+Every door converts a :class:`PortalError` in one place: the MPS ``errorContext`` writer, the DRF
+exception handler and the SOAP fault writer. Where a seed gives an error text, the procedure raises
+it to the letter; the code is an HRESULT-style number that the MPS door prints in hex.
+"""
+
+from __future__ import annotations
+
+
+class PortalError(Exception):
+    """A refusal or failure that a caller is told about.
+
+    ``sources`` lists the procedures the error passed through, innermost first, as
+    ``(namespace, procedure)`` pairs; the engine appends to it while the error unwinds.
+    """
+
+    code: int = 0x80004005
+    status: int = 500
+    name: str = "PortalError"
+
+    def __init__(self, text: str, *, field: str | None = None) -> None:
+        super().__init__(text)
+        self.text = text
+        self.field = field
+        self.sources: list[tuple[str, str]] = []
+
+    @property
+    def hex_code(self) -> str:
+        """The code as the MPS ``errorContext`` shows it, e.g. ``0x80070057``."""
+        return f"0x{self.code:08X}"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class InvalidRequest(PortalError):
+    """The request itself is malformed (not XML, forbidden DTD, wrong shape)."""
+
+    code = 0x8004100E
+    status = 400
+    name = "InvalidRequest"
+
+
+class InvalidArgument(PortalError):
+    """An argument is missing, repeated, unknown or of the wrong form."""
+
+    code = 0x80070057
+    status = 400
+    name = "InvalidArgument"
+
+
+class NotAuthenticated(PortalError):
+    """No valid credentials came with the request."""
+
+    code = 0x8007052E
+    status = 401
+    name = "NotAuthenticated"
+
+
+class AccessDenied(PortalError):
+    """The caller's role or scope does not cover what the call names."""
+
+    code = 0x80070005
+    status = 403
+    name = "AccessDenied"
+
+
+class NotFound(PortalError):
+    """A named object (directory entry, procedure, record) does not exist."""
+
+    code = 0x80072030
+    status = 404
+    name = "NotFound"
+
+
+class Conflict(PortalError):
+    """The call collides with what exists (duplicate name, object still in use)."""
+
+    code = 0x80071392
+    status = 409
+    name = "Conflict"
+
+
+class PrerequisiteFailed(PortalError):
+    """The object exists but is not in the state the procedure requires."""
+
+    code = 0x8007139F
+    status = 422
+    name = "PrerequisiteFailed"
+
+
+class UnknownDomainController(PortalError):
+    """``preferredDomainController`` names no configured domain controller."""
+
+    code = 0x8007054B
+    status = 400
+    name = "UnknownDomainController"
+
+
+class DirectoryError(PortalError):
+    """The directory server failed or could not be reached; the cause is kept."""
+
+    code = 0x8007203A
+    status = 503
+    name = "DirectoryError"

@@ -1,0 +1,1 @@
+"""The MPS XML door: Microsoft Provisioning System requests over HTTP."""

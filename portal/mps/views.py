@@ -1,0 +1,85 @@
+"""``POST /mps/``: MPS XML requests, turned into engine calls and back into XML.
+
+The door holds no business rule: it authenticates (HTTP Basic, directory credentials), parses
+the request with the hardened parser, applies each ``<execute>``'s ``<before>`` transforms, runs
+the procedure through the engine, applies the ``<after>`` transforms and answers ``<response>``.
+All ``<execute>`` steps of a request run in one engine batch, so one transaction. Every error
+answers the MPS ``<errorContext>`` shape with the status of the error.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from lxml import etree
+
+from portal.auth import basic_credentials, caller_for_credentials
+from portal.engine import Batch, Caller
+from portal.errors import InvalidRequest, NotAuthenticated, PortalError
+from portal.mps.xmlio import (
+    apply_transform,
+    element_to_value,
+    parse_request,
+    render_error,
+    render_response,
+    value_to_elements,
+)
+
+CONTENT_TYPE = "text/xml; charset=utf-8"
+MAX_REQUEST_BYTES = 5 * 1024 * 1024
+
+
+def error_response(err: PortalError) -> HttpResponse:
+    """The MPS ``errorContext`` of an error, with the error's HTTP status."""
+    response = HttpResponse(
+        render_error(err.code, err.text, err.sources), status=err.status, content_type=CONTENT_TYPE
+    )
+    if err.status == 401:
+        response["WWW-Authenticate"] = 'Basic realm="portal"'
+    return response
+
+
+def _caller(request: HttpRequest) -> Caller:
+    credentials = basic_credentials(request.META.get("HTTP_AUTHORIZATION", ""))
+    caller = caller_for_credentials(request, *credentials) if credentials else None
+    if caller is None:
+        raise NotAuthenticated("Valid directory credentials are required (HTTP Basic).")
+    return caller
+
+
+def execute_request(caller: Caller, body: bytes, *, door: str = "mps") -> bytes:
+    """Run an MPS request for ``caller`` and return the ``<response>`` document."""
+    request = parse_request(body)
+    had_data = request.data is not None
+    nodes = {"data": request.data if had_data else etree.Element("data")}
+    with Batch(caller, door) as batch:
+        for step in request.executes:
+            nodes["executeData"] = step.execute_data
+            for transform in step.before:
+                apply_transform(transform, nodes)
+            value = element_to_value(nodes["executeData"])
+            result = batch.call(
+                f"{step.namespace}::{step.procedure}",
+                value if isinstance(value, dict) else {},
+                impersonate=step.impersonate,
+            )
+            out = etree.Element("executeData")
+            value_to_elements(out, result)
+            nodes["executeData"] = out
+            for transform in step.after:
+                apply_transform(transform, nodes)
+    return render_response(nodes["data"] if had_data else nodes["executeData"])
+
+
+@csrf_exempt
+@require_POST
+def mps_endpoint(request: HttpRequest) -> HttpResponse:
+    """The MPS XML door."""
+    try:
+        caller = _caller(request)
+        if len(request.body) > MAX_REQUEST_BYTES:
+            raise InvalidRequest("The request is larger than 5 MB.")
+        return HttpResponse(execute_request(caller, request.body), content_type=CONTENT_TYPE)
+    except PortalError as err:
+        return error_response(err)

@@ -1,0 +1,657 @@
+"""The XML of the MPS door: parse a request, move nodes between ``data`` and ``executeData``,
+convert XML to and from the engine's plain mappings, and render responses and errors.
+
+The request format is the one of the Microsoft Provisioning Framework as the HMC SDK pages describe
+it (``Provisioning Schema::request``, ``::execute``, ``::before``, ``::after``, ``::errorContext``).
+Where the seeds and those pages differ, the seeds win (see :func:`apply_transform`).
+
+This module is pure XML logic: no Django, no database, no directory. Every refusal is a
+:class:`portal.errors.InvalidRequest` with a text that says what is wrong.
+
+Security: the parser never loads a DTD, never resolves an entity, never touches the network or a
+file, and any document that carries a DOCTYPE is refused before its internal subset is even read,
+so XXE and entity-expansion ("billion laughs") payloads are refused before anything is expanded.
+Paths in ``sourcePath`` / ``destinationPath`` are plain XPath 1.0 without extension functions, and
+may only reach nodes inside their own ``data`` or ``executeData`` node.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from lxml import etree
+
+from portal.errors import InvalidRequest
+
+__all__ = [
+    "DTD_REFUSED",
+    "MODES",
+    "NODES",
+    "ExecuteStep",
+    "MpsRequest",
+    "Transform",
+    "apply_transform",
+    "element_to_value",
+    "parse_request",
+    "render_error",
+    "render_response",
+    "value_to_elements",
+]
+
+#: The text of the refusal of any request that carries a DOCTYPE, a DTD or entity declarations.
+DTD_REFUSED = "DTDs and entity declarations are not allowed in a request."
+
+#: The nodes a ``<before>`` / ``<after>`` may read from and write to.
+NODES = ("data", "executeData")
+
+#: The transformation modes of ``<before>`` / ``<after>``; the first one is the default.
+MODES = ("insert", "merge", "replace", "move")
+
+_IMPERSONATE = {"0": 0, "1": 1, "2": 2}
+
+# Children of <execute> that the Provisioning Schema defines but this portal does not run.
+_UNSUPPORTED_EXECUTE_CHILDREN = ("forEach", "repeat", "when")
+
+_XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>\n'
+
+# Characters that XML 1.0 cannot carry at all, not even escaped.
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+# libxml2 appends the position to its message; the refusal names it once, in its own words.
+_POSITION_SUFFIX = re.compile(r",\s*line \d+,\s*column \d+\s*$")
+
+
+# --------------------------------------------------------------------------------------------
+# The parsed request
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Transform:
+    """One ``<before>`` or ``<after>`` element: what to move, from where, to where, and how.
+
+    ``source`` and ``destination`` are ``"data"`` or ``"executeData"``; ``mode`` is one of
+    :data:`MODES`; the paths are XPath expressions relative to the source / destination node, or
+    ``None`` when the attribute is absent.
+    """
+
+    source: str
+    source_path: str | None
+    destination: str
+    destination_path: str | None
+    mode: str
+
+
+@dataclass(frozen=True)
+class ExecuteStep:
+    """One ``<execute>`` step of a request.
+
+    ``impersonate`` is 0 (absent: inherit), 1 (impersonate the caller) or 2 (do not). The
+    ``execute_data`` element is the step's own ``<executeData>``, detached from the request (an
+    empty ``<executeData/>`` when the request has none); ``before`` and ``after`` keep document
+    order.
+    """
+
+    namespace: str
+    procedure: str
+    impersonate: int
+    execute_data: etree._Element
+    before: list[Transform]
+    after: list[Transform]
+
+
+@dataclass(frozen=True)
+class MpsRequest:
+    """A parsed MPS request: the shared ``<data>`` node (``None`` when absent, else detached from
+    the request document) and the ``<execute>`` steps in document order (at least one)."""
+
+    data: etree._Element | None
+    executes: list[ExecuteStep]
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing
+# --------------------------------------------------------------------------------------------
+
+
+class _DoctypeFound(Exception):
+    """Raised from the parser target the moment libxml2 meets ``<!DOCTYPE``."""
+
+
+class _DoctypeTripwire:
+    """A parser target that builds nothing and stops the parse at the DOCTYPE.
+
+    libxml2 reports the DOCTYPE (its internalSubset event) before it reads the internal subset, so
+    raising here stops the parse before a single entity declaration has been looked at.
+    """
+
+    def doctype(self, name: str | None, pubid: str | None, system: str | None) -> None:
+        raise _DoctypeFound(name)
+
+    def start(self, tag: str, attrib: Mapping[str, str]) -> None:
+        pass
+
+    def end(self, tag: str) -> None:
+        pass
+
+    def data(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        return None
+
+
+class _RefuseExternal(etree.Resolver):
+    """Answers every request for an external resource (DTD, entity, XInclude) with nothing, so
+    that no file and no URL is ever read, whatever libxml2 would otherwise do."""
+
+    def resolve(self, system_url: str, public_id: str, context: object) -> Any:
+        return self.resolve_string("", context)
+
+
+def _hardened_parser(target: object | None = None) -> etree.XMLParser:
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        target=target,
+    )
+    parser.resolvers.add(_RefuseExternal())
+    return parser
+
+
+def _not_well_formed(exc: etree.XMLSyntaxError) -> InvalidRequest:
+    message = _POSITION_SUFFIX.sub("", exc.msg or "").strip() or "unreadable document"
+    line, column = exc.position if exc.position else (exc.lineno, 0)
+    return InvalidRequest(f"The request is not well-formed XML: {message} (line {line}, column {column}).")
+
+
+def _parse_hardened(body: bytes) -> etree._Element:
+    # Pass 1 only looks for a DOCTYPE and stops there; pass 2 builds the tree of a document that
+    # is known to have none. Requests are small; clarity is worth the second pass.
+    try:
+        etree.fromstring(body, _hardened_parser(_DoctypeTripwire()))
+    except _DoctypeFound:
+        raise InvalidRequest(DTD_REFUSED) from None
+    except etree.XMLSyntaxError as exc:
+        raise _not_well_formed(exc) from None
+    try:
+        root = etree.fromstring(body, _hardened_parser())
+    except etree.XMLSyntaxError as exc:
+        raise _not_well_formed(exc) from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise InvalidRequest(DTD_REFUSED)
+    for node in root.iter():
+        if node.tag is etree.Entity:
+            raise InvalidRequest(DTD_REFUSED)
+    return root
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname
+
+
+def _unqualify(root: etree._Element) -> None:
+    """Treat the request's own default namespace (``<request xmlns="...prov.xml">``) as none.
+
+    The SDK samples show both forms; removing the request's namespace from the elements in it
+    lets ``sourcePath="GUID"`` select ``<GUID>`` in both. Elements in other namespaces are kept.
+    """
+    namespace = etree.QName(root).namespace
+    if not namespace:
+        return
+    for element in root.iter():
+        if isinstance(element.tag, str) and etree.QName(element).namespace == namespace:
+            element.tag = etree.QName(element).localname
+    etree.cleanup_namespaces(root)
+
+
+def _elements(parent: etree._Element) -> list[etree._Element]:
+    return [child for child in parent if isinstance(child.tag, str)]
+
+
+def _detached(element: etree._Element) -> etree._Element:
+    clone = copy.deepcopy(element)
+    clone.tail = None
+    return clone
+
+
+def _check_xpath(path: str, attribute: str, where: str) -> None:
+    try:
+        etree.XPath(path, regexp=False, smart_strings=False)
+    except etree.XPathError as exc:
+        raise InvalidRequest(f'{where}: {attribute}="{path}" is not a valid XPath ({exc}).') from None
+
+
+def _parse_transform(element: etree._Element, where: str) -> Transform:
+    kind = f"{where} <{element.tag}>"
+    if _elements(element):
+        raise InvalidRequest(
+            f"{kind}: XSL templates inside <{element.tag}> are not supported; "
+            "use sourcePath, destinationPath and mode."
+        )
+    values: dict[str, str] = {}
+    for attribute in ("source", "destination"):
+        value = element.get(attribute)
+        if value is None:
+            raise InvalidRequest(f'{kind} is missing the required attribute "{attribute}".')
+        if value not in NODES:
+            raise InvalidRequest(
+                f'{kind}: {attribute}="{value}" is not supported; use "data" or "executeData".'
+            )
+        values[attribute] = value
+    mode = element.get("mode", MODES[0])
+    if mode not in MODES:
+        raise InvalidRequest(f'{kind}: mode="{mode}" is not one of "insert", "merge", "replace", "move".')
+    source_path = element.get("sourcePath")
+    destination_path = element.get("destinationPath")
+    if source_path is not None:
+        _check_xpath(source_path, "sourcePath", kind)
+    if destination_path is not None:
+        _check_xpath(destination_path, "destinationPath", kind)
+    return Transform(
+        source=values["source"],
+        source_path=source_path,
+        destination=values["destination"],
+        destination_path=destination_path,
+        mode=mode,
+    )
+
+
+def _parse_execute(element: etree._Element, number: int) -> ExecuteStep:
+    where = f"<execute> step {number}"
+    names: dict[str, str] = {}
+    for attribute in ("namespace", "procedure"):
+        value = element.get(attribute)
+        if value is None or not value.strip():
+            raise InvalidRequest(f'{where} is missing the required attribute "{attribute}".')
+        names[attribute] = value
+    where = f'<execute namespace="{names["namespace"]}" procedure="{names["procedure"]}">'
+    raw_impersonate = element.get("impersonate")
+    if raw_impersonate is None:
+        impersonate = 0
+    elif raw_impersonate in _IMPERSONATE:
+        impersonate = _IMPERSONATE[raw_impersonate]
+    else:
+        raise InvalidRequest(f'{where}: impersonate="{raw_impersonate}" is not one of "0", "1", "2".')
+    execute_data: etree._Element | None = None
+    before: list[Transform] = []
+    after: list[Transform] = []
+    for child in _elements(element):
+        if child.tag == "executeData":
+            if execute_data is not None:
+                raise InvalidRequest(f"{where} holds more than one <executeData>.")
+            execute_data = _detached(child)
+        elif child.tag == "before":
+            before.append(_parse_transform(child, where))
+        elif child.tag == "after":
+            after.append(_parse_transform(child, where))
+        elif child.tag in _UNSUPPORTED_EXECUTE_CHILDREN:
+            raise InvalidRequest(f"{where}: <{child.tag}> is not supported.")
+        else:
+            raise InvalidRequest(f"{where}: unknown element <{_local(child)}>.")
+    return ExecuteStep(
+        namespace=names["namespace"],
+        procedure=names["procedure"],
+        impersonate=impersonate,
+        execute_data=execute_data if execute_data is not None else etree.Element("executeData"),
+        before=before,
+        after=after,
+    )
+
+
+def parse_request(body: bytes) -> MpsRequest:
+    """Parse an MPS ``<request>`` document.
+
+    Guarantees: a document with a DOCTYPE (internal or external DTD, entity or parameter-entity
+    declarations) is refused with :data:`DTD_REFUSED` before any declaration is read; no entity
+    is expanded and no file or URL is opened. A document that is not well-formed is refused with
+    the parser's message, line and column. The root must be ``<request>`` with at most one
+    ``<data>`` and exactly one ``<procedure>`` holding one or more ``<execute>``; every
+    ``<execute>`` has non-empty ``namespace`` and ``procedure``, ``impersonate`` in "0"/"1"/"2"
+    (absent: 0), at most one ``<executeData>`` and any ``<before>`` / ``<after>`` with a valid
+    ``source``, ``destination``, ``mode`` and syntactically valid paths. Comments, processing
+    instructions, whitespace and the XML declaration are tolerated and dropped. The returned
+    ``data`` and ``executeData`` elements are detached copies: changing them changes nothing else.
+    Any violation raises :class:`~portal.errors.InvalidRequest`.
+    """
+    if not isinstance(body, bytes | bytearray | memoryview):
+        raise TypeError("parse_request() takes the request body as bytes.")
+    root = _parse_hardened(bytes(body))
+    _unqualify(root)
+    if root.tag != "request":
+        raise InvalidRequest(f"The root element must be <request>, not <{_local(root)}>.")
+    data: etree._Element | None = None
+    procedure: etree._Element | None = None
+    for child in _elements(root):
+        if child.tag == "data":
+            if data is not None:
+                raise InvalidRequest("The request holds more than one <data> element.")
+            data = child
+        elif child.tag == "procedure":
+            if procedure is not None:
+                raise InvalidRequest("The request holds more than one <procedure> element.")
+            procedure = child
+        else:
+            raise InvalidRequest(
+                f"<request> may hold only <data> and <procedure>; <{_local(child)}> is not supported."
+            )
+    if procedure is None:
+        raise InvalidRequest("The request has no <procedure> element.")
+    executes: list[ExecuteStep] = []
+    for child in _elements(procedure):
+        if child.tag != "execute":
+            raise InvalidRequest(
+                f"<procedure> may hold only <execute> steps; <{_local(child)}> is not supported."
+            )
+        executes.append(_parse_execute(child, len(executes) + 1))
+    if not executes:
+        raise InvalidRequest("The <procedure> element holds no <execute> step.")
+    return MpsRequest(data=_detached(data) if data is not None else None, executes=executes)
+
+
+# --------------------------------------------------------------------------------------------
+# before / after
+# --------------------------------------------------------------------------------------------
+
+
+def _is_inside(element: etree._Element, ancestor: etree._Element) -> bool:
+    return any(parent is ancestor for parent in element.iterancestors())
+
+
+def _select(node: etree._Element, path: str, attribute: str) -> list[etree._Element]:
+    try:
+        xpath = etree.XPath(path, regexp=False, smart_strings=False)
+        result = xpath(node)
+    except etree.XPathError as exc:
+        raise InvalidRequest(f'{attribute}="{path}" is not a valid XPath ({exc}).') from None
+    if not isinstance(result, list):
+        raise InvalidRequest(f'{attribute}="{path}" must select elements, not a value.')
+    # Only elements take part; text, attributes and the like are not nodes that can be moved.
+    return [item for item in result if isinstance(item, etree._Element) and isinstance(item.tag, str)]
+
+
+def _outermost(elements: list[etree._Element]) -> list[etree._Element]:
+    chosen: list[etree._Element] = []
+    for element in elements:
+        if any(element is other or _is_inside(element, other) for other in chosen):
+            continue
+        chosen.append(element)
+    return chosen
+
+
+def _detach(element: etree._Element) -> None:
+    """Remove ``element`` from its parent; text that followed it (not mere whitespace) stays."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    if tail and tail.strip():
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    element.tail = None
+    parent.remove(element)
+
+
+def _append(target: etree._Element, element: etree._Element) -> None:
+    element.tail = None
+    target.append(element)
+
+
+def _merge(target: etree._Element, incoming: list[etree._Element]) -> None:
+    """Merge ``incoming`` (detached copies) into ``target``'s children.
+
+    A name the target does not have is appended. A name that occurs once on both sides is merged
+    recursively when both elements have element children (attributes of the new one win), and
+    replaced in place otherwise. A name that repeats on either side is a list, and the new list
+    replaces the old one where the old one started.
+    """
+    groups: dict[str, list[etree._Element]] = {}
+    for element in incoming:
+        groups.setdefault(element.tag, []).append(element)
+    for tag, new in groups.items():
+        old = [child for child in _elements(target) if child.tag == tag]
+        if not old:
+            for element in new:
+                _append(target, element)
+        elif len(old) == 1 and len(new) == 1 and _elements(old[0]) and _elements(new[0]):
+            old[0].attrib.update(dict(new[0].attrib))
+            _merge(old[0], _elements(new[0]))
+        else:
+            anchor = old[0]
+            for element in reversed(new):
+                element.tail = anchor.tail
+                anchor.addnext(element)
+            for element in old:
+                _detach(element)
+
+
+def apply_transform(transform: Transform, nodes: dict[str, etree._Element]) -> None:
+    """Apply one ``<before>`` / ``<after>`` to ``nodes`` (``"data"`` and ``"executeData"``).
+
+    The selected nodes are the element children of the source node (no ``sourcePath``) or the
+    elements ``sourcePath`` selects relative to it; a ``sourcePath`` that selects nothing moves
+    nothing and is no error (the seed's ``sourcePath="GUID"`` when there is no GUID). The target
+    is the destination node, or the first element ``destinationPath`` selects relative to it,
+    which must exist. Modes:
+
+    * ``insert``: deep copies of the selected elements are appended to the target;
+    * ``move``: the selected elements themselves are appended and so leave the source;
+    * ``replace``: the target's children with the same names as the selected ones (without
+      ``sourcePath``: all of them) are removed, then copies are appended;
+    * ``merge``: copies are merged into the target's children (see :func:`_merge`): same-named
+      children are replaced in place, or merged recursively when both have element children;
+      new names are appended.
+
+    Only elements move, never the text between them. Paths are XPath 1.0 without extension
+    functions and may only reach nodes strictly inside the source node and, for the target, the
+    destination node or nodes inside it. An invalid path, a missing target or a ``move`` into one
+    of the moved elements raises :class:`~portal.errors.InvalidRequest`; ``nodes`` is then
+    unchanged.
+    """
+    if transform.mode not in MODES:
+        raise InvalidRequest(f'mode="{transform.mode}" is not one of "insert", "merge", "replace", "move".')
+    for role, name in (("source", transform.source), ("destination", transform.destination)):
+        if name not in NODES:
+            raise InvalidRequest(f'{role}="{name}" is not supported; use "data" or "executeData".')
+    source = nodes[transform.source]
+    destination = nodes[transform.destination]
+
+    if transform.source_path is None:
+        selected = _elements(source)
+    else:
+        selected = [
+            element
+            for element in _select(source, transform.source_path, "sourcePath")
+            if _is_inside(element, source)
+        ]
+        selected = _outermost(selected)
+
+    if transform.destination_path is None:
+        target = destination
+    else:
+        found = [
+            element
+            for element in _select(destination, transform.destination_path, "destinationPath")
+            if element is destination or _is_inside(element, destination)
+        ]
+        if not found:
+            raise InvalidRequest(
+                f'destinationPath="{transform.destination_path}" selects no element in '
+                f"<{transform.destination}>."
+            )
+        target = found[0]
+
+    if transform.mode == "move":
+        for element in selected:
+            if element is target or _is_inside(target, element):
+                raise InvalidRequest(
+                    f"Cannot move <{element.tag}> into itself (destinationPath="
+                    f'"{transform.destination_path}").'
+                )
+        for element in selected:
+            _detach(element)
+            _append(target, element)
+        return
+
+    copies = [_detached(element) for element in selected]
+    if transform.mode == "insert":
+        for element in copies:
+            _append(target, element)
+    elif transform.mode == "replace":
+        if transform.source_path is None:
+            for child in list(target):
+                target.remove(child)
+            target.text = None
+        else:
+            names = {element.tag for element in copies}
+            for child in _elements(target):
+                if child.tag in names:
+                    _detach(child)
+        for element in copies:
+            _append(target, element)
+    else:
+        _merge(target, copies)
+
+
+# --------------------------------------------------------------------------------------------
+# XML <-> plain values
+# --------------------------------------------------------------------------------------------
+
+
+def element_to_value(el: etree._Element) -> dict[str, Any] | str:
+    """Turn an element into the plain value the engine takes.
+
+    An element without element children becomes its text with surrounding whitespace stripped
+    (``""`` when empty; text around comments and processing instructions is joined). An element
+    with element children becomes a dict from each child's local name (namespaces dropped) to its
+    value, in order of first occurrence; a name that occurs more than once maps to a list of the
+    values in document order. Attributes, comments, processing instructions and text between
+    child elements are ignored. The element is not changed.
+    """
+    children = _elements(el)
+    if not children:
+        parts = [el.text or ""]
+        parts.extend(child.tail or "" for child in el)
+        return "".join(parts).strip()
+    result: dict[str, Any] = {}
+    for child in children:
+        name = etree.QName(child).localname
+        value = element_to_value(child)
+        if name not in result:
+            result[name] = value
+        elif isinstance(result[name], list):
+            result[name].append(value)
+        else:
+            result[name] = [result[name], value]
+    return result
+
+
+def _scalar_text(value: object, key: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | Decimal):
+        return str(value)
+    raise TypeError(f"Cannot write {type(value).__name__} value of <{key}> as XML.")
+
+
+def _append_value(parent: etree._Element, key: str, value: object) -> None:
+    child = etree.SubElement(parent, key)
+    if isinstance(value, Mapping):
+        value_to_elements(child, value)
+    else:
+        child.text = _scalar_text(value, key)
+
+
+def value_to_elements(parent: etree._Element, mapping: Mapping[str, Any]) -> None:
+    """Append one child element to ``parent`` per key of ``mapping``, in the mapping's order.
+
+    A ``str`` becomes the element's text, an ``int`` or ``Decimal`` its ``str()``, a ``bool``
+    ``"1"`` or ``"0"``, ``None`` an empty element, a mapping an element with children built the
+    same way, and a list (or tuple) one element per item (each item a scalar, ``None`` or a
+    mapping). It is the inverse of :func:`element_to_value`: for any element ``x`` whose value is
+    a dict, ``element_to_value`` of a fresh element filled from that value equals it again. Other
+    value types (``float`` among them: money is ``Decimal``) raise ``TypeError``; a key that is
+    not an XML name or text that XML cannot carry raises ``ValueError``.
+    """
+    for key, value in mapping.items():
+        if isinstance(value, list | tuple):
+            for item in value:
+                if isinstance(item, list | tuple):
+                    raise TypeError(f"A list inside the list of <{key}> cannot be written as XML.")
+                _append_value(parent, key, item)
+        else:
+            _append_value(parent, key, value)
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------------------------
+
+
+def _serialize(root: etree._Element) -> bytes:
+    return _XML_DECLARATION + etree.tostring(root, encoding="utf-8")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML_CHAR.sub("\ufffd", text)
+
+
+def render_response(data: etree._Element) -> bytes:
+    """Render ``<response>`` holding a copy of ``data`` under its own name (``<data>``, or
+    ``<executeData>`` when the request had no data and the caller passes that).
+
+    The result is UTF-8 with the declaration ``<?xml version="1.0" encoding="utf-8"?>``, indented
+    by two spaces: whitespace-only text between elements is re-laid, comments and processing
+    instructions are left out, other text is kept, so :func:`element_to_value` reads the same
+    value back. ``data`` is not changed.
+    """
+    response = etree.Element("response")
+    response.append(_detached(data))
+    # Indenting would put whitespace beside a comment inside a leaf and change its text.
+    etree.strip_tags(response, etree.Comment, etree.ProcessingInstruction)
+    etree.indent(response, space="  ")
+    return _serialize(response)
+
+
+def render_error(code: int, description: str, sources: list[tuple[str, str]]) -> bytes:
+    """Render the MPS error shape ``<errorContext>``.
+
+    The root carries ``code`` as ``0x`` and eight upper-case hex digits (a negative 32-bit
+    HRESULT is shown as its unsigned form) and, as ``Provisioning Schema::errorContext`` requires,
+    the text in a ``description`` attribute; the text is also the first child
+    ``<description>``. One ``<errorSource namespace=".." procedure=".."/>`` follows per entry of
+    ``sources``, in the order given (innermost first). Everything is XML-escaped; characters XML
+    cannot carry become U+FFFD. UTF-8 with the same declaration as :func:`render_response`.
+    A code outside 32 bits raises ``ValueError``.
+    """
+    if not -(2**31) <= code < 2**32:
+        raise ValueError(f"Error code {code} does not fit in 32 bits.")
+    text = _xml_text(description)
+    root = etree.Element("errorContext")
+    root.set("code", f"0x{code & 0xFFFFFFFF:08X}")
+    root.set("description", text)
+    etree.SubElement(root, "description").text = text
+    for namespace, procedure in sources:
+        source = etree.SubElement(root, "errorSource")
+        source.set("namespace", _xml_text(namespace))
+        source.set("procedure", _xml_text(procedure))
+    etree.indent(root, space="  ")
+    return _serialize(root)

@@ -1,0 +1,45 @@
+"""Reads of the audit records, filtered by the caller's scope: history and last changes."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from portal.directory import dn_key
+from portal.engine import Caller, all_procedures
+from portal.models import AuditRecord
+
+
+def _changes() -> QuerySet[AuditRecord]:
+    reads = [(p.namespace, p.name) for p in all_procedures() if p.reads]
+    records = AuditRecord.objects.filter(parent__isnull=True, status=AuditRecord.Status.SUCCEEDED)
+    for namespace, name in reads:
+        records = records.exclude(namespace=namespace, procedure=name)
+    return records
+
+
+def audit_history(
+    *, dn: str | None = None, subject: str | None = None, limit: int = 20, reads: bool = True
+) -> list[AuditRecord]:
+    """The latest calls about one object, by its DN (any letter case) or its audit subject; the
+    caller of this selector has already checked that the object is in scope. ``reads=False``
+    leaves out the calls of procedures that only read (a page's own reads, for instance)."""
+    key = dn_key(dn) if dn else (subject or "")
+    records = AuditRecord.objects.filter(subject=key, parent__isnull=True)
+    if not reads:
+        read_calls = Q(pk__in=[])
+        for proc in all_procedures():
+            if proc.reads:
+                read_calls |= Q(namespace=proc.namespace, procedure=proc.name)
+        records = records.exclude(read_calls)
+    return list(records[:limit])
+
+
+def audit_changes_in_scope(caller: Caller, *, limit: int = 10) -> list[AuditRecord]:
+    """The latest successful changes to objects inside ``caller``'s scope (DomainAdmins: all)."""
+    records = _changes()
+    if caller.scope_dn is None:
+        return []
+    if "DomainAdmins" not in caller.roles:
+        scope = dn_key(caller.scope_dn)
+        records = records.filter(Q(subject=scope) | Q(subject__endswith="," + scope))
+    return list(records[:limit])

@@ -1,0 +1,223 @@
+"""Django settings of the portal, all from the environment (``portal/env.py``).
+
+Production is the default: ``DEBUG`` off, ``SECRET_KEY`` and the directory password required.
+``PORTAL_DEMO=1`` (set by ``make run`` and the test harness) fills in the demo values documented in
+the README instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+import ldap
+from django_auth_ldap.config import LDAPSearch, MemberDNGroupType
+
+from portal.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)  # the SQLite file, static files and slapd data live here
+
+DEMO = env_bool("PORTAL_DEMO", False)
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = env_str(
+    "SECRET_KEY", "demo-only-secret-key-not-for-production" if DEMO else None, required=not DEMO
+)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "portal.apps.PortalConfig",
+    "customers",
+    "email_service",
+    "billing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.caller",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"), conn_max_age=60
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Write-ahead log: a commit costs one flush of the log instead of the rollback journal's
+    # several, stays durable (synchronous=FULL remains the default), and readers no longer wait
+    # for a writer (pages read while a background job writes). IMMEDIATE avoids lock upgrades
+    # in the middle of an engine batch.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+    # A file, not the shared in-memory database, so that job threads and live-server tests see
+    # the same data with SQLite's ordinary locking.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "portal.User"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise serves from here after collectstatic
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not (DEBUG or DEMO))
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- The directory -------------------------------------------------------------------------
+# Domain controllers: "NAME=URI,NAME=URI"; the name is what requests give as
+# preferredDomainController (compared without regard to letter case).
+LDAP_PORT = env_int("LDAP_PORT", 3389)
+LDAP_URI = env_str("LDAP_URI", f"ldap://127.0.0.1:{LDAP_PORT}")
+_dcs = env_list("LDAP_DOMAIN_CONTROLLERS", [f"AD01.fabrikam.com={LDAP_URI}"])
+DIRECTORY = {
+    "SUFFIX": env_str("LDAP_SUFFIX", "DC=fabrikam,DC=com"),
+    "HOSTING_ROOT": env_str("LDAP_HOSTING_ROOT", "OU=Hosting,DC=fabrikam,DC=com"),
+    "FLAVOR": env_str("LDAP_FLAVOR", "openldap"),
+    "DOMAIN_CONTROLLERS": dict(item.split("=", 1) for item in _dcs),
+    "BIND_DN": env_str("LDAP_BIND_DN", "cn=admin,dc=fabrikam,dc=com"),
+    "BIND_PASSWORD": env_str("LDAP_BIND_PASSWORD", "Passw0rd!" if DEMO else None, required=not DEMO),
+    "POOL_SIZE": env_int("LDAP_POOL_SIZE", 4),
+    "TIMEOUT": env_int("LDAP_TIMEOUT", 10),
+}
+
+# --- Login: django-auth-ldap ------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = ["portal.auth.DirectoryBackend"]
+AUTH_LDAP_SERVER_URI = next(iter(DIRECTORY["DOMAIN_CONTROLLERS"].values()))
+AUTH_LDAP_BIND_DN = DIRECTORY["BIND_DN"]
+AUTH_LDAP_BIND_PASSWORD = DIRECTORY["BIND_PASSWORD"]
+AUTH_LDAP_CONNECTION_OPTIONS = {ldap.OPT_NETWORK_TIMEOUT: DIRECTORY["TIMEOUT"]}
+# A user logs in with its logon name (uid), its CN or its userPrincipalName.
+AUTH_LDAP_USER_SEARCH = LDAPSearch(
+    DIRECTORY["HOSTING_ROOT"],
+    ldap.SCOPE_SUBTREE,
+    "(&(objectClass=hostingUser)(|(uid=%(user)s)(cn=%(user)s)(userPrincipalName=%(user)s)))",
+)
+AUTH_LDAP_USER_ATTR_MAP = {"first_name": "givenName", "last_name": "sn", "email": "mail"}
+AUTH_LDAP_GROUP_SEARCH = LDAPSearch(
+    DIRECTORY["HOSTING_ROOT"], ldap.SCOPE_SUBTREE, "(objectClass=hostingGroup)"
+)
+AUTH_LDAP_GROUP_TYPE = MemberDNGroupType(member_attr="member")
+# Directory groups named like a role become the Django group of that role (DESIGN.md "Roles").
+AUTH_LDAP_MIRROR_GROUPS = ["DomainAdmins", "OrgCreators", "CustomerAdministrators"]
+AUTH_LDAP_USER_FLAGS_BY_GROUP = {
+    "is_staff": f"CN=DomainAdmins,{DIRECTORY['HOSTING_ROOT']}",
+    "is_superuser": f"CN=DomainAdmins,{DIRECTORY['HOSTING_ROOT']}",
+}
+AUTH_LDAP_ALWAYS_UPDATE_USER = True
+AUTH_LDAP_FIND_GROUP_PERMS = False
+# Successful Basic-auth checks of the machine doors are remembered this long (seconds), keyed by
+# a salted hash of the credentials, so that each request does not cost a directory bind.
+PORTAL_CREDENTIAL_CACHE_SECONDS = env_int("PORTAL_CREDENTIAL_CACHE_SECONDS", 60)
+
+# A cache every process of the portal shares (credential checks, job progress): Redis when
+# CACHE_URL names one, else files under var/cache.
+CACHE_URL = env_str("CACHE_URL", None)
+if CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+# --- Background jobs ------------------------------------------------------------------------------
+# With a broker (e.g. redis://127.0.0.1:6379/0) jobs go to Celery workers (`celery -A portal worker`);
+# without one they run in a pool of threads inside the web process.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", None)
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+PORTAL_JOB_WORKERS = env_int("PORTAL_JOB_WORKERS", 2)
+
+# --- REST API ---------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "portal.auth.DirectoryBasicAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+    "EXCEPTION_HANDLER": "portal.api.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Hosting provisioning and billing portal API",
+    "DESCRIPTION": "Procedures of the engine and scoped read-only resources.",
+    "VERSION": "0.1.0",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+}

@@ -1,0 +1,18 @@
+"""The Celery side of background jobs (used when ``CELERY_BROKER_URL`` is set)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="portal.job_execute", acks_late=True)
+def job_execute_task(job_id: str) -> None:
+    """Run one portal job."""
+    from django.db import connections
+
+    from portal.jobs import job_execute
+
+    try:
+        job_execute(job_id)
+    finally:
+        connections.close_all()

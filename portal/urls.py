@@ -1,0 +1,39 @@
+"""URLs of every door."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from billing.soap import webservice as engageip_webservice
+from portal import job_views, views
+from portal.api.views import ProcedureListView
+from portal.mps.views import mps_endpoint
+
+api_patterns = [
+    path("procedures/", ProcedureListView.as_view(), name="procedures"),
+    path("", include("customers.api.urls")),
+    path("", include("email_service.api.urls")),
+    path("billing/", include("billing.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("search/", views.search, name="search"),
+    path("healthz", views.health, name="health"),
+    path("mps/", mps_endpoint, name="mps"),
+    path("jobs/<uuid:job_id>/", job_views.job_detail, name="job"),
+    path("jobs/<uuid:job_id>/status", job_views.job_status, name="job-status"),
+    path("jobs/<uuid:job_id>/results.csv", job_views.job_results_csv, name="job-results-csv"),
+    path("adminportal/webservice.asmx", engageip_webservice, name="engageip-soap"),
+    path("api/", include((api_patterns, "api"))),
+    path("admin/", admin.site.urls),
+    path("organizations/", include("customers.urls")),
+    path("email/", include("email_service.urls")),
+    path("billing/", include("billing.urls")),
+]

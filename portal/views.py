@@ -1,0 +1,51 @@
+"""The home page and the health check."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from portal.dashboard import dashboard
+from portal.directory import dn_to_path
+from portal.engine import Caller
+from portal.search import MAX_QUERY, search_all
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The caller's dashboard: who it is, what its scope holds and uses, open invoices, the last
+    changes and (for staff and resellers) the monthly billed amounts."""
+    caller = Caller.from_user(request.user)
+    return render(
+        request,
+        "home.html",
+        {
+            "scope_path": dn_to_path(caller.scope_dn) if caller.scope_dn else None,
+            "entry_path": dn_to_path(caller.dn) if caller.dn else None,
+            "board": dashboard(caller),
+        },
+    )
+
+
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    """Organizations, users, SMTP domains and billing accounts whose names hold the query, inside
+    the caller's scope."""
+    query = request.GET.get("q", "").strip()
+    groups = search_all(Caller.from_user(request.user), query) if query else []
+    return render(
+        request,
+        "portal/search.html",
+        {
+            "search_query": query,
+            "groups": groups,
+            "found": sum(len(hits) for _, hits in groups),
+            "too_long": len(query) > MAX_QUERY,
+        },
+    )
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness for process supervisors: answers without touching the directory."""
+    return JsonResponse({"status": "ok"})

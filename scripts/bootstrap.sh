@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install the Debian packages the portal needs when they are missing: slapd and ldap-utils (the
+# private directory), the headers python-ldap builds against, a compiler and Python's venv.
+# Pass "browser" to include Chromium and fonts for the browser tests.
+set -euo pipefail
+
+need=()
+[ -x /usr/sbin/slapd ] || need+=(slapd)
+command -v ldapwhoami >/dev/null 2>&1 || need+=(ldap-utils)
+[ -f /usr/include/ldap.h ] || need+=(libldap2-dev)
+[ -f /usr/include/sasl/sasl.h ] || need+=(libsasl2-dev)
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
+command -v make >/dev/null 2>&1 || need+=(make)
+PY=${PYTHON:-python3}
+if ! command -v "$PY" >/dev/null 2>&1; then
+  need+=(python3 python3-venv python3-dev)
+else
+  "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
+  inc=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+  [ -f "$inc/Python.h" ] || need+=(python3-dev)
+fi
+if [ "${1:-}" = "browser" ]; then
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
+fi
+
+if [ ${#need[@]} -gt 0 ]; then
+  echo "Installing Debian packages: ${need[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "Run as root or install sudo to install: ${need[*]}" >&2; exit 1; }
+    SUDO="sudo"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi

@@ -1,0 +1,175 @@
+"""Bulk import of users (customers.bulk.users_import, manage.py import_users)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+
+from customers.bulk import users_import
+from customers.models import CustomerRecord
+from portal.errors import InvalidArgument
+from tests.conftest import ALPINE, CM, NORTHWIND
+from tests.customers.conftest import STRONG
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "organization,name,userPrincipalName,password,mail,customerTypeName\n"
+GOOD_AND_BAD = (
+    HEADER
+    + f'"LDAP://{ALPINE}",Ann Lee,ann@alpineskihouse.com,{STRONG},ann@alpineskihouse.com,BusinessUser\n'
+    + f'"LDAP://{ALPINE}",Weak Pass,weak@alpineskihouse.com,password,,BusinessUser\n'
+    + f'"LDAP://{NORTHWIND}",Far Away,far@northwind.com,{STRONG},,\n'
+    + f'"LDAP://{ALPINE}",Con Sumer,consumer@alpineskihouse.com,{STRONG},,ConsumerUser\n'
+    + f'"LDAP://{ALPINE}",Odd Type,odd@alpineskihouse.com,{STRONG},,Reseller\n'
+    + f'"LDAP://{ALPINE}",,noname@alpineskihouse.com,{STRONG},,\n'
+    + f'"LDAP://{CM}",Plain User,plain@consolidatedmessenger.com,{STRONG},,\n'
+)
+
+
+def outcome(result) -> dict[int, tuple[str, str]]:
+    return {row.line: (row.status, row.message) for row in result.rows()}
+
+
+def test_bad_rows_reported_by_line_and_good_rows_created(caller, read):
+    result = users_import(io.StringIO(GOOD_AND_BAD), caller=caller("cm-admin"))
+    rows = outcome(result)
+    assert (result.created, result.exists, result.failed) == (3, 0, 4)
+    assert rows[2][0] == "created"
+    assert rows[3] == ("failed", rows[3][1]) and "too simple" in rows[3][1]
+    assert "outside the scope of cm-admin" in rows[4][1]
+    assert rows[5][0] == "created"
+    assert "BusinessUser, ConsumerUser or empty" in rows[6][1]
+    assert rows[7] == ("failed", "Missing name.")
+    assert rows[8][0] == "created"
+    assert read(f"CN=Ann Lee,{ALPINE}") is not None
+    assert read(f"CN=Weak Pass,{ALPINE}") is None
+    assert CustomerRecord.objects.get(name="Con Sumer").customer_type == "ConsumerUser"
+    assert CustomerRecord.objects.get(name="Ann Lee").customer_type == "BusinessUser"
+    assert not CustomerRecord.objects.filter(name="Plain User").exists()
+    assert authenticate(None, username="ann@alpineskihouse.com", password=STRONG) is not None
+
+
+def test_running_the_same_file_twice_creates_nothing_twice(caller):
+    first = users_import(io.StringIO(GOOD_AND_BAD), caller=caller("cm-admin"))
+    records = CustomerRecord.objects.count()
+    second = users_import(io.StringIO(GOOD_AND_BAD), caller=caller("cm-admin"))
+    assert (second.created, second.exists, second.failed) == (0, first.created, first.failed)
+    assert CustomerRecord.objects.count() == records
+    assert outcome(second)[2] == ("exists", "The user already exists as described.")
+
+
+def test_same_name_with_other_details_is_a_failure_not_exists(caller):
+    users_import(io.StringIO(GOOD_AND_BAD), caller=caller("cm-admin"))
+    changed = HEADER + f'"LDAP://{ALPINE}",Ann Lee,ann.other@alpineskihouse.com,{STRONG},,BusinessUser\n'
+    result = users_import(io.StringIO(changed), caller=caller("cm-admin"))
+    assert result.failed == 1
+    assert "already logs in as" in next(result.rows()).message
+
+
+def test_wrong_header_refuses_the_whole_file(caller):
+    with pytest.raises(InvalidArgument, match="missing: password"):
+        users_import(io.StringIO("organization,name,userPrincipalName\nx,y,z\n"), caller=caller("cm-admin"))
+
+
+def test_ldif_file_imported_with_line_numbers(caller, read, tmp_path):
+    path = tmp_path / "users.ldif"
+    path.write_text(
+        "version: 1\n\n"
+        f"dn: CN=Lee Ann,{ALPINE}\n"
+        "objectClass: inetOrgPerson\n"
+        "userPrincipalName: lee.ann@alpineskihouse.com\n"
+        f"userPassword: {STRONG}\n"
+        "sn: Ann\n"
+        "customerTypeName: BusinessUser\n\n"
+        f"dn: CN=Hashed,{ALPINE}\n"
+        "userPrincipalName: hashed@alpineskihouse.com\n"
+        "userPassword: {SSHA}CB/zjQPja65WAzdcBJwWosqCkywb7JVau5Q4UA==\n\n"
+        f"dn: OU=NotAUser,{ALPINE}\n"
+        "ou: NotAUser\n",
+        encoding="utf-8",
+    )
+    result = users_import(path, caller=caller("alpine-admin"))
+    rows = outcome(result)
+    assert rows[3][0] == "created"
+    assert rows[10] == ("failed", "userPassword must be the clear-text password, not a hash.")
+    assert rows[14] == ("failed", "A user's DN must start with CN=<name>.")
+    entry = read(f"CN=Lee Ann,{ALPINE}")
+    assert entry["sn"] == ["Ann"]
+    assert CustomerRecord.objects.get(name="Lee Ann").customer_type == "BusinessUser"
+
+
+def test_progress_is_reported_for_every_row(caller):
+    seen = []
+    users_import(
+        io.StringIO(GOOD_AND_BAD), caller=caller("cm-admin"), progress=lambda d, t: seen.append((d, t))
+    )
+    assert seen == [(n, 7) for n in range(1, 8)]
+
+
+def test_result_downloads_as_csv(caller):
+    result = users_import(io.StringIO(GOOD_AND_BAD), caller=caller("cm-admin"))
+    text = "".join(result.csv_chunks())
+    assert text.splitlines()[0] == "line,organization,name,userPrincipalName,status,message"
+    assert len(text.splitlines()) == 8
+    assert STRONG not in text
+
+
+def test_management_command_imports_and_reports(login, tmp_path, read):
+    login("cm-admin")
+    source = tmp_path / "users.csv"
+    source.write_text(GOOD_AND_BAD, encoding="utf-8")
+    report = tmp_path / "report.csv"
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError, match="4 row"):
+        call_command(
+            "import_users", str(source), "--as", "cm-admin", "--report", str(report), stdout=out, stderr=err
+        )
+    assert "3 created, 0 already there, 4 failed (7 rows)." in out.getvalue()
+    assert "line 3: Weak Pass:" in err.getvalue()
+    assert "7/7 rows" in err.getvalue()  # the progress bar
+    assert "created" in report.read_text()
+    assert read(f"CN=Plain User,{CM}") is not None
+
+
+def test_management_command_refuses_an_unknown_account(tmp_path, slapd):
+    source = tmp_path / "users.csv"
+    source.write_text(HEADER, encoding="utf-8")
+    with pytest.raises(CommandError, match="No active portal account"):
+        call_command("import_users", str(source), "--as", "nobody")
+
+
+def test_rerun_adds_a_missing_plans_record_and_reports_exists(caller, call):
+    # an earlier, interrupted import left the directory entry without its record
+    call(
+        "alpine-admin",
+        "Managed Active Directory::CreateUser",
+        {
+            "organization": f"LDAP://{ALPINE}",
+            "name": "Ann Lee",
+            "userPrincipalName": "ann@alpineskihouse.com",
+            "password": STRONG,
+            "mail": "ann@alpineskihouse.com",
+        },
+    )
+    assert not CustomerRecord.objects.filter(name="Ann Lee").exists()
+    result = users_import(io.StringIO(GOOD_AND_BAD), caller=caller("cm-admin"))
+    assert outcome(result)[2] == (
+        "exists",
+        "The user already exists as described; its Plans database record was added.",
+    )
+    assert CustomerRecord.objects.get(name="Ann Lee").customer_type == "BusinessUser"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_outside_a_transaction_commits_each_row_and_restores_full_sync(caller):
+    from django.db import connection
+
+    result = users_import(io.StringIO(GOOD_AND_BAD), caller=caller("cm-admin"))
+    assert result.created == 3
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous")
+        assert cursor.fetchone()[0] == 2  # FULL again
+    assert CustomerRecord.objects.filter(name__in=["Ann Lee", "Con Sumer"]).count() == 2
