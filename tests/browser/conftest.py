@@ -99,3 +99,19 @@ def accessibility_violations(page) -> list[str]:
             targets = ", ".join(str(node["target"]) for node in violation["nodes"][:3])
             found.append(f"{violation['id']} ({violation['impact']}): {violation['help']} — {targets}")
     return found
+
+
+@pytest.fixture
+def demo(portal, django_db_blocker):
+    """The demo's Plans database, e-mail plans and billing data (``manage.py load_demo``) behind
+    the live server, on top of the demo directory tree."""
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock(), open(os.devnull, "w") as quiet:
+        call_command("load_demo", stdout=quiet)
+    return portal
+
+
+def fits(page, width: int) -> bool:
+    """True when nothing on the page is wider than ``width`` CSS pixels (no sideways scrolling)."""
+    return page.evaluate("document.documentElement.scrollWidth") <= width
