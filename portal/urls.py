@@ -2,7 +2,9 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from billing.soap import webservice as engageip_webservice
@@ -26,6 +28,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("search/", views.search, name="search"),
     path("healthz", views.health, name="health"),
+    path("favicon.ico", RedirectView.as_view(url=static("portal/favicon.svg"), permanent=True)),
     path("mps/", mps_endpoint, name="mps"),
     path("jobs/<uuid:job_id>/", job_views.job_detail, name="job"),
     path("jobs/<uuid:job_id>/status", job_views.job_status, name="job-status"),

@@ -55,3 +55,11 @@ def test_pages_style_sheet_is_served_by_the_portal_itself(client):
     css = client.get("/static/portal/portal.css")
     assert css.status_code == 200
     assert b"--accent" in b"".join(css.streaming_content)
+
+
+def test_the_portal_has_its_own_icon(client):
+    page = client.get("/login/")
+    assert b'rel="icon" href="/static/portal/favicon.svg"' in page.content
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 301
+    assert answer["Location"] == "/static/portal/favicon.svg"
