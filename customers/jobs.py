@@ -25,7 +25,12 @@ def users_import_job(run: JobRun, params: dict) -> dict:
     path = Path(params["path"])
     try:
         result = users_import(
-            path, caller=Caller.from_user(run.user), progress=run.progress, door="job", name=params["name"]
+            path,
+            caller=Caller.from_user(run.user),
+            progress=run.progress,
+            preferred_domain_controller=params.get("dc"),
+            door="job",
+            name=params["name"],
         )
         try:
             for row in result.rows():

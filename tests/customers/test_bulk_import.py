@@ -117,7 +117,10 @@ def test_result_downloads_as_csv(caller):
     assert STRONG not in text
 
 
-def test_management_command_imports_and_reports(login, tmp_path, read):
+@pytest.mark.django_db(transaction=True)
+def test_management_command_runs_the_import_as_a_job_and_reports(login, tmp_path, read):
+    from portal.models import Job
+
     login("cm-admin")
     source = tmp_path / "users.csv"
     source.write_text(GOOD_AND_BAD, encoding="utf-8")
@@ -128,10 +131,44 @@ def test_management_command_imports_and_reports(login, tmp_path, read):
             "import_users", str(source), "--as", "cm-admin", "--report", str(report), stdout=out, stderr=err
         )
     assert "3 created, 0 already there, 4 failed (7 rows)." in out.getvalue()
-    assert "line 3: Weak Pass:" in err.getvalue()
+    assert "line 3: weak@alpineskihouse.com: " in err.getvalue()
     assert "7/7 rows" in err.getvalue()  # the progress bar
-    assert "created" in report.read_text()
+    job = Job.objects.get()
+    assert (job.kind, job.title, job.status) == ("users-import", "Import of users.csv", Job.Status.SUCCEEDED)
+    assert f"/jobs/{job.pk}/" in err.getvalue()
+    assert job.created_by.username == "cm-admin"
+    assert job.items.count() == 7
+    lines = report.read_text().splitlines()
+    assert lines[0] == "line,status,subject,message"
+    assert lines[1] == "2,created,ann@alpineskihouse.com,"
+    assert len(lines) == 8
     assert read(f"CN=Plain User,{CM}") is not None
+    assert source.exists()  # the job works on its own copy and leaves the given file alone
+
+
+@pytest.mark.django_db(transaction=True)
+def test_management_command_can_queue_the_job_and_return(login, tmp_path):
+    from portal.jobs import jobs_wait
+    from portal.models import Job
+
+    login("alpine-admin")
+    source = tmp_path / "users.csv"
+    source.write_text(
+        HEADER + f'"LDAP://{ALPINE}",Ann Lee,ann@alpineskihouse.com,{STRONG},,\n', encoding="utf-8"
+    )
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_users", str(source), "--as", "alpine-admin", "--no-wait", stdout=out, stderr=err)
+    assert "/jobs/" in err.getvalue()
+    jobs_wait()
+    job = Job.objects.get()
+    assert job.status == Job.Status.SUCCEEDED
+    assert job.summary["Created"] == 1
+
+
+def test_management_command_names_a_missing_file(login, tmp_path):
+    login("cm-admin")
+    with pytest.raises(CommandError, match="No such file"):
+        call_command("import_users", str(tmp_path / "nothing.csv"), "--as", "cm-admin")
 
 
 def test_management_command_refuses_an_unknown_account(tmp_path, slapd):
