@@ -14,6 +14,7 @@ from customers.models import CustomerRecord, CustomerRecordQuerySet
 from portal.directory import (
     Entry,
     default_gateway,
+    dn_child,
     dn_is_within,
     dn_key,
     dn_normalize,
@@ -161,3 +162,17 @@ def directory_object_at(caller: Caller, dn: str, *, kind: str) -> DirectoryObjec
     if entry is None or entry.kind != kind:
         return None
     return DirectoryObject(entry)
+
+
+def administrators_group(organization: DirectoryObject) -> tuple[str, list[str]] | None:
+    """The DN of an organization's administrators group and its member DNs, or None when the
+    organization has none (an organization that is not of the hosting prescription)."""
+    from customers.hosting import ADMIN_GROUPS
+
+    name = ADMIN_GROUPS.get(organization.organization_type)
+    if name is None:
+        return None
+    entry = default_gateway().get(dn_child("CN", name, organization.entry.dn))
+    if entry is None or entry.kind != "group":
+        return None
+    return dn_normalize(entry.dn), list(entry.attrs.get("member", []))

@@ -15,5 +15,6 @@ urlpatterns = [
     path("users/", views.user_list_page, name="users"),
     path("users/<uuid:guid>/", views.user_page, name="user"),
     path("users/<uuid:guid>/delete/", views.user_delete_page, name="user_delete"),
+    path("users/<uuid:guid>/administrator/", views.user_administrator_page, name="user_administrator"),
     path("import/", views.import_page, name="import"),
 ]

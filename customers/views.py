@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,6 +26,7 @@ from customers.forms import DeleteOrganizationForm, ImportForm, OrganizationForm
 from customers.jobs import uploads_dir
 from customers.selectors import (
     DirectoryObject,
+    administrators_group,
     customer_record_list,
     directory_object_at,
     directory_object_get,
@@ -33,12 +35,12 @@ from customers.selectors import (
 )
 from email_service.forms import ModifyUserPlanForm
 from email_service.selectors import smtp_domain_list, subscription_list, subscription_usage
-from portal.directory import dn_key, dn_parent
-from portal.engine import DOMAIN_ADMINS, ORG_CREATORS, Batch, Caller
+from portal.directory import dn_key, dn_parent, dn_rdn_value, dn_to_path
+from portal.engine import CUSTOMER_ADMINISTRATORS, DOMAIN_ADMINS, ORG_CREATORS, Batch, Caller
 from portal.errors import PortalError
 from portal.jobs import job_start
 from portal.navigation import tree_crumbs
-from portal.pages import action_allowed, caller_of, form_run
+from portal.pages import action_allowed, caller_of, confirmation_needed, form_run
 from portal.selectors import audit_history
 
 PAGE_SIZE = 25
@@ -50,6 +52,16 @@ def _dc() -> str:
 
 def _page(request: HttpRequest, objects: list):
     return Paginator(objects, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _deletable_users(caller: Caller, page) -> set[str]:
+    """The GUIDs of the users on ``page`` the caller may delete: a user list offers Delete only
+    where the engine would let it (every user in scope, for the roles that delete users, but never
+    the caller's own account)."""
+    if not caller.has_role(ORG_CREATORS, CUSTOMER_ADMINISTRATORS):
+        return set()
+    own = dn_key(caller.dn) if caller.dn else None
+    return {user.guid for user in page.object_list if dn_key(user.dn) != own}
 
 
 def _object(caller: Caller, guid: uuid.UUID, kind: str) -> DirectoryObject:
@@ -200,13 +212,15 @@ def organization_page(request: HttpRequest, guid: uuid.UUID) -> HttpResponse:
     if query:
         users = [user for user in users if query.lower() in user.name.lower()]
     children = organization_list(caller, parent=org.path)
+    page = _page(request, users)
     return render(
         request,
         "customers/organization_detail.html",
         {
             "org": org,
             "children": children,
-            "page": _page(request, users),
+            "page": page,
+            "deletable": _deletable_users(caller, page),
             "q": query,
             "actions": _organization_actions(caller, org),
             "create_url": reverse("customers:organization_create") + "?" + urlencode({"parent": org.path}),
@@ -296,7 +310,12 @@ def user_list_page(request: HttpRequest) -> HttpResponse:
     users = user_list(caller)
     if query:
         users = [user for user in users if query.lower() in user.name.lower()]
-    return render(request, "customers/user_list.html", {"page": _page(request, users), "q": query})
+    page = _page(request, users)
+    return render(
+        request,
+        "customers/user_list.html",
+        {"page": page, "q": query, "deletable": _deletable_users(caller, page)},
+    )
 
 
 def _read(caller: Caller, full_name: str, data: dict) -> dict | None:
@@ -359,11 +378,70 @@ def user_page(request: HttpRequest, guid: uuid.UUID) -> HttpResponse:
                 "Managed Active Directory::DeleteUser",
                 {"path": user.path, "preferredDomainController": _dc()},
             ),
+            "administrator": _administrator(caller, user, organization),
             "crumbs": tree_crumbs(caller, user.dn),
             "history": audit_history(dn=user.dn, reads=False),
         },
         status=400 if posted is not None else 200,
     )
+
+
+def _administrator(caller: Caller, user, organization) -> dict | None:
+    """Whether the user administers its organization, and whether the caller may change that."""
+    group = administrators_group(organization) if organization is not None else None
+    if group is None:
+        return None
+    group_dn, members = group
+    is_member = any(dn_key(member) == dn_key(user.dn) for member in members)
+    procedure, member_arg = (
+        ("Managed Active Directory::GroupRemove", "member")
+        if is_member
+        else ("Managed Active Directory::GroupAdd", "newMember")
+    )
+    data = {"group": dn_to_path(group_dn), member_arg: user.path, "preferredDomainController": _dc()}
+    return {
+        "role": dn_rdn_value(group_dn),
+        "organization": organization.name,
+        "is_member": is_member,
+        "may_change": action_allowed(caller, procedure, data),
+    }
+
+
+@login_required
+@require_http_methods(["POST"])
+def user_administrator_page(request: HttpRequest, guid: uuid.UUID) -> HttpResponse:
+    """Make a user an administrator of its organization (``GroupAdd``), or, once confirmed, no
+    longer one (``GroupRemove``); the engine's refusal comes back as a message on the user's page."""
+    caller = caller_of(request)
+    user = _object(caller, guid, "user")
+    organization = directory_object_at(caller, dn_parent(user.dn), kind="organization")
+    group = administrators_group(organization) if organization is not None else None
+    if group is None:
+        raise Http404("This user's organization has no administrators group.")
+    group_path = dn_to_path(group[0])
+    role = dn_rdn_value(group[0])
+    form = forms.Form(request.POST)
+    if request.POST.get("action") == "remove":
+        ask = confirmation_needed(
+            request,
+            title=f"Take {user.name} out of {role}?",
+            message=f"{user.name} will no longer be an administrator of {organization.name}; "
+            "the change applies at its next login.",
+            confirm_label="Yes, take it out",
+            cancel_url=reverse("customers:user", kwargs={"guid": guid}),
+        )
+        if ask is not None:
+            return ask
+        data = {"group": group_path, "member": user.path, "preferredDomainController": _dc()}
+        if form_run(request, form, "Managed Active Directory::GroupRemove", data) is not None:
+            messages.success(request, f"{user.name} is no longer an administrator of {organization.name}.")
+    else:
+        data = {"group": group_path, "newMember": user.path, "preferredDomainController": _dc()}
+        if form_run(request, form, "Managed Active Directory::GroupAdd", data) is not None:
+            messages.success(request, f"{user.name} is now an administrator of {organization.name} ({role}).")
+    for error in form.non_field_errors():  # a form without fields: every refusal lands here
+        messages.error(request, error)
+    return redirect("customers:user", guid=guid)
 
 
 @login_required
