@@ -127,6 +127,18 @@ def login(db, slapd):
 
 
 @pytest.fixture
+def browser(client, login):
+    """Django's test client logged in (through the directory) as a demo user:
+    ``browser("cm-admin").get(...)`` (staff when no name is given)."""
+
+    def _as(username: str = "administrator"):
+        client.force_login(login(username))
+        return client
+
+    return _as
+
+
+@pytest.fixture
 def caller(login):
     """The engine caller of a demo user, logged in through the directory."""
     from portal.engine import Caller

@@ -14,12 +14,9 @@ from tests.pages import crumbs
 
 
 @pytest.fixture
-def browser(client, login, billing_demo):
-    def _as(username: str = "administrator"):
-        client.force_login(login(username))
-        return client
-
-    return _as
+def browser(browser, billing_demo):
+    """The logged-in test client, with the billing demo data."""
+    return browser
 
 
 def test_account_trail_starts_at_the_reseller_for_its_staff(browser):

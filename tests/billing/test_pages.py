@@ -10,12 +10,9 @@ from portal.models import Job
 
 
 @pytest.fixture
-def browser(client, login, billing_demo):
-    def _as(username: str = "administrator"):
-        client.force_login(login(username))
-        return client
-
-    return _as
+def browser(browser, billing_demo):
+    """The logged-in test client, with the billing demo data."""
+    return browser
 
 
 def _add_form(**fields) -> dict:

@@ -176,21 +176,12 @@ def test_the_rest_door_runs_the_same_procedure(api, read):
     assert JANE.lower() in members(read, ALPINE_ADMINS)
 
 
-@pytest.fixture
-def as_user(client, login):
-    def _as(username: str):
-        client.force_login(login(username))
-        return client
-
-    return _as
-
-
 def user_page_url(gateway, dn: str) -> str:
     return f"/organizations/users/{gateway.get(dn).guid}/"
 
 
-def test_the_user_page_makes_and_unmakes_an_administrator(as_user, gateway, read):
-    client = as_user("cm-admin")
+def test_the_user_page_makes_and_unmakes_an_administrator(browser, gateway, read):
+    client = browser("cm-admin")
     url = user_page_url(gateway, JANE)
     page = client.get(url).content.decode()
     assert "Not an administrator of AlpineSkiHouse." in page
@@ -210,8 +201,8 @@ def test_the_user_page_makes_and_unmakes_an_administrator(as_user, gateway, read
     assert JANE.lower() not in members(read, ALPINE_ADMINS)
 
 
-def test_the_page_offers_no_change_to_ones_own_membership(as_user, gateway, read):
-    client = as_user("alpine-admin")
+def test_the_page_offers_no_change_to_ones_own_membership(browser, gateway, read):
+    client = browser("alpine-admin")
     url = user_page_url(gateway, ALPINE_ADMIN)
     page = client.get(url).content.decode()
     assert "An administrator of AlpineSkiHouse (CustomerAdministrators)." in page
@@ -222,16 +213,16 @@ def test_the_page_offers_no_change_to_ones_own_membership(as_user, gateway, read
     assert ALPINE_ADMIN.lower() in members(read, ALPINE_ADMINS)
 
 
-def test_another_resellers_user_is_not_found(as_user, gateway, read):
-    response = as_user("cm-admin").post(
+def test_another_resellers_user_is_not_found(browser, gateway, read):
+    response = browser("cm-admin").post(
         user_page_url(gateway, f"CN=Bob Kelly,{NORTHWIND}") + "administrator/", {"action": "add"}
     )
     assert response.status_code == 404
     assert members(read, f"CN=CustomerAdministrators,{NORTHWIND}") == set()
 
 
-def test_user_lists_offer_delete_only_where_the_engine_allows_it(as_user, gateway):
-    client = as_user("alpine-admin")
+def test_user_lists_offer_delete_only_where_the_engine_allows_it(browser, gateway):
+    client = browser("alpine-admin")
     page = client.get("/organizations/users/").content.decode()
     assert 'aria-label="Delete Jane Smith"' in page
     assert 'aria-label="Delete alpine-admin"' not in page  # its own account

@@ -24,15 +24,6 @@ def demo(db, slapd):
 
 
 @pytest.fixture
-def browser(client, login):
-    def _as(username: str):
-        client.force_login(login(username))
-        return client
-
-    return _as
-
-
-@pytest.fixture
 def url(gateway):
     def _url(dn: str) -> str:
         entry = gateway.get(dn)

@@ -13,17 +13,6 @@ from tests.customers.conftest import STRONG
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def browser(client, login):
-    """The test client logged in (through the directory) as a demo user."""
-
-    def _as(username: str):
-        client.force_login(login(username))
-        return client
-
-    return _as
-
-
 def guid(gateway, dn: str) -> str:
     return str(gateway.get(dn).guid)
 

@@ -13,15 +13,6 @@ from tests.pages import crumbs
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def browser(client, login):
-    def _as(username: str):
-        client.force_login(login(username))
-        return client
-
-    return _as
-
-
 def test_email_page_trail_follows_the_tree_and_links_users_to_their_pages(alpine_subscribed, browser):
     response = browser("cm-admin").get("/email/organization/", {"organization": dn_to_path(ALPINE)})
     assert response.status_code == 200

@@ -4,22 +4,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from customers.models import CustomerRecord
 from email_service.models import AvailablePlan, OrganizationPlan, Subscription, UserPlanAssignment
 from portal.models import AuditRecord
 from tests.conftest import ALPINE, BOB, JANE, NORTHWIND
 from tests.email_service.conftest import BASIC, PREMIUM
-
-
-@pytest.fixture
-def browse(client, login):
-    def _as(username: str):
-        client.force_login(login(username))
-        return client
-
-    return _as
 
 
 def record_dn(dn: str) -> str:
@@ -38,15 +27,15 @@ def test_pages_need_a_login(client, db):
         assert response["Location"].startswith("/login/")
 
 
-def test_the_index_links_the_three_pages(browse):
-    page = text(browse("alpine-admin").get("/email/"))
+def test_the_index_links_the_three_pages(browser):
+    page = text(browser("alpine-admin").get("/email/"))
 
     for url in ("/email/plans/", "/email/subscriptions/", "/email/organization/"):
         assert f'href="{url}"' in page
 
 
-def test_domain_admins_see_every_plan_and_define_new_ones(browse, email_plans):
-    client = browse("administrator")
+def test_domain_admins_see_every_plan_and_define_new_ones(browser, email_plans):
+    client = browser("administrator")
     page = text(client.get("/email/plans/"))
     assert "Business Basic" in page and "Webmail Only (512 MB: OWA)" in page
     assert '<label for="id_plan-name">Plan name:</label>' in page
@@ -68,8 +57,8 @@ def test_domain_admins_see_every_plan_and_define_new_ones(browse, email_plans):
     assert AuditRecord.objects.filter(procedure="CreateOrganizationPlan", door="page").count() == 1
 
 
-def test_the_engines_refusal_is_shown_beside_the_field(browse, email_plans):
-    response = browse("administrator").post(
+def test_the_engines_refusal_is_shown_beside_the_field(browser, email_plans):
+    response = browser("administrator").post(
         "/email/plans/",
         {
             "action": "user-plan",
@@ -87,24 +76,24 @@ def test_the_engines_refusal_is_shown_beside_the_field(browse, email_plans):
     ) in text(response)
 
 
-def test_a_reseller_sees_only_its_plans_and_no_definition_forms(browse, email_plans):
-    page = text(browse("cm-admin").get("/email/plans/"))
+def test_a_reseller_sees_only_its_plans_and_no_definition_forms(browser, email_plans):
+    page = text(browser("cm-admin").get("/email/plans/"))
 
     assert "Business Basic" in page
     assert "New organization plan" not in page
 
 
-def test_a_reseller_sees_its_customers_subscriptions_only(browse, alpine_subscribed):
-    page = text(browse("cm-admin").get("/email/subscriptions/"))
-    other = text(browse("contoso-admin").get("/email/subscriptions/"))
+def test_a_reseller_sees_its_customers_subscriptions_only(browser, alpine_subscribed):
+    page = text(browser("cm-admin").get("/email/subscriptions/"))
+    other = text(browser("contoso-admin").get("/email/subscriptions/"))
 
     assert "AlpineSkiHouse" in page and "alpineskihouse.com" in page and "0 of 2" in page
     assert "alpineskihouse.com" not in other
     assert "No customer of yours subscribes" in other
 
 
-def test_a_reseller_subscribes_a_customer_from_its_page(browse, email_plans):
-    client = browse("contoso-admin")
+def test_a_reseller_subscribes_a_customer_from_its_page(browser, email_plans):
+    client = browser("contoso-admin")
     passed = client.post(
         "/email/subscriptions/",
         {
@@ -131,8 +120,8 @@ def test_a_reseller_subscribes_a_customer_from_its_page(browse, email_plans):
     assert "northwind.com" in text(client.get("/email/subscriptions/"))
 
 
-def test_a_refused_subscription_shows_the_engines_text(browse, alpine_subscribed):
-    response = browse("cm-admin").post(
+def test_a_refused_subscription_shows_the_engines_text(browser, alpine_subscribed):
+    response = browser("cm-admin").post(
         "/email/subscriptions/",
         {
             "action": "subscribe",
@@ -149,8 +138,8 @@ def test_a_refused_subscription_shows_the_engines_text(browse, alpine_subscribed
     )
 
 
-def test_a_reseller_unsubscribes_a_customer_from_its_page_after_confirming(browse, alpine_subscribed):
-    reseller = browse("cm-admin")
+def test_a_reseller_unsubscribes_a_customer_from_its_page_after_confirming(browser, alpine_subscribed):
+    reseller = browser("cm-admin")
     form = {"action": "unsubscribe", "unsubscribe-organization": Subscription.objects.get().dn}
     asked = reseller.post("/email/subscriptions/", form)
 
@@ -165,8 +154,8 @@ def test_a_reseller_unsubscribes_a_customer_from_its_page_after_confirming(brows
     assert not Subscription.objects.exists()
 
 
-def test_a_customer_administrator_sees_its_plan_and_usage_bars(browse, alpine_subscribed):
-    page = text(browse("alpine-admin").get("/email/organization/"))
+def test_a_customer_administrator_sees_its_plan_and_usage_bars(browser, alpine_subscribed):
+    page = text(browser("alpine-admin").get("/email/organization/"))
 
     assert "<h1>E-mail service of AlpineSkiHouse</h1>" in page
     assert "Your plan: Business Basic" in page
@@ -178,8 +167,8 @@ def test_a_customer_administrator_sees_its_plan_and_usage_bars(browse, alpine_su
     assert '<label for="user-1-userPlan">Plan for Jane Smith</label>' in page
 
 
-def test_a_customer_administrator_changes_a_users_plan(browse, alpine_subscribed):
-    client = browse("alpine-admin")
+def test_a_customer_administrator_changes_a_users_plan(browser, alpine_subscribed):
+    client = browser("alpine-admin")
 
     response = client.post("/email/organization/", {"user": f"LDAP://{JANE}", "userPlan": "Webmail Only"})
 
@@ -190,8 +179,8 @@ def test_a_customer_administrator_changes_a_users_plan(browse, alpine_subscribed
     assert '<label for="limit-2">Storage: 512 MB of 4096 MB</label>' in page
 
 
-def test_a_refused_plan_change_is_shown_in_the_users_row(browse, alpine_subscribed):
-    response = browse("alpine-admin").post(
+def test_a_refused_plan_change_is_shown_in_the_users_row(browser, alpine_subscribed):
+    response = browser("alpine-admin").post(
         "/email/organization/", {"user": f"LDAP://{JANE}", "userPlan": "Premium Mailbox"}
     )
 
@@ -203,22 +192,22 @@ def test_a_refused_plan_change_is_shown_in_the_users_row(browse, alpine_subscrib
     assert not UserPlanAssignment.objects.exists()
 
 
-def test_an_organization_out_of_scope_is_refused(browse, alpine_subscribed):
-    response = browse("contoso-admin").get("/email/organization/", {"organization": f"LDAP://{ALPINE}"})
+def test_an_organization_out_of_scope_is_refused(browser, alpine_subscribed):
+    response = browser("contoso-admin").get("/email/organization/", {"organization": f"LDAP://{ALPINE}"})
 
     assert response.status_code == 403
     assert "is outside the scope of contoso-admin" in text(response)
 
 
-def test_an_organization_that_is_not_subscribed_says_so(browse, email_plans):
-    response = browse("alpine-admin").get("/email/organization/")
+def test_an_organization_that_is_not_subscribed_says_so(browser, email_plans):
+    response = browser("alpine-admin").get("/email/organization/")
 
     assert response.status_code == 404
     assert "is not subscribed to Hosted Email 2007." in text(response)
 
 
-def test_a_refused_change_of_a_user_not_listed_is_shown_at_the_top(browse, alpine_subscribed):
-    response = browse("alpine-admin").post(
+def test_a_refused_change_of_a_user_not_listed_is_shown_at_the_top(browser, alpine_subscribed):
+    response = browser("alpine-admin").post(
         "/email/organization/", {"user": f"LDAP://{BOB}", "userPlan": "Webmail Only"}
     )
 
