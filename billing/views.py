@@ -27,7 +27,7 @@ from customers.selectors import directory_object_at
 from portal.engine import Caller
 from portal.jobs import job_start
 from portal.navigation import Crumb, tree_crumbs
-from portal.pages import caller_of, form_preflight, form_run
+from portal.pages import action_allowed, caller_of, form_preflight, form_run
 from portal.selectors import audit_history
 
 
@@ -208,5 +208,11 @@ def bill_run(request: HttpRequest) -> HttpResponse:
             job = job_start("bill-run", user=request.user, params=data, title=title)
             return redirect("job", job.pk)
     return render(
-        request, "billing/bill_run.html", {"form": form, "runs": selectors.bill_run_list(caller)[:20]}
+        request,
+        "billing/bill_run.html",
+        {
+            "form": form,
+            "may_run": action_allowed(caller, "Billing::RunBillCycle", {"date": "2000-01-01"}),
+            "runs": selectors.bill_run_list(caller)[:20],
+        },
     )

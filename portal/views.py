@@ -1,4 +1,4 @@
-"""The home page and the health check."""
+"""The home page, search, the "not found" page and the health check."""
 
 from __future__ import annotations
 
@@ -44,6 +44,12 @@ def search(request: HttpRequest) -> HttpResponse:
             "too_long": len(query) > MAX_QUERY,
         },
     )
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The 404 page, inside the portal's frame: the view's reason when it gave one in words."""
+    reason = exception.args[0] if exception.args and isinstance(exception.args[0], str) else ""
+    return render(request, "404.html", {"reason": reason or "There is no such page."}, status=404)
 
 
 def health(request: HttpRequest) -> JsonResponse:

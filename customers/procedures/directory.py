@@ -8,6 +8,8 @@ object carries ``hostingProcessedBy`` naming the procedures that made it (seed 0
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import ProtectedError
 
 from customers import hosting
 from customers.hosting import (
@@ -254,8 +256,21 @@ def _accounts_deactivate(dns: list[str], *, below: str | None = None) -> None:
 
 
 def _records_delete(entries: list[Entry]) -> int:
-    guids = [entry.guid for entry in entries if entry.guid]
-    deleted, _ = CustomerRecord.objects.filter(guid__in=guids).delete()
+    """Delete the Plans database records of deleted entries, but for those other records still
+    hold (a subscription, an SMTP domain, a billing account): they stay as the records of orphans,
+    found by GUID (docs/email.md)."""
+    records = CustomerRecord.objects.filter(guid__in=[entry.guid for entry in entries if entry.guid])
+    try:
+        with transaction.atomic():
+            deleted, _ = records.delete()
+    except ProtectedError as exc:
+        held = {
+            getattr(holder, field.attname)
+            for holder in exc.protected_objects
+            for field in holder._meta.concrete_fields
+            if field.is_relation and field.related_model is CustomerRecord
+        }
+        deleted, _ = records.exclude(pk__in=held).delete()
     return deleted
 
 

@@ -80,6 +80,11 @@ def log_in(page, portal: str, username: str, password: str = "Passw0rd!") -> Non
     page.wait_for_load_state()
 
 
+def navigate(page, label: str) -> None:
+    """Follow the link ``label`` of the main navigation."""
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=label, exact=True).click()
+
+
 def screenshot(page, name: str) -> Path:
     """Save a full-page screenshot as ``var/screenshots/<name>.png``."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -115,3 +120,26 @@ def demo(portal, django_db_blocker):
 def fits(page, width: int) -> bool:
     """True when nothing on the page is wider than ``width`` CSS pixels (no sideways scrolling)."""
     return page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+@pytest.fixture
+def held_job(monkeypatch):
+    """Holds the next background job just after its first progress report until the test calls
+    the returned function, so that a test sees the job's page while the job is still running.
+    The job itself runs unchanged, in the live server's worker pool."""
+    import threading
+
+    from portal.jobs import JobRun
+
+    reported, released = threading.Event(), threading.Event()
+    report = JobRun.progress
+
+    def progress(self, done, total=None):
+        report(self, done, total)
+        if not reported.is_set():
+            reported.set()
+            released.wait(15)
+
+    monkeypatch.setattr(JobRun, "progress", progress)
+    yield released.set
+    released.set()

@@ -146,3 +146,29 @@ def test_recursive_delete_deactivates_the_accounts_below(login, call):
     call("cm-admin", DELETE_ORG, {"path": f"LDAP://{ALPINE}", "recursive": "1"})
     assert not get_user_model().objects.get(username="alpine-admin").is_active
     assert get_user_model().objects.get(username="cm-admin").is_active
+
+
+def test_deleting_a_subscribed_organization_with_an_account_leaves_their_records_as_orphans(call, read):
+    """The subscription, its SMTP domain and the billing account hold the organization's record:
+    it stays (the orphan is found, and unsubscribed, by GUID); the other records go."""
+    import io
+
+    from django.core.management import call_command
+
+    from billing.models import BillingAccount
+    from email_service.models import Subscription
+
+    call_command("load_demo", stdout=io.StringIO())
+    register(call, JANE)
+    call("cm-admin", DELETE_ORG, {"path": f"LDAP://{ALPINE}", "recursive": "1"})
+    assert read(ALPINE) is None and read(JANE) is None
+    assert list(CustomerRecord.objects.below(ALPINE).values_list("name", flat=True)) == ["AlpineSkiHouse"]
+    orphan = CustomerRecord.objects.get(name="AlpineSkiHouse")
+    assert Subscription.objects.get().customer_record == orphan
+    assert BillingAccount.objects.get(username="alpineskihouse").customer_record == orphan
+    call(
+        "administrator",
+        "Hosted Email 2007::Unsubscribe",
+        {"GUID": "{" + str(orphan.guid) + "}"},
+    )
+    assert not Subscription.objects.exists()
