@@ -8,4 +8,4 @@ class EmailServiceConfig(AppConfig):
     verbose_name = "Hosted e-mail service"
 
     def ready(self) -> None:
-        from email_service import procedures, search  # noqa: F401 - registers procedures and search
+        from email_service import procedures, receivers, search  # noqa: F401 - registers them

@@ -24,6 +24,7 @@ from customers.hosting import (
 from customers.models import CustomerRecord
 from customers.policy import mail_check, name_check, password_check, user_principal_name_check
 from customers.procedures.plans import DC
+from customers.signals import users_deleted
 from portal.directory import (
     ORGANIZATION_PRESCRIPTION,
     USER_PRESCRIPTION,
@@ -292,6 +293,7 @@ def user_delete(ctx: CallContext, *, path: str, preferredDomainController: str) 
     _memberships_remove(ctx.directory, [entry.dn])
     ctx.directory.delete(entry.dn)
     _records_delete([entry])
+    users_deleted.send(sender=user_delete, entries=[entry])
     _accounts_deactivate([entry.dn])
     return ctx.mirror()
 
@@ -337,5 +339,6 @@ def organization_delete(
     _memberships_remove(ctx.directory, users, keep_below=entry.dn)
     deleted = ctx.directory.delete_subtree(entry.dn)
     _records_delete(deleted)
+    users_deleted.send(sender=organization_delete, entries=[item for item in deleted if item.kind == "user"])
     _accounts_deactivate(users, below=entry.dn)
     return ctx.mirror()

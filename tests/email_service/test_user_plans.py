@@ -206,3 +206,34 @@ def test_a_user_plan_survives_a_user_rename(call, alpine_subscribed, ldap_admin)
     response = call("GetUserPlan", {"user": f"cn=Jane Doe,{ALPINE}"}, "alpine-admin")
 
     assert response.json()["executeData"]["userPlan"]["name"] == "Webmail Only"
+
+
+def test_a_deleted_users_mailbox_ends_and_frees_its_place_under_the_limit(call, third_user):
+    assert modify(call, JANE, "Webmail Only").status_code == 200
+    assert modify(call, ADMIN, "Webmail Only").status_code == 200
+    assert modify(call, third_user, "Webmail Only").status_code == 422  # 2 of 2 in use
+
+    deleted = call(
+        "DeleteUser", {"path": f"LDAP://{JANE}"}, "alpine-admin", namespace="Managed Active Directory"
+    )
+
+    assert deleted.status_code == 200, deleted.content
+    assert plan_of(JANE) is None
+    assert modify(call, third_user, "Webmail Only").status_code == 200
+
+
+def test_a_deleted_organizations_users_lose_their_mailboxes_and_the_orphan_keeps_its_subscription(
+    call, alpine_subscribed
+):
+    from email_service.models import Subscription
+
+    assert modify(call, JANE, "Webmail Only").status_code == 200
+    deleted = call(
+        "DeleteOrganization",
+        {"path": f"LDAP://{ALPINE}", "recursive": "1"},
+        "cm-admin",
+        namespace="Managed Active Directory",
+    )
+    assert deleted.status_code == 200, deleted.content
+    assert not UserPlanAssignment.objects.exists()
+    assert Subscription.objects.count() == 1  # the orphan's, until it is unsubscribed by GUID
