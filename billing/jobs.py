@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+from billing.models import Invoice
 from portal.engine import Batch, Caller
 from portal.jobs import JobRun, job_kind
 
 
 @job_kind("bill-run")
 def bill_run_job(run: JobRun, params: dict) -> dict:
-    """Run ``Billing::RunBillCycle`` with ``params`` and answer its summary in plain words."""
+    """Run ``Billing::RunBillCycle`` with ``params``; a result row per invoice it issued (the
+    account, the invoice and its status once the card charges were tried), and the summary in
+    plain words."""
     with Batch(Caller.from_user(run.user), "job", progress=run.progress) as batch:
         result = batch.call("Billing::RunBillCycle", params)
+    invoices = (
+        Invoice.objects.filter(bill_run_id=result["billRunID"])
+        .select_related("account")
+        .order_by("account__username", "pk")
+    )
+    for line, invoice in enumerate(invoices.iterator(chunk_size=2000), start=1):
+        run.item(
+            line,
+            invoice.status,
+            invoice.account.username,
+            f"Invoice {invoice.number}: {invoice.total} {invoice.currency}",
+        )
     totals = ", ".join(f"{amount} {currency}" for currency, amount in result.get("totals", {}).items())
     return {
         "Date": str(result["date"]),

@@ -104,6 +104,10 @@ def test_invoice_as_html_and_pdf_and_bill_run_page(browser):
     assert "succeeded" in text
     assert "6.50 USD" in text
     invoice = Invoice.objects.get()
+    job = Job.objects.get(kind="bill-run")
+    assert [(item.status, item.subject, item.message) for item in job.items.all()] == [
+        ("open", "northwind", f"Invoice {invoice.number}: 6.50 USD")  # no card: the invoice stays open
+    ]
     html = client.get(f"/billing/accounts/northwind/invoices/{invoice.pk}/").content.decode()
     assert invoice.number in html and "Mailbox" in html and "6.50" in html
     pdf = client.get(f"/billing/accounts/northwind/invoices/{invoice.pk}/pdf")

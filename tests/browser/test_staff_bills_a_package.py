@@ -62,6 +62,8 @@ def test_staff_add_a_package_bill_it_and_open_the_invoice_pdf(page, demo, held_j
     summary = page.locator("#job dl")
     expect(summary).to_contain_text(re.compile(r"Invoices\s*1"))
     expect(summary).to_contain_text(re.compile(r"Totals\s*15\.00 USD"))
+    billed = page.get_by_role("row").filter(has_text="alpineskihouse")
+    expect(billed).to_contain_text(re.compile(r"paid.*Invoice \S+: 15\.00 USD", re.IGNORECASE))
     screenshot(page, "bill-run-results")
 
     # The invoice: its lines with the discount, then the same as a PDF document.
