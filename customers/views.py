@@ -52,6 +52,20 @@ def _page(request: HttpRequest, objects: list):
     return Paginator(objects, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+def _deletable(caller: Caller, page) -> set[str]:
+    """The GUIDs of the users on ``page`` that the engine would let ``caller`` delete: the user
+    lists offer *Delete* for those only (never, for instance, for the caller itself)."""
+    return {
+        user.guid
+        for user in page.object_list
+        if action_allowed(
+            caller,
+            "Managed Active Directory::DeleteUser",
+            {"path": user.path, "preferredDomainController": _dc()},
+        )
+    }
+
+
 def _object(caller: Caller, guid: uuid.UUID, kind: str) -> DirectoryObject:
     found = directory_object_get(caller, guid, kind=kind)
     if found is None:
@@ -200,13 +214,15 @@ def organization_page(request: HttpRequest, guid: uuid.UUID) -> HttpResponse:
     if query:
         users = [user for user in users if query.lower() in user.name.lower()]
     children = organization_list(caller, parent=org.path)
+    page = _page(request, users)
     return render(
         request,
         "customers/organization_detail.html",
         {
             "org": org,
             "children": children,
-            "page": _page(request, users),
+            "page": page,
+            "deletable": _deletable(caller, page),
             "q": query,
             "actions": _organization_actions(caller, org),
             "create_url": reverse("customers:organization_create") + "?" + urlencode({"parent": org.path}),
@@ -296,7 +312,10 @@ def user_list_page(request: HttpRequest) -> HttpResponse:
     users = user_list(caller)
     if query:
         users = [user for user in users if query.lower() in user.name.lower()]
-    return render(request, "customers/user_list.html", {"page": _page(request, users), "q": query})
+    page = _page(request, users)
+    return render(
+        request, "customers/user_list.html", {"page": page, "q": query, "deletable": _deletable(caller, page)}
+    )
 
 
 def _read(caller: Caller, full_name: str, data: dict) -> dict | None:
