@@ -36,7 +36,7 @@ from customers.selectors import (
 from email_service.forms import ModifyUserPlanForm
 from email_service.selectors import smtp_domain_list, subscription_list, subscription_usage
 from portal.directory import dn_key, dn_parent, dn_rdn_value, dn_to_path
-from portal.engine import CUSTOMER_ADMINISTRATORS, DOMAIN_ADMINS, ORG_CREATORS, Batch, Caller
+from portal.engine import DOMAIN_ADMINS, ORG_CREATORS, Batch, Caller
 from portal.errors import PortalError
 from portal.jobs import job_start
 from portal.navigation import tree_crumbs
@@ -54,14 +54,18 @@ def _page(request: HttpRequest, objects: list):
     return Paginator(objects, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _deletable_users(caller: Caller, page) -> set[str]:
-    """The GUIDs of the users on ``page`` the caller may delete: a user list offers Delete only
-    where the engine would let it (every user in scope, for the roles that delete users, but never
-    the caller's own account)."""
-    if not caller.has_role(ORG_CREATORS, CUSTOMER_ADMINISTRATORS):
-        return set()
-    own = dn_key(caller.dn) if caller.dn else None
-    return {user.guid for user in page.object_list if dn_key(user.dn) != own}
+def _deletable(caller: Caller, page) -> set[str]:
+    """The GUIDs of the users on ``page`` that the engine would let ``caller`` delete: the user
+    lists offer *Delete* for those only (never, for instance, for the caller itself)."""
+    return {
+        user.guid
+        for user in page.object_list
+        if action_allowed(
+            caller,
+            "Managed Active Directory::DeleteUser",
+            {"path": user.path, "preferredDomainController": _dc()},
+        )
+    }
 
 
 def _object(caller: Caller, guid: uuid.UUID, kind: str) -> DirectoryObject:
@@ -220,7 +224,7 @@ def organization_page(request: HttpRequest, guid: uuid.UUID) -> HttpResponse:
             "org": org,
             "children": children,
             "page": page,
-            "deletable": _deletable_users(caller, page),
+            "deletable": _deletable(caller, page),
             "q": query,
             "actions": _organization_actions(caller, org),
             "create_url": reverse("customers:organization_create") + "?" + urlencode({"parent": org.path}),
@@ -312,9 +316,7 @@ def user_list_page(request: HttpRequest) -> HttpResponse:
         users = [user for user in users if query.lower() in user.name.lower()]
     page = _page(request, users)
     return render(
-        request,
-        "customers/user_list.html",
-        {"page": page, "q": query, "deletable": _deletable_users(caller, page)},
+        request, "customers/user_list.html", {"page": page, "q": query, "deletable": _deletable(caller, page)}
     )
 
 

@@ -16,6 +16,7 @@ from portal.admin import ReadOnlyModelAdmin
 @admin.register(OrganizationPlan)
 class OrganizationPlanAdmin(ReadOnlyModelAdmin):
     list_display = ["name", "max_mailboxes", "default_mailbox_size_mb", "max_storage_mb", "features"]
+    list_filter = ["pop", "imap", "owa", "activesync"]
     search_fields = ["name"]
 
 
@@ -42,8 +43,9 @@ class SubscriptionAdmin(ReadOnlyModelAdmin):
 
 @admin.register(SmtpDomain)
 class SmtpDomainAdmin(ReadOnlyModelAdmin):
-    list_display = ["name", "dn", "organization_guid"]
-    search_fields = ["name"]
+    list_display = ["name", "customer_record", "dn", "organization_guid"]
+    list_filter = ["customer_record"]
+    search_fields = ["name", "dn", "customer_record__name"]
 
 
 @admin.register(UserPlanAssignment)

@@ -21,12 +21,42 @@ class ReadOnlyModelAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under the row that holds them, never added, changed or deleted here."""
+
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        return list(self.fields or [field.name for field in self.model._meta.fields])
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(User)
 class PortalUserAdmin(UserAdmin):
     """Portal users; directory users are created and updated at login."""
 
     fieldsets = [*UserAdmin.fieldsets, ("Directory", {"fields": ["directory_dn"]})]
     list_display = ["username", "directory_dn", "is_staff", "last_login"]
+
+
+class NestedCallInline(ReadOnlyInline):
+    """The calls a procedure made, in their order."""
+
+    model = AuditRecord
+    fk_name = "parent"
+    fields = ["sequence", "namespace", "procedure", "acting_as", "status", "error_text", "duration_ms"]
+    verbose_name = "nested call"
+    verbose_name_plural = "nested calls"
 
 
 @admin.register(AuditRecord)
@@ -46,14 +76,12 @@ class AuditRecordAdmin(ReadOnlyModelAdmin):
     list_filter = ["status", "door", "namespace", "procedure"]
     search_fields = ["caller", "acting_as", "procedure", "namespace", "subject", "error_text"]
     date_hierarchy = "started_at"
+    inlines = [NestedCallInline]
 
 
-class JobItemInline(admin.TabularInline):
+class JobItemInline(ReadOnlyInline):
     model = JobItem
-    extra = 0
-    can_delete = False
-    readonly_fields = ["line", "status", "subject", "message"]
-    max_num = 0
+    fields = ["line", "status", "subject", "message"]
 
 
 @admin.register(Job)

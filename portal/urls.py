@@ -18,8 +18,14 @@ api_patterns = [
     path("", include("email_service.api.urls")),
     path("billing/", include("billing.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("docs/", views.own_assets_only(SpectacularSwaggerView.as_view(url_name="api:schema")), name="docs"),
+    path(
+        "redoc/",
+        views.own_assets_only(
+            SpectacularRedocView.as_view(url_name="api:schema", template_name="portal/redoc.html")
+        ),
+        name="redoc",
+    ),
 ]
 
 handler404 = "portal.views.not_found"

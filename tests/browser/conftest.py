@@ -143,3 +143,36 @@ def held_job(monkeypatch):
     monkeypatch.setattr(JobRun, "progress", progress)
     yield released.set
     released.set()
+
+
+def object_page(portal: str, dn: str) -> str:
+    """The address of the page of the organization or user at ``dn``."""
+    from portal.directory import default_gateway
+    from portal.navigation import object_url
+
+    return portal + object_url(default_gateway().get(dn))
+
+
+@pytest.fixture
+def invoice(demo, caller):
+    """The demo data and one open invoice of AlpineSkiHouse's account (``alpineskihouse``, under
+    ConsolidatedMessenger): package 1 billed now, the card not charged."""
+    from billing.models import Invoice
+    from portal.engine import run
+
+    run(
+        caller("administrator"),
+        "Billing::AddPackageToUserWithOptionalServices",
+        {
+            "username": "alpineskihouse",
+            "packageID": 1,
+            "chargeCreditCard": False,
+            "IsChildUser": False,
+            "NextBillDate": "0001-01-01T00:00:00",
+            "billNow": True,
+            "xmlOptionalServices": "",
+            "xmlServiceDiscounts": "",
+        },
+        door="test",
+    )
+    return Invoice.objects.get(account__username="alpineskihouse")
