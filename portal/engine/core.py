@@ -139,6 +139,15 @@ class CallContext:
             record = record.parent
         return names
 
+    def created(self, dn: str) -> None:
+        """Name the object this call created as its audit subject (instead of the parent it was
+        created in), and as that of the calls it is nested in that named the same parent, so the
+        creation is the first line of the new object's history."""
+        parent_subject, record = self._record.subject, self._record
+        while record is not None and record.subject == parent_subject:
+            record.subject = dn_key(dn)
+            record = record.parent
+
     def call(self, full_name: str, data: Mapping, *, impersonate: int = IMPERSONATE_INHERIT) -> dict:
         """Run another procedure as a nested step of this one."""
         return self.batch._run(full_name, data, impersonate=impersonate, parent=self._record)

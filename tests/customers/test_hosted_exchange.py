@@ -76,6 +76,23 @@ def test_user_created_and_registered(call, read, procedure, customer_type):
     assert all(r.input.get("password") in (None, "***") for r in AuditRecord.objects.all())
 
 
+def test_the_creation_opens_the_new_objects_history(call):
+    from portal.selectors import audit_history
+
+    call("alpine-admin", "HostedExchange::CreateBusinessUser", new_user())
+    history = audit_history(dn=f"CN=Ann Lee,{ALPINE}")
+    assert [(r.namespace, r.procedure) for r in history] == [("HostedExchange", "CreateBusinessUser")]
+    nested = {(r.procedure, r.subject) for r in AuditRecord.objects.filter(parent__isnull=False)}
+    assert ("CreateUser", f"cn=ann lee,{ALPINE}".lower()) in nested
+    organization = call(
+        "cm-admin",
+        "HostedExchange::CreateBusinessOrganization",
+        {"parentPath": f"LDAP://{CM}", "name": "Tailspin"},
+    )
+    assert [r.procedure for r in audit_history(dn=f"OU=Tailspin,{CM}")] == ["CreateBusinessOrganization"]
+    assert organization["path"].lower() == f"LDAP://OU=Tailspin,{CM}".lower()
+
+
 def test_business_user_refused_for_another_customer(call):
     with pytest.raises(AccessDenied):
         call(
