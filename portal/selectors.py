@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from portal.directory import dn_key
+from portal.directory import dn_key, dn_normalize, dn_parent, dn_to_path
 from portal.engine import Caller, all_procedures
 from portal.models import AuditRecord
 
@@ -22,9 +22,16 @@ def audit_history(
 ) -> list[AuditRecord]:
     """The latest calls about one object, by its DN (any letter case) or its audit subject; the
     caller of this selector has already checked that the object is in scope. ``reads=False``
-    leaves out the calls of procedures that only read (a page's own reads, for instance)."""
+    leaves out the calls of procedures that only read (a page's own reads, for instance).
+
+    By DN, the call that created the object is included too: its subject is the organization it
+    was created in (which keeps it in that organization's history), and its answer names the new
+    object's ``path``."""
     key = dn_key(dn) if dn else (subject or "")
-    records = AuditRecord.objects.filter(subject=key, parent__isnull=True)
+    about = Q(subject=key)
+    if dn:
+        about |= Q(subject=dn_key(dn_parent(dn)), output__path__iexact=dn_to_path(dn_normalize(dn)))
+    records = AuditRecord.objects.filter(about, parent__isnull=True)
     if not reads:
         read_calls = Q(pk__in=[])
         for proc in all_procedures():

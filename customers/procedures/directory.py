@@ -152,7 +152,6 @@ def organization_create(
 
 def _created(ctx: CallContext, dn: str) -> dict:
     entry = entry_require(ctx.directory, dn)
-    ctx.created(entry.dn)
     out = ctx.mirror()
     out.pop("password", None)  # a password never travels back
     out["path"] = dn_to_path(dn_normalize(entry.dn))

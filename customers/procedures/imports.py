@@ -123,7 +123,7 @@ def organization_import(
             f"An object named {entry.name} already exists in {dn_to_path(parentPath)}.", field="parentPath"
         )
     ctx.directory.rename(entry.dn, dn_rdn(entry.dn), parentPath)
-    ctx.created(new_dn)  # its history goes on at its new place
+    ctx.moved(new_dn)  # its history goes on at its new place
     return _organization_make_compliant(ctx, new_dn, org_type)
 
 
@@ -152,7 +152,7 @@ def user_import(ctx: CallContext, *, path: str, organization: str, preferredDoma
         ctx.directory, [entry.first("uid") or entry.name, entry.name, entry.first("userPrincipalName") or ""]
     )
     ctx.directory.rename(entry.dn, dn_rdn(entry.dn), org.dn)
-    ctx.created(new_dn)
+    ctx.moved(new_dn)
     hosting.user_enable(ctx.directory, entry_require(ctx.directory, new_dn), ctx.lineage)
     return _answer(ctx, new_dn)
 

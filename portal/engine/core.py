@@ -139,10 +139,10 @@ class CallContext:
             record = record.parent
         return names
 
-    def created(self, dn: str) -> None:
-        """Name the object this call created as its audit subject (instead of the parent it was
-        created in), and as that of the calls it is nested in that named the same parent, so the
-        creation is the first line of the new object's history."""
+    def moved(self, dn: str) -> None:
+        """Name the object this call moved in as its audit subject (instead of the place it was
+        moved from, which no page reaches any more), and as that of the calls it is nested in that
+        named the same object, so the move is a line of the object's history at its new place."""
         parent_subject, record = self._record.subject, self._record
         while record is not None and record.subject == parent_subject:
             record.subject = dn_key(dn)

@@ -76,21 +76,20 @@ def test_user_created_and_registered(call, read, procedure, customer_type):
     assert all(r.input.get("password") in (None, "***") for r in AuditRecord.objects.all())
 
 
-def test_the_creation_opens_the_new_objects_history(call):
+def test_the_creation_opens_the_new_objects_history_and_stays_in_its_organizations(call):
     from portal.selectors import audit_history
 
     call("alpine-admin", "HostedExchange::CreateBusinessUser", new_user())
-    history = audit_history(dn=f"CN=Ann Lee,{ALPINE}")
-    assert [(r.namespace, r.procedure) for r in history] == [("HostedExchange", "CreateBusinessUser")]
-    nested = {(r.procedure, r.subject) for r in AuditRecord.objects.filter(parent__isnull=False)}
-    assert ("CreateUser", f"cn=ann lee,{ALPINE}".lower()) in nested
-    organization = call(
+    created = [("HostedExchange", "CreateBusinessUser")]
+    assert [(r.namespace, r.procedure) for r in audit_history(dn=f"CN=Ann Lee,{ALPINE}")] == created
+    assert [(r.namespace, r.procedure) for r in audit_history(dn=ALPINE.lower())] == created
+    assert audit_history(dn=f"CN=Jane Smith,{ALPINE}") == []  # not a sibling's
+    call(
         "cm-admin",
         "HostedExchange::CreateBusinessOrganization",
         {"parentPath": f"LDAP://{CM}", "name": "Tailspin"},
     )
-    assert [r.procedure for r in audit_history(dn=f"OU=Tailspin,{CM}")] == ["CreateBusinessOrganization"]
-    assert organization["path"].lower() == f"LDAP://OU=Tailspin,{CM}".lower()
+    assert [r.procedure for r in audit_history(dn=f"ou=tailspin,{CM}")] == ["CreateBusinessOrganization"]
 
 
 def test_business_user_refused_for_another_customer(call):

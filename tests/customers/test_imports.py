@@ -64,6 +64,10 @@ def test_import_organization_as_customer_keeps_guid_and_attributes(call, read, o
     assert read(f"CN=CustomerAdministrators,{new_dn}") is not None
     out = call("cm-admin", "MPS Import::EnableCustomerForPlans", {"path": f"LDAP://{new_dn}"})
     assert out["customerTypeName"] == "BusinessOrganization"
+    from portal.selectors import audit_history
+
+    history = [r.procedure for r in audit_history(dn=new_dn)]
+    assert history == ["EnableCustomerForPlans", "ImportOrganization"]  # the move follows the object
 
 
 def test_import_organization_below_the_root_becomes_a_reseller(call, read, outside_ou):
