@@ -96,6 +96,11 @@ class AddPackageForm(forms.Form):
                     f"{item.service.name} (ID {item.service.pk}, package {package.pk}{default})",
                 )
         self.fields["optional_services"].choices = sorted(offered.items())
+        if packages and not self.is_bound:  # the first package is the one chosen at first
+            self.initial.setdefault(
+                "optional_services",
+                [str(item.service.pk) for item in packages[0].optional_services.all() if item.default_on],
+            )
 
 
 class DiscountRowForm(forms.Form):
