@@ -13,9 +13,9 @@ from django.contrib.staticfiles import finders
 from django.core.management import call_command
 
 from portal.directory import default_gateway
-from portal.engine import run
 from portal.navigation import object_url
 from tests.conftest import ALPINE, JANE
+from tests.pages import invoice_billed_now
 
 pytestmark = pytest.mark.django_db
 
@@ -61,25 +61,8 @@ def elsewhere(url: str) -> bool:
 @pytest.fixture
 def demo(slapd, caller):
     """The demo data and an open invoice of alpineskihouse; returns the invoice's page."""
-    from billing.models import Invoice
-
     call_command("load_demo", stdout=io.StringIO())
-    run(
-        caller("administrator"),
-        "Billing::AddPackageToUserWithOptionalServices",
-        {
-            "username": "alpineskihouse",
-            "packageID": 1,
-            "chargeCreditCard": False,
-            "IsChildUser": False,
-            "NextBillDate": "0001-01-01T00:00:00",
-            "billNow": True,
-            "xmlOptionalServices": "",
-            "xmlServiceDiscounts": "",
-        },
-        door="test",
-    )
-    return f"/billing/accounts/alpineskihouse/invoices/{Invoice.objects.get().pk}/"
+    return f"/billing/accounts/alpineskihouse/invoices/{invoice_billed_now(caller).pk}/"
 
 
 def main_pages(invoice: str) -> dict[str, list[str]]:

@@ -78,7 +78,11 @@ def test_job_page_trail_is_home_then_the_job(browser, login):
 
 def test_the_add_form_ticks_the_packages_default_optional_services(browser):
     page = browser().get("/billing/accounts/alpineskihouse/").content.decode()
-    archiving = re.search(r'<input type="checkbox" name="add-optional_services" value="24"[^>]*>', page).group(0)
-    my_service = re.search(r'<input type="checkbox" name="add-optional_services" value="23"[^>]*>', page).group(0)
+    archiving = re.search(
+        r'<input type="checkbox" name="add-optional_services" value="24"[^>]*>', page
+    ).group(0)
+    my_service = re.search(
+        r'<input type="checkbox" name="add-optional_services" value="23"[^>]*>', page
+    ).group(0)
     assert "checked" in archiving  # on by default in package 1
     assert "checked" not in my_service

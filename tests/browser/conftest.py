@@ -157,22 +157,6 @@ def object_page(portal: str, dn: str) -> str:
 def invoice(demo, caller):
     """The demo data and one open invoice of AlpineSkiHouse's account (``alpineskihouse``, under
     ConsolidatedMessenger): package 1 billed now, the card not charged."""
-    from billing.models import Invoice
-    from portal.engine import run
+    from tests.pages import invoice_billed_now
 
-    run(
-        caller("administrator"),
-        "Billing::AddPackageToUserWithOptionalServices",
-        {
-            "username": "alpineskihouse",
-            "packageID": 1,
-            "chargeCreditCard": False,
-            "IsChildUser": False,
-            "NextBillDate": "0001-01-01T00:00:00",
-            "billNow": True,
-            "xmlOptionalServices": "",
-            "xmlServiceDiscounts": "",
-        },
-        door="test",
-    )
-    return Invoice.objects.get(account__username="alpineskihouse")
+    return invoice_billed_now(caller)
