@@ -6,3 +6,6 @@ class PortalConfig(AppConfig):
 
     name = "portal"
     verbose_name = "Portal"
+
+    def ready(self) -> None:
+        from portal.api import schema  # noqa: F401 - registers the OpenAPI description of our auth

@@ -61,8 +61,9 @@ def health(request: HttpRequest) -> JsonResponse:
 
 
 # What the API's documentation pages may load: the portal's own files, their inline set-up script
-# and styles, images drawn from data, and ReDoc's search worker. ReDoc's sidebar would otherwise
-# fetch a logo from its CDN on every visit.
+# and styles, images drawn from data, and ReDoc's search worker (the rest of the portal runs no
+# inline script: portal.middleware). ReDoc's sidebar would otherwise fetch a logo from its CDN on
+# every visit.
 DOCS_CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",

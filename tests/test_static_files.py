@@ -138,3 +138,16 @@ def test_css_and_javascript_come_from_the_portal_through_whitenoise(client, logi
             assert served == original.read(), url
         if url.endswith(".css"):
             assert not [ref for ref in css_urls(served.decode()) if elsewhere(ref)], url
+
+
+def test_every_answer_carries_the_portals_content_security_policy(client, login, demo):
+    from portal.middleware import CONTENT_SECURITY_POLICY
+    from portal.views import DOCS_CONTENT_SECURITY_POLICY
+
+    assert "script-src 'self';" in CONTENT_SECURITY_POLICY  # no inline script anywhere
+    assert client.get("/login/")["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    client.force_login(login("administrator"))
+    for url in ("/", demo, "/admin/", "/api/procedures/", "/no-such-page/"):
+        assert client.get(url)["Content-Security-Policy"] == CONTENT_SECURITY_POLICY, url
+    for url in ("/api/docs/", "/api/redoc/"):  # their own, wider policy is kept
+        assert client.get(url)["Content-Security-Policy"] == DOCS_CONTENT_SECURITY_POLICY, url

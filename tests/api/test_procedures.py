@@ -130,6 +130,9 @@ def test_openapi_schema_and_docs_are_served_without_a_cdn(api, client):
     assert schema.status_code == 200
     assert "/api/procedures/" in schema.json()["paths"]
     assert "/api/customer-records/" in schema.json()["paths"]
+    schemes = schema.json()["components"]["securitySchemes"]
+    assert schemes["basicAuth"]["scheme"] == "basic"  # directory credentials, as every door takes them
+    assert {"basicAuth": []} in schema.json()["paths"]["/api/procedures/"]["post"]["security"]
     docs = api("get", "/api/docs/")
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()

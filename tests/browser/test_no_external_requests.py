@@ -45,3 +45,27 @@ def test_pages_load_nothing_from_another_host(page, demo, portal):
     assert any("/static/portal/portal.css" in url for url in asked)
     assert any("redoc.standalone.js" in url for url in asked)
     assert outside == []
+
+
+def test_the_pages_break_no_rule_of_their_content_security_policy(page, demo, portal):
+    """(ReDoc's page is left out: its policy blocks the logo ReDoc fetches from its CDN, on purpose.)"""
+    refused = []
+    page.on(
+        "console",
+        lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    log_in(page, portal, "administrator")
+    for where in (
+        "/",
+        object_page(portal, ALPINE).removeprefix(portal),
+        "/email/plans/",
+        "/billing/accounts/alpineskihouse/",
+        "/billing/bill-run/",
+        "/admin/",
+        "/admin/portal/auditrecord/",
+        "/api/procedures/",
+    ):
+        assert page.goto(portal + where).ok, where
+    page.goto(f"{portal}/api/docs/")  # the documentation pages have a wider policy of their own
+    page.get_by_role("heading", name=API_TITLE).wait_for()
+    assert refused == []

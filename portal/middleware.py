@@ -1,0 +1,36 @@
+"""Response headers the whole portal sends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+# Every page loads only the portal's own scripts (no inline script runs), styles and images; no
+# page may be framed, post elsewhere or load plugins. Inline ``style`` attributes stay allowed for
+# the browsable API's templates. A view that needs more (the API's documentation pages, see
+# ``portal.views.own_assets_only``) sets its own policy, which is kept.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Sends :data:`CONTENT_SECURITY_POLICY` with every response that has none of its own."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        return response
