@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from customers.hosting import ADMIN_GROUPS
 from customers.models import CustomerRecord, CustomerRecordQuerySet
 from portal.directory import (
     Entry,
@@ -167,8 +168,6 @@ def directory_object_at(caller: Caller, dn: str, *, kind: str) -> DirectoryObjec
 def administrators_group(organization: DirectoryObject) -> tuple[str, list[str]] | None:
     """The DN of an organization's administrators group and its member DNs, or None when the
     organization has none (an organization that is not of the hosting prescription)."""
-    from customers.hosting import ADMIN_GROUPS
-
     name = ADMIN_GROUPS.get(organization.organization_type)
     if name is None:
         return None
