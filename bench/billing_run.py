@@ -28,7 +28,7 @@ FIRST = dt.date(2026, 1, 1)
 
 def _setup_django(database_url: str | None) -> None:
     os.environ.setdefault("PORTAL_DEMO", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     if database_url:
         os.environ["DATABASE_URL"] = database_url
     else:

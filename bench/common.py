@@ -28,7 +28,7 @@ def portal_environment():
     os.environ["PORTAL_VAR_DIR"] = workdir
     os.environ["LDAP_URI"] = server.ldap_uri.rstrip("/")
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir}/bench.sqlite3")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     try:
         conn = server.connect()
         load_entries(conn, read_ldif(ROOT / "demo" / "directory.ldif"), skip_existing=True)

@@ -42,7 +42,7 @@ def _django(workdir: str) -> None:
     os.environ.setdefault("PORTAL_DEMO", "1")
     os.environ["DATABASE_URL"] = f"sqlite:///{workdir}/bench.sqlite3"
     os.environ["PORTAL_VAR_DIR"] = workdir
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
     from django.core.management import call_command
 

@@ -98,7 +98,7 @@ def user_check(directory: DirectorySession, entry: Entry) -> tuple[Entry, str]:
 
 HOSTING = "Hosting"
 #: the administrators group each organization gets, by type; login maps these names to roles
-#: (``AUTH_LDAP_MIRROR_GROUPS`` in portal/settings.py)
+#: (``AUTH_LDAP_MIRROR_GROUPS`` in config/settings.py)
 ADMIN_GROUPS = {RESELLER: "OrgCreators", CUSTOMER: "CustomerAdministrators"}
 ORGANIZATION_CLASSES = ("top", "organizationalUnit", "hostingOrganization")
 USER_CLASSES = ("top", "person", "organizationalPerson", "inetOrgPerson", "hostingUser")

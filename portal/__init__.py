@@ -1,1 +1,2 @@
-"""The hosting provisioning and billing portal: shared parts (settings, engine, directory, doors)."""
+"""The shared core of the portal: engine, directory, doors and the contribution points the apps
+fill in. It imports no app."""

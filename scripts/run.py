@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PORTAL_DEMO", "1")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 LDAP_PORT = int(os.environ.get("LDAP_PORT", "3389"))
 PORT = int(os.environ.get("PORT", "8000"))
@@ -57,7 +57,7 @@ def main() -> int:
             subprocess.Popen(
                 [
                     str(gunicorn),
-                    "portal.wsgi",
+                    "config.wsgi",
                     "--bind",
                     f"127.0.0.1:{PORT}",
                     "--workers",

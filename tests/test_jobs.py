@@ -109,7 +109,7 @@ def test_a_job_runs_once_even_if_two_workers_take_it(login):
 def test_job_runs_on_celery_with_redis(login):
     from celery.contrib.testing.worker import start_worker
 
-    from portal.celery import app
+    from config.celery import app
 
     broker = "redis://127.0.0.1:6379/15"
     app.conf.broker_url = broker

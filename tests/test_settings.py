@@ -17,7 +17,7 @@ def _start(env: dict) -> subprocess.CompletedProcess:
         for k, v in os.environ.items()
         if k not in {"PORTAL_DEMO", "SECRET_KEY", "LDAP_BIND_PASSWORD", "DEBUG"}
     }
-    base.update(env, DJANGO_SETTINGS_MODULE="portal.settings", PORTAL_VAR_DIR=str(ROOT / "var"))
+    base.update(env, DJANGO_SETTINGS_MODULE="config.settings", PORTAL_VAR_DIR=str(ROOT / "var"))
     return subprocess.run(
         [sys.executable, "-c", PROBE], cwd=ROOT, env=base, capture_output=True, text=True, check=False
     )

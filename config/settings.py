@@ -1,4 +1,4 @@
-"""Django settings of the portal, all from the environment (``portal/env.py``).
+"""Django settings of the portal, all from the environment (``config/env.py``).
 
 Production is the default: ``DEBUG`` off, ``SECRET_KEY`` and the directory password required.
 ``PORTAL_DEMO=1`` (set by ``make run`` and the test harness) fills in the demo values documented in
@@ -13,7 +13,7 @@ import dj_database_url
 import ldap
 from django_auth_ldap.config import LDAPSearch, MemberDNGroupType
 
-from portal.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
@@ -58,8 +58,8 @@ MIDDLEWARE = [
     "portal.middleware.ContentSecurityPolicyMiddleware",
 ]
 
-ROOT_URLCONF = "portal.urls"
-WSGI_APPLICATION = "portal.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -183,7 +183,7 @@ else:
     }
 
 # --- Background jobs ------------------------------------------------------------------------------
-# With a broker (e.g. redis://127.0.0.1:6379/0) jobs go to Celery workers (`celery -A portal worker`);
+# With a broker (e.g. redis://127.0.0.1:6379/0) jobs go to Celery workers (`celery -A config worker`);
 # without one they run in a pool of threads inside the web process.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", None)
 CELERY_RESULT_BACKEND = None

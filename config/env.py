@@ -1,6 +1,6 @@
 """The environment, read in one place.
 
-Every setting the portal takes from the environment is read here; ``portal/settings.py`` uses these
+Every setting the portal takes from the environment is read here; ``config/settings.py`` uses these
 helpers and nothing else touches ``os.environ``.
 """
 

@@ -1,4 +1,4 @@
-"""The Celery application: ``celery -A portal worker`` runs the portal's background jobs."""
+"""The Celery application: ``celery -A config worker`` runs the portal's background jobs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
