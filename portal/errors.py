@@ -13,6 +13,7 @@ class PortalError(Exception):
 
     ``sources`` lists the procedures the error passed through, innermost first, as
     ``(namespace, procedure)`` pairs; the engine appends to it while the error unwinds.
+    ``execute_seq_no`` is the number (from 1) of the MPS ``<execute>`` step it belongs to, if any.
     """
 
     code: int = 0x80004005
@@ -24,6 +25,7 @@ class PortalError(Exception):
         self.text = text
         self.field = field
         self.sources: list[tuple[str, str]] = []
+        self.execute_seq_no: int | None = None
 
     @property
     def hex_code(self) -> str:

@@ -188,6 +188,7 @@ class Batch:
         self.records: list[_Record] = []
         self.entry_cache: dict = {}
         self.known_entries = {name.lower(): tuple(found) for name, found in (known_entries or {}).items()}
+        self.do_not_log: dict[str, str] = {}
         self._atomic = None
 
     def __enter__(self) -> Batch:
@@ -207,9 +208,44 @@ class Batch:
         self._fail(exc_type, exc, tb)
         return False
 
-    def call(self, full_name: str, data: Mapping | None, *, impersonate: int = IMPERSONATE_CALLER) -> dict:
-        """Run a top-level call of the batch; returns the output ``executeData`` mapping."""
+    def call(
+        self,
+        full_name: str,
+        data: Mapping | None,
+        *,
+        impersonate: int = IMPERSONATE_CALLER,
+        do_not_log: Mapping[str, str] | None = None,
+    ) -> dict:
+        """Run a top-level call of the batch; returns the output ``executeData`` mapping.
+
+        ``do_not_log`` maps the names of input values a door was told never to write
+        (``do-not-log="1"``) to those values: they are masked, at any depth, in the audit record
+        of this call and of the calls it makes, and blotted out of any error text."""
+        if do_not_log:
+            self.do_not_log.update({name: value for name, value in do_not_log.items()})
         return self._run(full_name, data or {}, impersonate=impersonate, parent=None)
+
+    def _masked(self, value: object) -> object:
+        """``value`` with every do-not-log name's value masked, at any depth."""
+        if not self.do_not_log:
+            return value
+        if isinstance(value, Mapping):
+            return {
+                key: (
+                    "***" if key in self.do_not_log and value[key] not in (None, "") else self._masked(item)
+                )
+                for key, item in value.items()
+            }
+        if isinstance(value, list):
+            return [self._masked(item) for item in value]
+        return value
+
+    def scrub(self, err: PortalError) -> None:
+        """Blot the do-not-log values out of an error's text (a refusal may quote the value)."""
+        for secret in self.do_not_log.values():
+            if secret and secret in err.text:
+                err.text = err.text.replace(secret, "***")
+                err.args = (err.text,)
 
     # --- running ---------------------------------------------------------------------------
     def _identity(self, impersonate: int, parent: _Record | None) -> Caller:
@@ -246,10 +282,10 @@ class Batch:
             try:
                 proc = lookup(namespace, name)
             except PortalError:
-                record.input = _masked_guess(data)
+                record.input = _masked_guess(self._masked(data))
                 raise
             record.namespace, record.name = proc.namespace, proc.name
-            record.input = jsonable(proc.schema.masked(data))
+            record.input = jsonable(self._masked(proc.schema.masked(data)))
             if parent is None and proc.private:
                 raise AccessDenied(
                     f"The procedure {proc.full_name} is private: only other procedures run it."
@@ -264,9 +300,10 @@ class Batch:
             result = proc.fn(ctx, **args)
             if result is None:
                 result = ctx.mirror()
-            record.output = jsonable(proc.schema.masked(result))
+            record.output = jsonable(self._masked(proc.schema.masked(result)))
             return result
         except PortalError as err:
+            self.scrub(err)
             err.sources.append((record.namespace, record.name))
             record.error = err
             raise

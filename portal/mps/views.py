@@ -5,6 +5,10 @@ the request with the hardened parser, applies each ``<execute>``'s ``<before>`` 
 the procedure through the engine, applies the ``<after>`` transforms and answers ``<response>``.
 All ``<execute>`` steps of a request run in one engine batch, so one transaction. Every error
 answers the MPS ``<errorContext>`` shape with the status of the error.
+
+A value marked ``do-not-log="1"`` (``<newPassword do-not-log="1">``) reaches the procedure and
+nothing else: the engine masks it in the audit record and blots it out of error texts, and the
+answer leaves it out.
 """
 
 from __future__ import annotations
@@ -16,9 +20,13 @@ from lxml import etree
 
 from portal.auth import basic_credentials, caller_for_credentials
 from portal.engine import Batch, Caller
+from portal.engine.registry import all_procedures
 from portal.errors import InvalidRequest, NotAuthenticated, PortalError
 from portal.mps.xmlio import (
+    SkipStep,
     apply_transform,
+    do_not_log_remove,
+    do_not_log_values,
     element_to_value,
     parse_request,
     render_error,
@@ -32,8 +40,19 @@ MAX_REQUEST_BYTES = 5 * 1024 * 1024
 
 def error_response(err: PortalError) -> HttpResponse:
     """The MPS ``errorContext`` of an error, with the error's HTTP status."""
+    detail: dict[str, str] = {"error": err.name}
+    if err.field:
+        detail["argument"] = err.field
     response = HttpResponse(
-        render_error(err.code, err.text, err.sources), status=err.status, content_type=CONTENT_TYPE
+        render_error(
+            err.code,
+            err.text,
+            err.sources,
+            execute_seq_no=err.execute_seq_no,
+            error_description=detail,
+        ),
+        status=err.status,
+        content_type=CONTENT_TYPE,
     )
     if err.status == 401:
         response["WWW-Authenticate"] = 'Basic realm="portal"'
@@ -48,28 +67,64 @@ def _caller(request: HttpRequest) -> Caller:
     return caller
 
 
+def _secret_names() -> set[str]:
+    """Names of the arguments some procedure declares secret: never echoed in an answer."""
+    return {arg.name for proc in all_procedures() for arg in proc.schema.args if arg.secret}
+
+
 def execute_request(caller: Caller, body: bytes, *, door: str = "mps") -> bytes:
-    """Run an MPS request for ``caller`` and return the ``<response>`` document."""
+    """Run an MPS request for ``caller`` and return the ``<response>`` document.
+
+    The answer is the request's ``<data>`` when it had one or when an ``<after>`` wrote into it,
+    else the last ``<executeData>``. An error inside an ``<execute>`` carries its number
+    (``executeSeqNo``, from 1) and names its procedure as the error source.
+    """
     request = parse_request(body)
-    had_data = request.data is not None
-    nodes = {"data": request.data if had_data else etree.Element("data")}
+    into_data = request.data is not None or any(
+        transform.destination == "data" for step in request.executes for transform in step.after
+    )
+    nodes = {"data": request.data if request.data is not None else etree.Element("data")}
+    secrets = do_not_log_values(nodes["data"])
     with Batch(caller, door) as batch:
-        for step in request.executes:
-            nodes["executeData"] = step.execute_data
-            for transform in step.before:
-                apply_transform(transform, nodes)
-            value = element_to_value(nodes["executeData"])
-            result = batch.call(
-                f"{step.namespace}::{step.procedure}",
-                value if isinstance(value, dict) else {},
-                impersonate=step.impersonate,
-            )
-            out = etree.Element("executeData")
-            value_to_elements(out, result)
-            nodes["executeData"] = out
-            for transform in step.after:
-                apply_transform(transform, nodes)
-    return render_response(nodes["data"] if had_data else nodes["executeData"])
+        for number, step in enumerate(request.executes, start=1):
+            try:
+                _run_step(batch, step, nodes, secrets)
+            except PortalError as err:
+                if err.execute_seq_no is None:
+                    err.execute_seq_no = number
+                if not err.sources:
+                    err.sources.append((step.namespace, step.procedure))
+                batch.scrub(err)
+                raise
+    answer = nodes["data"] if into_data else nodes["executeData"]
+    do_not_log_remove(answer, set(secrets) | _secret_names())
+    return render_response(answer)
+
+
+def _run_step(batch: Batch, step, nodes: dict, secrets: dict[str, str]) -> None:
+    nodes["executeData"] = step.execute_data
+    try:
+        for transform in step.before:
+            apply_transform(transform, nodes)
+    except SkipStep:
+        nodes["executeData"] = etree.Element("executeData")
+        return
+    secrets.update(do_not_log_values(nodes["executeData"]))
+    value = element_to_value(nodes["executeData"])
+    result = batch.call(
+        f"{step.namespace}::{step.procedure}",
+        value if isinstance(value, dict) else {},
+        impersonate=step.impersonate,
+        do_not_log=secrets,
+    )
+    out = etree.Element("executeData")
+    value_to_elements(out, result)
+    nodes["executeData"] = out
+    try:
+        for transform in step.after:
+            apply_transform(transform, nodes)
+    except SkipStep:
+        return
 
 
 @csrf_exempt

@@ -26,16 +26,22 @@ from typing import Any
 
 from lxml import etree
 
-from portal.errors import InvalidRequest
+from portal.errors import InvalidArgument, InvalidRequest
 
 __all__ = [
+    "DO_NOT_LOG",
     "DTD_REFUSED",
+    "IF_NULL",
     "MODES",
     "NODES",
+    "REQUEST_SOURCE",
     "ExecuteStep",
     "MpsRequest",
+    "SkipStep",
     "Transform",
     "apply_transform",
+    "do_not_log_remove",
+    "do_not_log_values",
     "element_to_value",
     "parse_request",
     "render_error",
@@ -52,7 +58,28 @@ NODES = ("data", "executeData")
 #: The transformation modes of ``<before>`` / ``<after>``; the first one is the default.
 MODES = ("insert", "merge", "replace", "move")
 
+#: The values of ``ifNull`` (``Provisioning Schema::before`` / ``::after``).
+IF_NULL = ("fail", "ignore", "skip")
+
+#: The attribute that marks an ``executeData`` value as never to be written anywhere
+#: (``<newPassword do-not-log="1">`` in ``Managed Active Directory::SetUserPassword``).
+DO_NOT_LOG = "do-not-log"
+
+#: The ``errorSource`` of an error of the request as a whole (not of one of its procedures).
+REQUEST_SOURCE = ("Provisioning Schema", "request")
+
 _IMPERSONATE = {"0": 0, "1": 1, "2": 2}
+_ALLOW_NULL_TRANSFORM = {"0": False, "1": True}
+
+_TRANSFORM_ATTRIBUTES = {
+    "source",
+    "sourcePath",
+    "destination",
+    "destinationPath",
+    "mode",
+    "ifNull",
+    "allowNullTransform",
+}
 
 # Children of <execute> that the Provisioning Schema defines but this portal does not run.
 _UNSUPPORTED_EXECUTE_CHILDREN = ("forEach", "repeat", "when")
@@ -77,7 +104,9 @@ class Transform:
 
     ``source`` and ``destination`` are ``"data"`` or ``"executeData"``; ``mode`` is one of
     :data:`MODES`; the paths are XPath expressions relative to the source / destination node, or
-    ``None`` when the attribute is absent.
+    ``None`` when the attribute is absent. ``if_null`` is one of :data:`IF_NULL` and
+    ``allow_null_transform`` a bool, each ``None`` when the attribute is absent: the seeds' own
+    requests rely on an absent ``ifNull`` moving nothing (see :func:`apply_transform`).
     """
 
     source: str
@@ -85,6 +114,13 @@ class Transform:
     destination: str
     destination_path: str | None
     mode: str
+    if_null: str | None = None
+    allow_null_transform: bool | None = None
+
+
+class SkipStep(Exception):
+    """A ``<before>`` / ``<after>`` with ``ifNull="skip"`` found no source node: the rest of the
+    current ``<execute>`` is skipped (the portal runs no loops, so the step is the iteration)."""
 
 
 @dataclass(frozen=True)
@@ -259,12 +295,23 @@ def _parse_transform(element: etree._Element, where: str) -> Transform:
         _check_xpath(source_path, "sourcePath", kind)
     if destination_path is not None:
         _check_xpath(destination_path, "destinationPath", kind)
+    if_null = element.get("ifNull")
+    if if_null is not None and if_null not in IF_NULL:
+        raise InvalidRequest(f'{kind}: ifNull="{if_null}" is not one of "fail", "ignore", "skip".')
+    raw_allow = element.get("allowNullTransform")
+    if raw_allow is not None and raw_allow not in _ALLOW_NULL_TRANSFORM:
+        raise InvalidRequest(f'{kind}: allowNullTransform="{raw_allow}" is not one of "0", "1".')
+    unknown = sorted(set(element.attrib) - _TRANSFORM_ATTRIBUTES)
+    if unknown:
+        raise InvalidRequest(f'{kind}: the attribute "{unknown[0]}" is not supported.')
     return Transform(
         source=values["source"],
         source_path=source_path,
         destination=values["destination"],
         destination_path=destination_path,
         mode=mode,
+        if_null=if_null,
+        allow_null_transform=None if raw_allow is None else _ALLOW_NULL_TRANSFORM[raw_allow],
     )
 
 
@@ -369,7 +416,7 @@ def _is_inside(element: etree._Element, ancestor: etree._Element) -> bool:
     return any(parent is ancestor for parent in element.iterancestors())
 
 
-def _select(node: etree._Element, path: str, attribute: str) -> list[etree._Element]:
+def _select_nodes(node: etree._Element, path: str, attribute: str) -> list[Any]:
     try:
         xpath = etree.XPath(path, regexp=False, smart_strings=False)
         result = xpath(node)
@@ -377,8 +424,16 @@ def _select(node: etree._Element, path: str, attribute: str) -> list[etree._Elem
         raise InvalidRequest(f'{attribute}="{path}" is not a valid XPath ({exc}).') from None
     if not isinstance(result, list):
         raise InvalidRequest(f'{attribute}="{path}" must select elements, not a value.')
+    return result
+
+
+def _only_elements(result: list[Any]) -> list[etree._Element]:
     # Only elements take part; text, attributes and the like are not nodes that can be moved.
     return [item for item in result if isinstance(item, etree._Element) and isinstance(item.tag, str)]
+
+
+def _select(node: etree._Element, path: str, attribute: str) -> list[etree._Element]:
+    return _only_elements(_select_nodes(node, path, attribute))
 
 
 def _outermost(elements: list[etree._Element]) -> list[etree._Element]:
@@ -461,6 +516,17 @@ def apply_transform(transform: Transform, nodes: dict[str, etree._Element]) -> N
     destination node or nodes inside it. An invalid path, a missing target or a ``move`` into one
     of the moved elements raises :class:`~portal.errors.InvalidRequest`; ``nodes`` is then
     unchanged.
+
+    A missing source (``sourcePath`` selects nothing inside the source node) follows ``ifNull``:
+    ``fail`` raises :class:`~portal.errors.InvalidArgument` naming the path, ``ignore`` moves
+    nothing, ``skip`` raises :class:`SkipStep` (the caller skips the rest of its ``<execute>``).
+    Absent, it moves nothing: the page's default would be ``fail``, but the seeds' requests move
+    ``GUID`` and ``organization`` where one of them is absent, and the seeds win. A null transform
+    (the source is there but yields no element: an empty node, or a path that selects only text or
+    attributes) follows ``allowNullTransform``: ``0`` raises
+    :class:`~portal.errors.InvalidArgument`, ``1`` leaves the destination as it is; absent, the
+    mode applies to the empty selection as it always has (a ``replace`` without ``sourcePath``
+    empties the target).
     """
     if transform.mode not in MODES:
         raise InvalidRequest(f'mode="{transform.mode}" is not one of "insert", "merge", "replace", "move".')
@@ -473,12 +539,23 @@ def apply_transform(transform: Transform, nodes: dict[str, etree._Element]) -> N
     if transform.source_path is None:
         selected = _elements(source)
     else:
-        selected = [
-            element
-            for element in _select(source, transform.source_path, "sourcePath")
-            if _is_inside(element, source)
+        found_nodes = _select_nodes(source, transform.source_path, "sourcePath")
+        inside = [
+            item for item in found_nodes if not isinstance(item, etree._Element) or _is_inside(item, source)
         ]
-        selected = _outermost(selected)
+        if not inside:
+            _source_missing(transform)
+            return
+        selected = _outermost(_only_elements(inside))
+    if not selected and transform.allow_null_transform is not None:
+        if not transform.allow_null_transform:
+            where = f' sourcePath="{transform.source_path}"' if transform.source_path else ""
+            raise InvalidArgument(
+                f"The source <{transform.source}>{where} holds no element to transform "
+                '(allowNullTransform="0").',
+                field=transform.source_path,
+            )
+        return
 
     if transform.destination_path is None:
         target = destination
@@ -527,6 +604,18 @@ def apply_transform(transform: Transform, nodes: dict[str, etree._Element]) -> N
         _merge(target, copies)
 
 
+def _source_missing(transform: Transform) -> None:
+    """What a ``sourcePath`` that selects nothing does, by ``ifNull`` (absent: nothing)."""
+    if transform.if_null == "fail":
+        raise InvalidArgument(
+            f'The source node sourcePath="{transform.source_path}" is missing from '
+            f'<{transform.source}> (ifNull="fail").',
+            field=transform.source_path,
+        )
+    if transform.if_null == "skip":
+        raise SkipStep(transform.source_path)
+
+
 # --------------------------------------------------------------------------------------------
 # XML <-> plain values
 # --------------------------------------------------------------------------------------------
@@ -539,15 +628,26 @@ def element_to_value(el: etree._Element) -> dict[str, Any] | str:
     (``""`` when empty; text around comments and processing instructions is joined). An element
     with element children becomes a dict from each child's local name (namespaces dropped) to its
     value, in order of first occurrence; a name that occurs more than once maps to a list of the
-    values in document order. Attributes, comments, processing instructions and text between
-    child elements are ignored. The element is not changed.
+    values in document order. Comments, processing instructions and text between child elements
+    are ignored. The element is not changed.
+
+    Attributes are values too (``<property name="otherHomePhone">``, ``<mailStore
+    algorithm="level"/>``): on an element with element children, or on an empty one, each becomes
+    a key ``@name`` (before the children). A leaf with text is its text: its attributes are left
+    out, as are the ``do-not-log`` marker and attributes in a namespace everywhere.
     """
     children = _elements(el)
+    attributes = {
+        f"@{name}": value
+        for name, value in el.attrib.items()
+        if name != DO_NOT_LOG and not name.startswith("{")
+    }
     if not children:
         parts = [el.text or ""]
         parts.extend(child.tail or "" for child in el)
-        return "".join(parts).strip()
-    result: dict[str, Any] = {}
+        text = "".join(parts).strip()
+        return attributes if attributes and not text else text
+    result: dict[str, Any] = dict(attributes)
     for child in children:
         name = etree.QName(child).localname
         value = element_to_value(child)
@@ -573,6 +673,11 @@ def _scalar_text(value: object, key: str) -> str | None:
 
 
 def _append_value(parent: etree._Element, key: str, value: object) -> None:
+    if key.startswith("@"):
+        text = _scalar_text(value, key)
+        if text is not None:
+            parent.set(key[1:], text)
+        return
     child = etree.SubElement(parent, key)
     if isinstance(value, Mapping):
         value_to_elements(child, value)
@@ -586,7 +691,8 @@ def value_to_elements(parent: etree._Element, mapping: Mapping[str, Any]) -> Non
     A ``str`` becomes the element's text, an ``int`` or ``Decimal`` its ``str()``, a ``bool``
     ``"1"`` or ``"0"``, ``None`` an empty element, a mapping an element with children built the
     same way, and a list (or tuple) one element per item (each item a scalar, ``None`` or a
-    mapping). It is the inverse of :func:`element_to_value`: for any element ``x`` whose value is
+    mapping); a key ``@name`` sets the attribute ``name`` of ``parent``.
+    It is the inverse of :func:`element_to_value`: for any element ``x`` whose value is
     a dict, ``element_to_value`` of a fresh element filled from that value equals it again. Other
     value types (``float`` among them: money is ``Decimal``) raise ``TypeError``; a key that is
     not an XML name or text that XML cannot carry raises ``ValueError``.
@@ -631,27 +737,74 @@ def render_response(data: etree._Element) -> bytes:
     return _serialize(response)
 
 
-def render_error(code: int, description: str, sources: list[tuple[str, str]]) -> bytes:
-    """Render the MPS error shape ``<errorContext>``.
+def render_error(
+    code: int,
+    description: str,
+    sources: list[tuple[str, str]],
+    *,
+    execute_seq_no: int | None = None,
+    error_description: Mapping[str, Any] | None = None,
+) -> bytes:
+    """Render an error as ``Provisioning Schema::errorContext`` defines it, in its parent
+    ``<response>`` (as MPS answers, KB 870933).
 
-    The root carries ``code`` as ``0x`` and eight upper-case hex digits (a negative 32-bit
-    HRESULT is shown as its unsigned form) and, as ``Provisioning Schema::errorContext`` requires,
-    the text in a ``description`` attribute; the text is also the first child
-    ``<description>``. One ``<errorSource namespace=".." procedure=".."/>`` follows per entry of
-    ``sources``, in the order given (innermost first). Everything is XML-escaped; characters XML
-    cannot carry become U+FFFD. UTF-8 with the same declaration as :func:`render_response`.
-    A code outside 32 bits raises ``ValueError``.
+    ``<errorContext>`` carries the required ``code`` (``0x`` and eight upper-case hex digits; a
+    negative 32-bit HRESULT is shown as its unsigned form) and ``description`` (the text), and
+    ``executeSeqNo`` (which ``<execute>`` of the request failed, counted from 1) when the error
+    belongs to one. Its children are at most one ``<errorDescription>`` (the mapping
+    ``error_description`` as elements, when given) and one or more
+    ``<errorSource namespace=".." procedure=".."/>``, one per entry of ``sources`` in the order
+    given (innermost first); an error of the request as a whole names the request
+    (:data:`REQUEST_SOURCE`). Everything is XML-escaped; characters XML cannot carry become
+    U+FFFD. UTF-8 with the same declaration as :func:`render_response`. A code outside 32 bits
+    raises ``ValueError``.
     """
     if not -(2**31) <= code < 2**32:
         raise ValueError(f"Error code {code} does not fit in 32 bits.")
-    text = _xml_text(description)
-    root = etree.Element("errorContext")
+    response = etree.Element("response")
+    root = etree.SubElement(response, "errorContext")
     root.set("code", f"0x{code & 0xFFFFFFFF:08X}")
-    root.set("description", text)
-    etree.SubElement(root, "description").text = text
-    for namespace, procedure in sources:
+    root.set("description", _xml_text(description))
+    if execute_seq_no is not None:
+        root.set("executeSeqNo", str(execute_seq_no))
+    if error_description:
+        detail = etree.SubElement(root, "errorDescription")
+        value_to_elements(
+            detail,
+            {
+                key: _xml_text(value) if isinstance(value, str) else value
+                for key, value in error_description.items()
+            },
+        )
+    for namespace, procedure in sources or [REQUEST_SOURCE]:
         source = etree.SubElement(root, "errorSource")
         source.set("namespace", _xml_text(namespace))
         source.set("procedure", _xml_text(procedure))
-    etree.indent(root, space="  ")
-    return _serialize(root)
+    etree.indent(response, space="  ")
+    return _serialize(response)
+
+
+def do_not_log_values(element: etree._Element) -> dict[str, str]:
+    """The values of the elements marked ``do-not-log="1"`` inside ``element`` (itself included),
+    by element name: what no audit record, log line, job row, error text or answer may show."""
+    found: dict[str, str] = {}
+    for node in element.iter():
+        if isinstance(node.tag, str) and node.get(DO_NOT_LOG) == "1":
+            value = element_to_value(node)
+            found[etree.QName(node).localname] = value if isinstance(value, str) else ""
+    return found
+
+
+def do_not_log_remove(element: etree._Element, names: set[str]) -> None:
+    """Take every element marked ``do-not-log="1"``, or named in ``names``, out of ``element``
+    (an answer never carries such a value back)."""
+    doomed = [
+        node
+        for node in element.iter()
+        if node is not element
+        and isinstance(node.tag, str)
+        and (node.get(DO_NOT_LOG) == "1" or etree.QName(node).localname in names)
+    ]
+    for node in doomed:
+        if node.getparent() is not None:
+            _detach(node)

@@ -84,8 +84,8 @@ def data_of(response) -> dict:
 
 
 def error_of(response) -> tuple[str, list[tuple[str, str]]]:
-    root = etree.fromstring(response.content)
-    assert root.tag == "errorContext", response.content
+    root = etree.fromstring(response.content).find("errorContext")
+    assert root is not None, response.content
     sources = [(s.get("namespace"), s.get("procedure")) for s in root.iter("errorSource")]
     return root.get("description"), sources
 

@@ -37,10 +37,11 @@ def values(element):
 
 def error(response):
     root = xml(response)
-    assert root.tag == "errorContext"
+    assert root.tag == "response"
+    (root,) = root.findall("errorContext")
     return (
         root.get("code"),
-        root.findtext("description"),
+        root.get("description"),
         [(s.get("namespace"), s.get("procedure")) for s in root.findall("errorSource")],
     )
 

@@ -767,7 +767,7 @@ def test_merge_recurses_into_elements_that_have_children() -> None:
 
     org = current["executeData"][0]
     assert tags(org) == ["name", "dc", "plan"]
-    assert element_to_value(org) == {"name": "N", "dc": "D", "plan": "P"}
+    assert element_to_value(org) == {"@kind": "new", "@id": "7", "name": "N", "dc": "D", "plan": "P"}
     assert dict(org.attrib) == {"kind": "new", "id": "7"}
 
 
@@ -936,12 +936,30 @@ def test_element_to_value_nests_and_lists_repeated_names_in_document_order() -> 
     }
 
 
-def test_element_to_value_ignores_comments_pis_attributes_and_namespaces() -> None:
+def test_element_to_value_ignores_comments_pis_the_attributes_of_text_and_namespaces() -> None:
     element = etree.fromstring(
         '<d xmlns:x="urn:x" a="1"><x:k b="2">v<!-- c -->w<?pi z?></x:k><!-- top --></d>'
     )
 
-    assert element_to_value(element) == {"k": "vw"}
+    assert element_to_value(element) == {"@a": "1", "k": "vw"}
+
+
+def test_element_to_value_keeps_the_attributes_of_structures_and_empty_elements() -> None:
+    element = etree.fromstring(
+        '<executeData><properties><property name="otherHomePhone"><value>1</value><value>2</value>'
+        '</property></properties><mailStore algorithm="level"/>'
+        '<newPassword do-not-log="1">x</newPassword><e do-not-log="1"/></executeData>'
+    )
+
+    assert element_to_value(element) == {
+        "properties": {"property": {"@name": "otherHomePhone", "value": ["1", "2"]}},
+        "mailStore": {"@algorithm": "level"},
+        "newPassword": "x",
+        "e": "",
+    }
+    rebuilt = etree.Element("executeData")
+    value_to_elements(rebuilt, element_to_value(element))
+    assert element_to_value(rebuilt) == element_to_value(element)
 
 
 def test_value_to_elements_writes_scalars_none_dicts_and_lists_in_order() -> None:
@@ -1050,6 +1068,14 @@ def test_render_response_has_the_declaration_and_utf8_and_leaves_data_alone() ->
     assert etree.tostring(data) == before
 
 
+def error_context(rendered: bytes) -> etree._Element:
+    root = etree.fromstring(rendered)
+    assert root.tag == "response"
+    (context,) = root
+    assert context.tag == "errorContext"
+    return context
+
+
 def test_render_error_shape_code_description_and_sources_in_order() -> None:
     rendered = render_error(
         0x80070057,
@@ -1057,16 +1083,42 @@ def test_render_error_shape_code_description_and_sources_in_order() -> None:
         [("Hosted Email 2007", "Unsubscribe"), ("Managed Hosting", "GetOrgType")],
     )
 
-    assert rendered.startswith(b'<?xml version="1.0" encoding="utf-8"?>\n<errorContext ')
-    root = etree.fromstring(rendered)
-    assert root.tag == "errorContext"
+    assert rendered.startswith(b'<?xml version="1.0" encoding="utf-8"?>\n<response>')
+    root = error_context(rendered)
     assert root.get("code") == "0x80070057"
     assert root.get("description") == "You must supply either a <GUID> or <organization> element."
-    assert [child.tag for child in root] == ["description", "errorSource", "errorSource"]
-    assert root.findtext("description") == root.get("description")
+    assert root.get("executeSeqNo") is None
+    assert [child.tag for child in root] == ["errorSource", "errorSource"]
     assert [(s.get("namespace"), s.get("procedure")) for s in root.iter("errorSource")] == [
         ("Hosted Email 2007", "Unsubscribe"),
         ("Managed Hosting", "GetOrgType"),
+    ]
+
+
+def test_render_error_with_its_execute_number_and_one_error_description() -> None:
+    root = error_context(
+        render_error(
+            0x80070057,
+            "x",
+            [("Hosted Email 2007", "Subscribe")],
+            execute_seq_no=2,
+            error_description={"error": "InvalidArgument", "argument": "planName"},
+        )
+    )
+
+    assert root.get("executeSeqNo") == "2"
+    assert [child.tag for child in root] == ["errorDescription", "errorSource"]
+    assert element_to_value(root.find("errorDescription")) == {
+        "error": "InvalidArgument",
+        "argument": "planName",
+    }
+
+
+def test_render_error_of_the_request_names_the_request_as_its_source() -> None:
+    root = error_context(render_error(0x8004100E, "The request has no <procedure> element.", []))
+
+    assert [(s.get("namespace"), s.get("procedure")) for s in root.iter("errorSource")] == [
+        ("Provisioning Schema", "request")
     ]
 
 
@@ -1081,7 +1133,7 @@ def test_render_error_shape_code_description_and_sources_in_order() -> None:
     ],
 )
 def test_render_error_prints_the_code_as_eight_upper_case_hex_digits(code: int, shown: str) -> None:
-    assert etree.fromstring(render_error(code, "x", [])).get("code") == shown
+    assert error_context(render_error(code, "x", [])).get("code") == shown
 
 
 def test_render_error_refuses_a_code_wider_than_32_bits() -> None:
@@ -1092,17 +1144,19 @@ def test_render_error_refuses_a_code_wider_than_32_bits() -> None:
 def test_render_error_escapes_everything() -> None:
     nasty = "a < b & \"c\" 'd' ]]> </errorContext><x/>"
 
-    root = etree.fromstring(render_error(0x80004005, nasty, [(nasty, nasty)]))
+    root = error_context(
+        render_error(0x80004005, nasty, [(nasty, nasty)], error_description={"error": nasty})
+    )
 
     assert root.get("description") == nasty
-    assert root.findtext("description") == nasty
+    assert root.find("errorDescription").findtext("error") == nasty
     [source] = root.iter("errorSource")
     assert (source.get("namespace"), source.get("procedure")) == (nasty, nasty)
     assert len(root) == 2
 
 
 def test_render_error_replaces_characters_xml_cannot_carry() -> None:
-    root = etree.fromstring(render_error(0x80004005, "bad\x00byte\x1b", []))
+    root = error_context(render_error(0x80004005, "bad\x00byte\x1b", []))
 
     assert root.get("description") == "bad\ufffdbyte\ufffd"
 
@@ -1111,7 +1165,7 @@ def test_render_error_of_a_portal_error_shows_its_hex_code() -> None:
     error = InvalidArgument("Neither GUID nor organization.")
     error.sources.extend([("Hosted Email 2007", "Unsubscribe")])
 
-    root = etree.fromstring(render_error(error.code, error.text, error.sources))
+    root = error_context(render_error(error.code, error.text, error.sources))
 
     assert root.get("code") == error.hex_code
-    assert root.findtext("description") == "Neither GUID nor organization."
+    assert root.get("description") == "Neither GUID nor organization."
