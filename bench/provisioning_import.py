@@ -53,7 +53,9 @@ def _django(workdir: str) -> None:
 def _csv(path: Path, organization: str, prefix: str, count: int) -> None:
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(["organization", "name", "userPrincipalName", "password", "mail", "customerTypeName"])
+        writer.writerow(
+            ["container", "sAMAccountName", "userPrincipalName", "newPassword", "mail", "customerTypeName"]
+        )
         for i in range(count):
             name = f"{prefix}{i:06d}"
             mail = f"{name}@bench.example"
@@ -103,8 +105,13 @@ def _organization(name: str) -> str:
 
     run(
         Caller.service(),
-        "HostedExchange::CreateBusinessOrganization",
-        {"parentPath": f"LDAP://{CM}", "name": name, "preferredDomainController": DC},
+        "Hosted Exchange::CreateBusinessOrganization",
+        {
+            "container": f"LDAP://{CM}",
+            "name": name,
+            "SMTPDomain": name.lower().replace(" ", "-") + ".example.com",
+            "preferredDomainController": DC,
+        },
         door="command",
         impersonate=2,
     )

@@ -5,10 +5,13 @@ each row as an engine batch of its own: a bad row is reported with its line numb
 does not stop the good rows, and a row whose user already exists as the row describes it is
 reported as ``exists``, so that running the same file twice creates nothing twice.
 
-CSV columns (a header line first): ``organization,name,userPrincipalName,password,mail,
-customerTypeName``, and optionally ``givenName``, ``surname``, ``displayName``. LDIF: one record
-per user, ``dn: CN=<name>,<organization>`` with ``userPrincipalName``, ``userPassword`` (clear
-text), and optionally ``mail``, ``givenName``, ``sn``, ``displayName`` and ``customerTypeName``.
+CSV columns (a header line first), named as the procedures' arguments:
+``container,userPrincipalName,newPassword,mail,customerTypeName``, and optionally
+``sAMAccountName``, ``givenName``, ``sn``, ``displayName``. LDIF: one record per user,
+``dn: CN=<name>,<container>`` with ``userPrincipalName``, ``userPassword`` (clear text), and
+optionally ``uid`` (the sAMAccountName), ``mail``, ``givenName``, ``sn``, ``displayName`` and
+``customerTypeName``. A user's name (CN) is its userPrincipalName, as
+``Managed Active Directory::CreateUser`` makes it.
 """
 
 from __future__ import annotations
@@ -40,12 +43,12 @@ from portal.directory import (
 from portal.engine import Caller, run
 from portal.errors import Conflict, InvalidArgument, PortalError
 
-REQUIRED_COLUMNS = ("organization", "name", "userPrincipalName", "password")
-OPTIONAL_COLUMNS = ("mail", "customerTypeName", "givenName", "surname", "displayName")
+REQUIRED_COLUMNS = ("container", "userPrincipalName", "newPassword")
+OPTIONAL_COLUMNS = ("mail", "customerTypeName", "sAMAccountName", "givenName", "sn", "displayName")
 PROCEDURES = {
     "": "Managed Active Directory::CreateUser",
-    "businessuser": "HostedExchange::CreateBusinessUser",
-    "consumeruser": "HostedExchange::CreateConsumerUser",
+    "businessuser": "Hosted Exchange::CreateBusinessUser",
+    "consumeruser": "Hosted Exchange::CreateConsumerUser",
 }
 PROCEDURE_TYPES = {"businessuser": "BusinessUser", "consumeruser": "ConsumerUser"}
 CREATED, EXISTS, FAILED = "created", "exists", "failed"
@@ -209,7 +212,8 @@ _LDIF_ATTRIBUTES = {
     "userprincipalname": "userPrincipalName",
     "mail": "mail",
     "givenname": "givenName",
-    "sn": "surname",
+    "sn": "sn",
+    "uid": "sAMAccountName",
     "displayname": "displayName",
     "customertypename": "customerTypeName",
 }
@@ -224,13 +228,13 @@ def _ldif_row(record: LdifRecord) -> _Row:
     except Exception:
         return _Row(record.line, {}, f"{record.dn!r} is not a distinguished name.")
     if not record.dn.lower().startswith("cn="):
-        return _Row(record.line, {"name": name}, "A user's DN must start with CN=<name>.")
-    data = {"organization": organization, "name": name, "password": record.first("userPassword") or ""}
+        return _Row(record.line, {"userPrincipalName": name}, "A user's DN must start with CN=<name>.")
+    data = {"container": organization, "newPassword": record.first("userPassword") or ""}
     for key, values in record.attrs.items():
         target = _LDIF_ATTRIBUTES.get(key.lower())
         if target and values:
             data[target] = values[0].strip()
-    if data["password"].startswith("{") and "}" in data["password"]:
+    if data["newPassword"].startswith("{") and "}" in data["newPassword"]:
         return _Row(record.line, data, "userPassword must be the clear-text password, not a hash.")
     return _Row(record.line, data)
 
@@ -311,12 +315,12 @@ def _exists_as_described(
     """When the row's user already exists as the row describes it (a rerun of the file), what
     to report; None when it does not. A user whose Plans database record is missing (a rerun
     after an interrupted import) gets it now, through the engine."""
-    entry = get_gateway(dc).get(dn_child("CN", data["name"], organization))
+    entry = get_gateway(dc).get(dn_child("CN", data["userPrincipalName"], organization))
     if entry is None or entry.kind != "user":
         return None
-    same = (entry.first("uid") or "").lower() == data["name"].lower() and (
-        entry.first("userPrincipalName") or ""
-    ).lower() == data["userPrincipalName"].lower()
+    same = (entry.first("userPrincipalName") or "").lower() == data["userPrincipalName"].lower()
+    if data.get("sAMAccountName"):
+        same = same and (entry.first("uid") or "").lower() == data["sAMAccountName"].lower()
     if data.get("mail"):
         same = same and (entry.first("mail") or "").lower() == data["mail"].lower()
     if not same:
@@ -348,7 +352,7 @@ def _run_row(
 ) -> tuple[str, str, str]:
     """(status, message, organization DN) of one row."""
     data = row.data
-    organization = data.get("organization", "")
+    organization = data.get("container", "")
     if row.error:
         return FAILED, row.error, organization
     missing = [name for name in REQUIRED_COLUMNS if not data.get(name)]
@@ -363,10 +367,16 @@ def _run_row(
             organization,
         )
     try:
-        organization = path_to_dn(organization, argument="organization")
-        call = {key: value for key, value in data.items() if value and key != "customerTypeName"}
-        call["organization"] = organization
+        organization = path_to_dn(organization, argument="container")
+        call = {
+            key: value for key, value in data.items() if value and key not in ("customerTypeName", "mail")
+        }
+        call["container"] = organization
         call["preferredDomainController"] = dc
+        if data.get("mail"):
+            call["properties"] = {"property": {"@name": "mail", "value": data["mail"]}}
+        if customer_type.lower() == "businessuser":
+            call["isAdmin"] = "false"
         run(caller, procedure, call, door=door, known_entries=organizations.entries(organization))
     except Conflict as err:
         try:
@@ -419,7 +429,8 @@ def users_import(
                     ImportRow(
                         line=row.line,
                         organization=organization,
-                        name=row.data.get("name", ""),
+                        name=row.data.get("sAMAccountName")
+                        or row.data.get("userPrincipalName", "").split("@")[0],
                         userPrincipalName=row.data.get("userPrincipalName", ""),
                         status=status,
                         message=message,

@@ -16,30 +16,55 @@ USER_KINDS = (
 class OrganizationForm(forms.Form):
     """A new organization: a customer under a reseller, or (DomainAdmins) a reseller."""
 
-    parent = forms.ChoiceField(label="Create in")
+    container = forms.ChoiceField(label="Create in")
     name = forms.CharField(max_length=NAME_MAX)
+    SMTPDomain = forms.CharField(
+        label="SMTP domain",
+        max_length=253,
+        required=False,
+        help_text="A new customer's mail domain, such as alpineskihouse.com (not for a reseller).",
+    )
     description = forms.CharField(max_length=1024, required=False)
 
-    def __init__(self, *args, parents: list[tuple[str, str]], **kwargs) -> None:
+    def __init__(self, *args, parents: list[tuple[str, str]], resellers_here: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["parent"].choices = parents
+        self.fields["container"].choices = parents
+        self._resellers_here = resellers_here
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if (
+            data.get("container")
+            and data["container"] not in self._resellers_here
+            and not data.get("SMTPDomain")
+        ):
+            self.add_error("SMTPDomain", "A customer needs its SMTP domain.")
+        return data
 
 
 class UserForm(forms.Form):
     """A new user of one organization."""
 
-    name = forms.CharField(max_length=NAME_MAX, help_text="Also the logon name.")
     userPrincipalName = forms.CharField(  # noqa: N815 - the procedure's argument name
-        label="User principal name", max_length=256, help_text="name@domain.com"
+        label="User principal name",
+        max_length=256,
+        help_text="name@domain.com: the logon name, and the user's name in the directory.",
     )
-    password = forms.CharField(
+    sAMAccountName = forms.CharField(  # noqa: N815
+        label="Short logon name",
+        max_length=20,
+        required=False,
+        help_text="At most 20 characters; by default the part of the user principal name before @.",
+    )
+    newPassword = forms.CharField(  # noqa: N815
+        label="Password",
         widget=forms.PasswordInput(render_value=False),
         max_length=PASSWORD_MAX,
         help_text="At least 8 characters, three of: lower-case, upper-case, digits, other; "
-        "not containing the name.",
+        "not containing the logon name.",
     )
     givenName = forms.CharField(label="Given name", max_length=64, required=False)  # noqa: N815
-    surname = forms.CharField(max_length=64, required=False)
+    sn = forms.CharField(label="Surname", max_length=64, required=False)
     displayName = forms.CharField(label="Display name", max_length=256, required=False)  # noqa: N815
     mail = forms.EmailField(label="E-mail address", max_length=256, required=False)
     customerTypeName = forms.ChoiceField(label="Kind", choices=USER_KINDS, required=False)  # noqa: N815

@@ -63,7 +63,7 @@ def _deletable(caller: Caller, page) -> set[str]:
         if action_allowed(
             caller,
             "Managed Active Directory::DeleteUser",
-            {"path": user.path, "preferredDomainController": _dc()},
+            {"user": user.path, "preferredDomainController": _dc()},
         )
     }
 
@@ -109,33 +109,37 @@ def organization_create_page(request: HttpRequest) -> HttpResponse:
     a reseller."""
     caller = caller_of(request)
     parents = _parents(caller)
+    hosting = [path for path, label in parents if label.endswith("(a new reseller)")]
     form = OrganizationForm(
-        request.POST or None, parents=parents, initial={"parent": request.GET.get("parent", "")}
+        request.POST or None,
+        parents=parents,
+        resellers_here=hosting,
+        initial={"container": request.GET.get("container", "")},
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        hosting = [path for path, label in parents if label.endswith("(a new reseller)")]
         args = {
-            "parentPath": data["parent"],
+            "container": data["container"],
             "name": data["name"],
             "description": data["description"],
             "preferredDomainController": _dc(),
         }
-        if data["parent"] in hosting:
+        if data["container"] in hosting:
             procedure = "Managed Active Directory::CreateOrganization"
-            args["type"] = "Reseller"
+            args["policyName"] = "reseller"
         else:
-            procedure = "HostedExchange::CreateBusinessOrganization"
-        result = form_run(request, form, procedure, args, field_map={"parentPath": "parent"})
+            procedure = "Hosted Exchange::CreateBusinessOrganization"
+            args["SMTPDomain"] = data["SMTPDomain"]
+        result = form_run(request, form, procedure, args)
         if result is not None:
             messages.success(request, f"The organization {data['name']} was created.")
-            return redirect("customers:organization", guid=result["GUID"].strip("{}"))
+            return redirect("customers:organization", guid=result["org"]["@GUID"].strip("{}"))
     return render(request, "customers/organization_form.html", {"form": form, "no_parent": not parents})
 
 
 # Complete calls that stand for an action when the pages ask the engine whether a caller may do
 # it (``action_allowed``); the values only have to be valid, nothing runs.
-SAMPLE_USER = {"name": "sample", "userPrincipalName": "sample@example.com", "password": "sample"}
+SAMPLE_USER = {"userPrincipalName": "sample@example.com", "isAdmin": "false"}
 
 
 def _organization_actions(caller: Caller, org: DirectoryObject) -> dict[str, bool]:
@@ -148,23 +152,23 @@ def _organization_actions(caller: Caller, org: DirectoryObject) -> dict[str, boo
         "create_user": org.compliant
         and kind != "Hosting"
         and action_allowed(
-            caller, "HostedExchange::CreateBusinessUser", {"organization": org.path, **SAMPLE_USER, **dc}
+            caller, "Hosted Exchange::CreateBusinessUser", {"container": org.path, **SAMPLE_USER, **dc}
         ),
         "create_customer": org.compliant
         and kind == "Reseller"
         and action_allowed(
             caller,
-            "HostedExchange::CreateBusinessOrganization",
-            {"parentPath": org.path, "name": "sample", **dc},
+            "Hosted Exchange::CreateBusinessOrganization",
+            {"container": org.path, "name": "sample", "SMTPDomain": "sample.example.com", **dc},
         ),
         "create_reseller": kind == "Hosting"
         and action_allowed(
             caller,
             "Managed Active Directory::CreateOrganization",
-            {"parentPath": org.path, "name": "sample", "type": "Reseller", **dc},
+            {"container": org.path, "name": "sample", "policyName": "reseller", **dc},
         ),
         "delete": kind != "Hosting"
-        and action_allowed(caller, "Managed Active Directory::DeleteOrganization", {"path": org.path, **dc}),
+        and action_allowed(caller, "Managed Active Directory::DeleteOrganization", {"org": org.path, **dc}),
     }
 
 
@@ -227,7 +231,7 @@ def organization_page(request: HttpRequest, guid: uuid.UUID) -> HttpResponse:
             "deletable": _deletable(caller, page),
             "q": query,
             "actions": _organization_actions(caller, org),
-            "create_url": reverse("customers:organization_create") + "?" + urlencode({"parent": org.path}),
+            "create_url": reverse("customers:organization_create") + "?" + urlencode({"container": org.path}),
             "record": customer_record_list(caller).filter(dn_key=dn_key(org.dn)).first(),
             "email": _email_panel(caller, org),
             "accounts": organization_account_list(caller, org.dn),
@@ -270,7 +274,7 @@ def organization_delete_page(request: HttpRequest, guid: uuid.UUID) -> HttpRespo
             form,
             "Managed Active Directory::DeleteOrganization",
             {
-                "path": org.path,
+                "org": org.path,
                 "recursive": "1" if form.cleaned_data["recursive"] else "0",
                 "preferredDomainController": _dc(),
             },
@@ -293,15 +297,20 @@ def user_create_page(request: HttpRequest, guid: uuid.UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         kind = data.pop("customerTypeName")
+        mail = data.pop("mail")
         procedure = {
-            "BusinessUser": "HostedExchange::CreateBusinessUser",
-            "ConsumerUser": "HostedExchange::CreateConsumerUser",
+            "BusinessUser": "Hosted Exchange::CreateBusinessUser",
+            "ConsumerUser": "Hosted Exchange::CreateConsumerUser",
         }.get(kind, "Managed Active Directory::CreateUser")
         args = {key: value for key, value in data.items() if value}
-        args.update(organization=org.path, preferredDomainController=_dc())
-        result = form_run(request, form, procedure, args, field_map={"organization": None})
+        args.update(container=org.path, preferredDomainController=_dc())
+        if mail:
+            args["properties"] = {"property": {"@name": "mail", "value": mail}}
+        if kind == "BusinessUser":
+            args["isAdmin"] = "false"
+        result = form_run(request, form, procedure, args, field_map={"container": None, "properties": "mail"})
         if result is not None:
-            messages.success(request, f"The user {data['name']} was created.")
+            messages.success(request, f"The user {data['userPrincipalName']} was created.")
             return redirect("customers:organization", guid=guid)
     return render(request, "customers/user_form.html", {"form": form, "org": org})
 
@@ -378,7 +387,7 @@ def user_page(request: HttpRequest, guid: uuid.UUID) -> HttpResponse:
             "may_delete": action_allowed(
                 caller,
                 "Managed Active Directory::DeleteUser",
-                {"path": user.path, "preferredDomainController": _dc()},
+                {"user": user.path, "preferredDomainController": _dc()},
             ),
             "administrator": _administrator(caller, user, organization),
             "crumbs": tree_crumbs(caller, user.dn),
@@ -459,7 +468,7 @@ def user_delete_page(request: HttpRequest, guid: uuid.UUID) -> HttpResponse:
             request,
             form,
             "Managed Active Directory::DeleteUser",
-            {"path": user.path, "preferredDomainController": _dc()},
+            {"user": user.path, "preferredDomainController": _dc()},
         )
         if result is not None:
             messages.success(request, f"The user {user.name} was deleted.")

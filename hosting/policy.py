@@ -21,8 +21,10 @@ from portal.errors import InvalidArgument
 NAME_MAX = 64  # the longest CN or OU name Active Directory allows
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
-_UPN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-_MAIL = _UPN
+_MAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+# Active Directory takes a userPrincipalName without a suffix too (the MPS operations guide's
+# CreateUser sample sends <userPrincipalName>upnMyUser1</userPrincipalName>).
+_UPN = re.compile(r"^[^@\s]+(@[^@\s]+\.[^@\s.]+)?$")
 
 
 def name_check(name: str, *, argument: str = "name") -> str:
@@ -43,7 +45,7 @@ def user_principal_name_check(value: str, *, argument: str = "userPrincipalName"
     text = (value or "").strip()
     if not _UPN.match(text) or len(text) > 256:
         raise InvalidArgument(
-            f"<{argument}> must be a logon name of the form name@domain.com; {text!r} is not.",
+            f"<{argument}> must be a logon name (name@domain.com, or a name alone); {text!r} is not.",
             field=argument,
         )
     return text
@@ -59,9 +61,12 @@ def mail_check(value: str | None, *, argument: str = "mail") -> str | None:
     return text
 
 
-def password_check(password: str, *, name: str, user_principal_name: str = "") -> None:
-    """Refuse a password that breaks the policy of this module, saying which rule it breaks."""
-    field = "password"
+def password_check(
+    password: str, *, name: str, user_principal_name: str = "", argument: str = "newPassword"
+) -> None:
+    """Refuse a password that breaks the policy of this module, saying which rule it breaks
+    (never quoting the password)."""
+    field = argument
     if len(password) < PASSWORD_MIN:
         raise InvalidArgument(
             f"The password is too short: it must have at least {PASSWORD_MIN} characters.", field=field

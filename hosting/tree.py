@@ -119,12 +119,20 @@ def processed_marks(lineage: list[str], prescription: frozenset[str], existing: 
     running call chain that the prescription names (``HostedExchange::CreateBusinessUser`` running
     ``Managed Active Directory::CreateUser`` leaves both)."""
     marks = list(existing)
-    seen = {mark.lower() for mark in marks}
+    seen = {_mark_key(mark) for mark in marks}
+    # The seed spells the namespace "HostedExchange::", Microsoft's pages "Hosted Exchange::":
+    # the procedure answers to the pages' name and marks the object with the seed's.
+    spelled = {_mark_key(name): name for name in prescription}
     for name in reversed(lineage):
-        if name in prescription and name.lower() not in seen:
-            marks.append(name)
-            seen.add(name.lower())
+        key = _mark_key(name)
+        if key in spelled and key not in seen:
+            marks.append(spelled[key])
+            seen.add(key)
     return marks
+
+
+def _mark_key(name: str) -> str:
+    return name.replace(" ", "").lower()
 
 
 def level_type(directory: DirectorySession, parent_dn: str, *, argument: str = "parentPath") -> str:

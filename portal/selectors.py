@@ -26,11 +26,16 @@ def audit_history(
 
     By DN, the call that created the object is included too: its subject is the organization it
     was created in (which keeps it in that organization's history), and its answer names the new
-    object's ``path``."""
+    object's path."""
     key = dn_key(dn) if dn else (subject or "")
     about = Q(subject=key)
     if dn:
-        about |= Q(subject=dn_key(dn_parent(dn)), output__path__iexact=dn_to_path(dn_normalize(dn)))
+        path = dn_to_path(dn_normalize(dn))
+        # the answer names it as ``path``, or as the ``path`` attribute of its ``org`` / ``user``
+        # element (Managed Active Directory::CreateOrganization, ::CreateUser)
+        named = Q(output__path__iexact=path) | Q(**{"output__org__@path__iexact": path})
+        named |= Q(**{"output__user__@path__iexact": path})
+        about |= Q(named, subject=dn_key(dn_parent(dn)))
     records = AuditRecord.objects.filter(about, parent__isnull=True)
     if not reads:
         read_calls = Q(pk__in=[])

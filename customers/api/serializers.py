@@ -39,12 +39,12 @@ class UserSerializer(serializers.Serializer):
     guid = serializers.CharField(read_only=True)
     path = serializers.CharField(read_only=True)
     name = serializers.CharField(read_only=True)
-    organization = serializers.CharField(source="parent_path", read_only=True)
+    container = serializers.CharField(source="parent_path", read_only=True)
     userPrincipalName = serializers.SerializerMethodField()  # noqa: N815
-    logonName = serializers.SerializerMethodField()  # noqa: N815
+    sAMAccountName = serializers.SerializerMethodField()  # noqa: N815
     displayName = serializers.SerializerMethodField()  # noqa: N815
     givenName = serializers.SerializerMethodField()  # noqa: N815
-    surname = serializers.SerializerMethodField()
+    sn = serializers.SerializerMethodField()
     mail = serializers.SerializerMethodField()
     compliant = serializers.BooleanField(read_only=True)
     processedBy = serializers.ListField(source="processed_by", child=serializers.CharField(), read_only=True)  # noqa: N815
@@ -52,8 +52,8 @@ class UserSerializer(serializers.Serializer):
     def get_userPrincipalName(self, obj) -> str:  # noqa: N802
         return obj.first("userPrincipalName")
 
-    def get_logonName(self, obj) -> str:  # noqa: N802
-        return obj.first("uid")
+    def get_sAMAccountName(self, obj) -> str:  # noqa: N802
+        return obj.first("sAMAccountName") or obj.first("uid")
 
     def get_displayName(self, obj) -> str:  # noqa: N802
         return obj.first("displayName")
@@ -61,7 +61,7 @@ class UserSerializer(serializers.Serializer):
     def get_givenName(self, obj) -> str:  # noqa: N802
         return obj.first("givenName")
 
-    def get_surname(self, obj) -> str:
+    def get_sn(self, obj) -> str:
         return obj.first("sn")
 
     def get_mail(self, obj) -> str:

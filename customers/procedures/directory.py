@@ -11,11 +11,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import ProtectedError
 
-from customers.procedures.plans import DC
+from customers.procedures.plans import DC, DC_OPTIONAL
 from customers.signals import users_deleted
 from hosting import tree as hosting
 from hosting.models import CustomerRecord
-from hosting.policy import mail_check, name_check, password_check, user_principal_name_check
+from hosting.policy import name_check, password_check, user_principal_name_check
 from hosting.tree import (
     CUSTOMER,
     RESELLER,
@@ -34,6 +34,7 @@ from portal.directory import (
     dn_is_within,
     dn_key,
     dn_normalize,
+    dn_rdn_value,
     dn_to_path,
     filter_escape,
     guid_braced,
@@ -54,166 +55,384 @@ from portal.errors import AccessDenied, Conflict, InvalidArgument, PrerequisiteF
 
 ORGANIZATION_TYPES = (RESELLER, CUSTOMER)
 
+#: ``policyName`` of ``CreateOrganization`` (lower case, as the page writes it) to the type.
+ORGANIZATION_POLICIES = {"reseller": RESELLER, "customer": CUSTOMER}
+#: ``policyName`` of ``CreateUser``: ``default`` puts a user in any organization.
+USER_POLICIES = ("default", "hosting", "reseller", "customer")
+
+# The page's ``properties`` are Active Directory property names; on OpenLDAP the same values go
+# to the attribute that holds them (the project's schema adds AD's ``otherHomePhone``).
+ORGANIZATION_PROPERTIES = {
+    name.lower(): name
+    for name in (
+        "businessCategory",
+        "facsimileTelephoneNumber",
+        "l",
+        "postalAddress",
+        "postalCode",
+        "st",
+        "street",
+        "telephoneNumber",
+    )
+}
+USER_PROPERTIES = {
+    name.lower(): name
+    for name in (
+        "employeeNumber",
+        "employeeType",
+        "facsimileTelephoneNumber",
+        "homePhone",
+        "l",
+        "mail",
+        "mobile",
+        "otherHomePhone",
+        "pager",
+        "postalAddress",
+        "postalCode",
+        "st",
+        "street",
+        "telephoneNumber",
+        "title",
+    )
+}
+
+PROPERTIES = Arg(
+    "properties",
+    "struct",
+    description='(optional) Directory properties: <property name="..."><value>...</value></property>, '
+    "values repeatable.",
+)
+CONTAINER = Arg(
+    "container",
+    "path",
+    required=True,
+    description="LDAP path of the parent container: the hosting root for a reseller, a reseller "
+    "for a customer.",
+)
 ORGANIZATION_ARGS = (
+    Arg("name", required=True, max_length=64, description="The new organization's name (its OU)."),
+    CONTAINER,
     Arg(
-        "parentPath",
-        "path",
-        required=True,
-        description="LDAP path of the parent: the hosting root for a reseller, a reseller for a customer.",
+        "policyName",
+        choices=tuple(ORGANIZATION_POLICIES),
+        description="(optional) The organization type, reseller or customer; by default the one the "
+        "container's level calls for.",
     ),
-    Arg("name", required=True, max_length=64, description="The organization's name (its OU)."),
     Arg("description", max_length=1024, description="(optional) What the organization is."),
-    DC,
+    PROPERTIES,
+)
+USER_NAME_ARGS = (
+    Arg(
+        "userPrincipalName",
+        required=True,
+        max_length=256,
+        description="Logon name (typically user@SMTPDomain); also the user's name (its CN).",
+    ),
+    Arg(
+        "sAMAccountName",
+        max_length=20,
+        description="(optional) Logon name of at most 20 characters; by default the part of the "
+        "userPrincipalName before @.",
+    ),
+    Arg("givenName", max_length=64),
+    Arg("sn", max_length=64, description="(optional) Surname."),
+    Arg("middleName", max_length=64),
+    Arg("initials", max_length=6),
+    Arg("displayName", max_length=256),
+    Arg("description", max_length=1024),
+    PROPERTIES,
+)
+NEW_PASSWORD = Arg(
+    "newPassword",
+    secret=True,
+    max_length=128,
+    description='(optional) The initial password (send it as <newPassword do-not-log="1">); never '
+    "written to any record and never answered.",
 )
 USER_ARGS = (
-    Arg("organization", "path", required=True, description="LDAP path of the user's organization."),
-    Arg("name", required=True, max_length=64, description="The user's name (its CN) and logon name (uid)."),
-    Arg("userPrincipalName", required=True, max_length=256, description="Logon name name@domain."),
-    Arg("password", required=True, secret=True, max_length=128, description="The initial password."),
-    Arg("givenName", max_length=64),
-    Arg("surname", max_length=64),
-    Arg("displayName", max_length=256),
-    Arg("mail", max_length=256),
-    DC,
+    Arg(
+        "container",
+        "path",
+        required=True,
+        description="LDAP path of the user's organization.",
+    ),
+    *USER_NAME_ARGS[:1],
+    Arg(
+        "policyName",
+        choices=USER_POLICIES,
+        description="(optional) default, hosting, reseller or customer: the container must be of "
+        "that type unless it is default (the default).",
+    ),
+    *USER_NAME_ARGS[1:],
+    NEW_PASSWORD,
 )
 
 
 def _resellers_need_domain_admins(identity: Caller, args: dict) -> None:
-    if args.get("type") == RESELLER:
+    if args.get("policyName") == "reseller" or hosting.is_hosting_root(args["container"]):
         require_role(identity, DOMAIN_ADMINS, why="only the provider's staff create resellers")
 
 
 def _not_own_organization(identity: Caller, args: dict) -> None:
     # An organization's administrators reach it, but may not delete the organization they sit in.
-    if identity.scope_dn and dn_key(args["path"]) == dn_key(identity.scope_dn):
+    if identity.scope_dn and dn_key(args["org"]) == dn_key(identity.scope_dn):
         raise AccessDenied(
-            f"{identity.username} may not delete {dn_to_path(args['path'])}: it is the organization "
+            f"{identity.username} may not delete {dn_to_path(args['org'])}: it is the organization "
             "of its own account.",
-            field="path",
+            field="org",
         )
 
 
 def _not_self(identity: Caller, args: dict) -> None:
-    if identity.dn and dn_key(args["path"]) == dn_key(identity.dn):
-        raise AccessDenied(f"{identity.username} may not delete its own account.", field="path")
+    if identity.dn and dn_key(args["user"]) == dn_key(identity.dn):
+        raise AccessDenied(f"{identity.username} may not delete its own account.", field="user")
+
+
+def properties_parse(value: dict, allowed: dict[str, str]) -> dict[str, list[str]]:
+    """The directory attributes of a page's ``<properties>``: ``<property name="x">`` with one
+    or more ``<value>``. A name the portal does not set is refused, naming it."""
+    if not value:
+        return {}
+    unknown = set(value) - {"property"}
+    if unknown:
+        raise InvalidArgument(
+            "<properties> may hold only <property> elements, not <" + sorted(unknown)[0] + ">.",
+            field="properties",
+        )
+    items = value["property"] if isinstance(value["property"], list) else [value["property"]]
+    out: dict[str, list[str]] = {}
+    for item in items:
+        if not isinstance(item, dict) or not item.get("@name"):
+            raise InvalidArgument('Every <property> needs a name="..." attribute.', field="properties")
+        name = item["@name"]
+        attribute = allowed.get(name.lower())
+        if attribute is None:
+            raise InvalidArgument(
+                f'<property name="{name}"> is not a property the portal sets; it sets '
+                + ", ".join(sorted(allowed.values()))
+                + ".",
+                field="properties",
+            )
+        values = item.get("value", [])
+        values = values if isinstance(values, list) else [values]
+        if not all(isinstance(text, str) for text in values):
+            raise InvalidArgument(
+                f'<property name="{name}"> holds <value> elements of text only.', field="properties"
+            )
+        out.setdefault(attribute, []).extend(text for text in values if text)
+    return out
 
 
 @procedure(
     "Managed Active Directory::CreateOrganization",
-    args=(
-        *ORGANIZATION_ARGS[:2],
-        Arg("type", required=True, choices=ORGANIZATION_TYPES, description="Reseller or Customer."),
-        *ORGANIZATION_ARGS[2:],
-    ),
+    args=(*ORGANIZATION_ARGS, DC_OPTIONAL),
     security=Security(
         roles=(ORG_CREATORS,),
         check=_resellers_need_domain_admins,
-        description="OrgCreators inside their scope (resellers: DomainAdmins only).",
+        description="Impersonate caller: OrgCreators inside their scope (resellers: DomainAdmins only).",
     ),
 )
 def organization_create(
     ctx: CallContext,
     *,
-    parentPath: str,
     name: str,
-    type: str,
+    container: str,
+    policyName: str | None,
     description: str | None,
-    preferredDomainController: str,
+    properties: dict,
+    preferredDomainController: str | None,
 ) -> dict:
     """Create an organization (an OU) of the hosting tree, compliant with the hosting prescription,
     with its administrators group.
 
-    A Reseller is created directly below the hosting root, a Customer directly below a compliant
-    Reseller; a name already used there is refused. Answers the input with the new ``path`` and
-    ``GUID``.
+    A reseller is created directly below the hosting root, a customer directly below a compliant
+    reseller (``policyName``, when given, must name the type the level calls for); a name already
+    used there is refused. Answers the page's ``org`` element: ``path`` and ``name`` (and the
+    portal's ``GUID``) with its ``groups``.
     """
     name = name_check(name)
-    org_type = hosting.level_type(ctx.directory, parentPath)
-    hosting.organization_require_type(org_type, type, parentPath)
-    dn = dn_child("OU", name, parentPath)
+    attributes = properties_parse(properties, ORGANIZATION_PROPERTIES)
+    org_type = hosting.level_type(ctx.directory, container, argument="container")
+    if policyName is not None:
+        hosting.organization_require_type(org_type, ORGANIZATION_POLICIES[policyName], container)
+    dn = dn_child("OU", name, container)
     if ctx.directory.get(dn) is not None:
         raise Conflict(
-            f"An organization named {name} already exists in {dn_to_path(parentPath)}.", field="name"
+            f"An organization named {name} already exists in {dn_to_path(container)}.", field="name"
         )
     marks = processed_marks(ctx.lineage, ORGANIZATION_PRESCRIPTION)
     ctx.directory.add(
         dn,
         {
+            **attributes,
             "objectClass": list(hosting.ORGANIZATION_CLASSES),
             "ou": name,
             "description": description or None,
-            "hostingOrganizationType": type,
+            "hostingOrganizationType": org_type,
             "hostingProcessedBy": marks,
         },
     )
-    hosting.admin_group_ensure(ctx.directory, dn, type, marks)
-    return _created(ctx, dn)
+    group = hosting.admin_group_ensure(ctx.directory, dn, org_type, marks)
+    return {"org": organization_element(ctx, dn, [group])}
 
 
-def _created(ctx: CallContext, dn: str) -> dict:
+def organization_element(ctx: CallContext, dn: str, groups: list[str] = ()) -> dict:
+    """The page's ``<org path=".." name="..">`` (with the portal's ``GUID``) and its groups."""
     entry = entry_require(ctx.directory, dn)
-    out = ctx.mirror()
-    out.pop("password", None)  # a password never travels back
-    out["path"] = dn_to_path(dn_normalize(entry.dn))
-    out["GUID"] = guid_braced(entry.guid) if entry.guid else ""
-    return out
+    element = {
+        "@path": dn_to_path(dn_normalize(entry.dn)),
+        "@name": entry.name,
+        "@GUID": guid_braced(entry.guid) if entry.guid else "",
+    }
+    if groups:
+        element["groups"] = {
+            "group": [
+                {
+                    "@path": dn_to_path(dn_normalize(group)),
+                    "@name": dn_rdn_value(group),
+                    "@samName": dn_rdn_value(group),
+                }
+                for group in groups
+            ]
+        }
+    return element
+
+
+def user_element(ctx: CallContext, dn: str) -> dict:
+    """The page's ``<user path=".." name=".." samName="..">`` (with the portal's ``GUID``)."""
+    entry = entry_require(ctx.directory, dn)
+    return {
+        "@path": dn_to_path(dn_normalize(entry.dn)),
+        "@name": entry.name,
+        "@samName": entry.first("sAMAccountName") or entry.first("uid") or entry.name,
+        "@GUID": guid_braced(entry.guid) if entry.guid else "",
+    }
+
+
+def _user_policy_check(org: Entry, policy: str | None) -> None:
+    if policy in (None, "default"):
+        return
+    org_type = "Hosting" if hosting.is_hosting_root(org.dn) else org.organization_type
+    if (org_type or "").lower() != policy:
+        raise PrerequisiteFailed(
+            f"<container> {dn_to_path(org.dn)} is a {org_type} organization, not of the policy {policy}.",
+            field="policyName",
+        )
 
 
 @procedure(
     "Managed Active Directory::CreateUser",
-    args=USER_ARGS,
+    args=(*USER_ARGS, DC_OPTIONAL),
     security=Security(
         roles=(ORG_CREATORS, CUSTOMER_ADMINISTRATORS),
-        description="OrgCreators inside their scope; CustomerAdministrators in their own organization.",
+        description="Impersonate caller: OrgCreators inside their scope; CustomerAdministrators in "
+        "their own organization.",
     ),
 )
 def user_create(
     ctx: CallContext,
     *,
-    organization: str,
-    name: str,
+    container: str,
     userPrincipalName: str,
-    password: str,
+    policyName: str | None,
+    sAMAccountName: str | None,
     givenName: str | None,
-    surname: str | None,
+    sn: str | None,
+    middleName: str | None,
+    initials: str | None,
     displayName: str | None,
-    mail: str | None,
-    preferredDomainController: str,
+    description: str | None,
+    properties: dict,
+    newPassword: str | None,
+    preferredDomainController: str | None,
 ) -> dict:
-    """Create a user of the hosting tree that logs in with its name or its userPrincipalName.
+    """Create a user of the hosting tree, named (its CN) by its userPrincipalName, that logs in
+    with its userPrincipalName or its sAMAccountName.
 
-    The user (inetOrgPerson + hostingUser, ``uid`` = its name) is compliant with the hosting
-    prescription; its password must meet the password policy (docs/provisioning.md) and is stored
-    hashed by the directory, never in the portal. Name and userPrincipalName must be free in the
-    whole hosting tree. Answers the input, without the password, with the new ``path`` and
-    ``GUID``.
+    The user (inetOrgPerson + hostingUser) is compliant with the hosting prescription. Both logon
+    names must be free in the whole hosting tree. With ``newPassword`` (which must meet the
+    password policy, docs/provisioning.md) the user can log in at once; without, once
+    ``SetUserPassword`` has given it one. The password is stored hashed by the directory, never
+    in the portal, and never answered. Answers the page's ``user`` element: ``path``, ``name``,
+    ``samName`` (and the portal's ``GUID``).
     """
-    name = name_check(name)
     upn = user_principal_name_check(userPrincipalName)
-    mail = mail_check(mail)
-    password_check(password, name=name, user_principal_name=upn)
-    org = user_organization_check(ctx.directory, organization)
-    dn = dn_child("CN", name, org.dn)
-    user_names_free(ctx.directory, [name, upn])
+    sam = name_check(sAMAccountName or upn.split("@", 1)[0], argument="sAMAccountName")
+    if len(sam) > 20:
+        raise InvalidArgument(
+            f"<sAMAccountName> {sam!r} is longer than 20 characters; give a shorter one.",
+            field="sAMAccountName",
+        )
+    if newPassword is not None:
+        password_check(newPassword, name=sam, user_principal_name=upn, argument="newPassword")
+    attributes = properties_parse(properties, USER_PROPERTIES)
+    org = user_organization_check(ctx.directory, container, argument="container")
+    _user_policy_check(org, policyName)
+    dn = dn_child("CN", upn, org.dn)
+    user_names_free(ctx.directory, [sam, upn], argument="userPrincipalName")
     attrs = {
+        **attributes,
         "objectClass": list(USER_CLASSES),
-        "cn": name,
-        "sn": surname or name,
+        "cn": upn,
+        "sn": sn or sam,
         "givenName": givenName or None,
-        "displayName": displayName or name,
-        "uid": name,
+        "middleName": middleName or None,
+        "initials": initials or None,
+        "displayName": displayName or upn,
+        "description": description or None,
+        "uid": sam,
+        "sAMAccountName": sam,
         "userPrincipalName": upn,
-        "mail": mail,
         "hostingProcessedBy": processed_marks(ctx.lineage, USER_PRESCRIPTION),
-        **password_attributes(password, ctx.directory.flavor),
+        **(password_attributes(newPassword, ctx.directory.flavor) if newPassword else {}),
     }
     try:
         ctx.directory.add(dn, attrs)
     except Conflict as exc:
         raise Conflict(
-            f"An object named {name} already exists in {dn_to_path(org.dn)}.", field="name"
+            f"An object named {upn} already exists in {dn_to_path(org.dn)}.", field="userPrincipalName"
         ) from exc
-    return _created(ctx, dn)
+    return {"user": user_element(ctx, dn)}
+
+
+@procedure(
+    "Managed Active Directory::SetUserPassword",
+    args=(
+        Arg("user", "path", required=True, description="LDAP path of the user."),
+        Arg(
+            "newPassword",
+            required=True,
+            secret=True,
+            max_length=128,
+            description='The new password (<newPassword do-not-log="1">); never written to any record '
+            "and never answered.",
+        ),
+        DC,
+    ),
+    security=Security(
+        roles=(ORG_CREATORS, CUSTOMER_ADMINISTRATORS),
+        description="Impersonate caller: OrgCreators inside their scope; CustomerAdministrators in "
+        "their own organization.",
+    ),
+)
+def user_password_set(
+    ctx: CallContext, *, user: str, newPassword: str, preferredDomainController: str
+) -> dict:
+    """Set a user's password in the directory's own password attribute (``userPassword``,
+    hashed, on OpenLDAP; ``unicodePwd`` on Active Directory), after the password policy
+    (docs/provisioning.md). The value reaches no audit record, log line, job row, error text or
+    answer. Answers nothing."""
+    entry = entry_require(ctx.directory, user, argument="user")
+    if entry.kind != "user":
+        raise InvalidArgument(f"<user> {dn_to_path(user)} is not a user.", field="user")
+    password_check(
+        newPassword,
+        name=entry.first("uid") or entry.first("sAMAccountName") or entry.name,
+        user_principal_name=entry.first("userPrincipalName") or "",
+        argument="newPassword",
+    )
+    ctx.directory.modify(entry.dn, dict(password_attributes(newPassword, ctx.directory.flavor)))
+    return {}
 
 
 def _memberships_remove(
@@ -277,19 +496,21 @@ def _records_delete(entries: list[Entry]) -> int:
 
 @procedure(
     "Managed Active Directory::DeleteUser",
-    args=(Arg("path", "path", required=True, description="LDAP path of the user."), DC),
+    args=(Arg("user", "path", required=True, description="LDAP path of the user."), DC_OPTIONAL),
     security=Security(
         roles=(ORG_CREATORS, CUSTOMER_ADMINISTRATORS),
         check=_not_self,
-        description="OrgCreators inside their scope; CustomerAdministrators in their own organization.",
+        description="Impersonate caller: OrgCreators inside their scope; CustomerAdministrators in "
+        "their own organization.",
     ),
 )
-def user_delete(ctx: CallContext, *, path: str, preferredDomainController: str) -> dict:
+def user_delete(ctx: CallContext, *, user: str, preferredDomainController: str | None) -> dict:
     """Delete a user: its entry, its group memberships, its Plans database record; its portal
-    account can no longer log in. Undone (entry put back with its GUID) if a later step fails."""
-    entry = entry_require(ctx.directory, path)
+    account can no longer log in. Undone (entry put back with its GUID) if a later step fails.
+    Answers the input."""
+    entry = entry_require(ctx.directory, user, argument="user")
     if entry.kind != "user":
-        raise InvalidArgument(f"<path> {dn_to_path(path)} is not a user.", field="path")
+        raise InvalidArgument(f"<user> {dn_to_path(user)} is not a user.", field="user")
     _memberships_remove(ctx.directory, [entry.dn])
     ctx.directory.delete(entry.dn)
     _records_delete([entry])
@@ -301,26 +522,27 @@ def user_delete(ctx: CallContext, *, path: str, preferredDomainController: str) 
 @procedure(
     "Managed Active Directory::DeleteOrganization",
     args=(
-        Arg("path", "path", required=True, description="LDAP path of the organization."),
+        Arg("org", "path", required=True, description="LDAP path of the organization to delete."),
         Arg("recursive", "bool", description="(optional) 1 deletes what the organization holds too."),
-        DC,
+        DC_OPTIONAL,
     ),
     security=Security(
         roles=(ORG_CREATORS,),
         check=_not_own_organization,
-        description="OrgCreators inside their scope, never their own organization.",
+        description="Impersonate caller: OrgCreators inside their scope, never their own organization.",
     ),
 )
 def organization_delete(
-    ctx: CallContext, *, path: str, recursive: bool | None, preferredDomainController: str
+    ctx: CallContext, *, org: str, recursive: bool | None, preferredDomainController: str | None
 ) -> dict:
     """Delete an organization with its groups; refused while it holds users or organizations
     unless ``recursive`` is 1, which deletes them too (leaves first). Their Plans database records
-    go with them. Undone, entries put back with their GUIDs, if a later step fails."""
-    entry = entry_require(ctx.directory, path)
+    go with them. Undone, entries put back with their GUIDs, if a later step fails. Answers the
+    input."""
+    entry = entry_require(ctx.directory, org, argument="org")
     if entry.kind != "organization" or hosting.is_hosting_root(entry.dn):
         raise InvalidArgument(
-            f"<path> {dn_to_path(path)} is not an organization of the hosting tree.", field="path"
+            f"<org> {dn_to_path(org)} is not an organization of the hosting tree.", field="org"
         )
     below = ctx.directory.search(entry.dn, "(objectClass=*)")
     held = [
@@ -333,7 +555,7 @@ def organization_delete(
         raise PrerequisiteFailed(
             f"The organization {dn_to_path(entry.dn)} still holds {users} user(s) and "
             f"{len(held) - users} organization(s); delete them first or give <recursive>1</recursive>.",
-            field="path",
+            field="org",
         )
     users = [item.dn for item in held if item.kind == "user"]
     _memberships_remove(ctx.directory, users, keep_below=entry.dn)

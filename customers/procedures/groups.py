@@ -21,7 +21,7 @@ their next login; a remembered machine-door credential within ``PORTAL_CREDENTIA
 
 from __future__ import annotations
 
-from customers.procedures.plans import DC
+from customers.procedures.plans import DC_OPTIONAL
 from portal.directory import DirectorySession, Entry, dn_key, dn_parent, dn_rdn_value, dn_to_path
 from portal.engine import (
     CUSTOMER_ADMINISTRATORS,
@@ -82,14 +82,18 @@ def _members(entry: Entry) -> list[str]:
 
 @procedure(
     "Managed Active Directory::GroupAdd",
-    args=(GROUP, Arg("newMember", "path", required=True, description="LDAP path of the user to add."), DC),
+    args=(
+        GROUP,
+        Arg("newMember", "path", required=True, description="LDAP path of the user to add."),
+        DC_OPTIONAL,
+    ),
     security=Security(
         roles=MEMBER_ADMINS,
         description="OrgCreators inside their scope; CustomerAdministrators in their own organization; "
         "only into a role the caller holds itself.",
     ),
 )
-def group_add(ctx: CallContext, *, group: str, newMember: str, preferredDomainController: str) -> dict:
+def group_add(ctx: CallContext, *, group: str, newMember: str, preferredDomainController: str | None) -> dict:
     """Add a user of the group's organization to the group (an organization's administrators
     group makes it an administrator). Already a member: nothing changes. Answers the input."""
     group_entry, user_entry = _group_and_user(ctx.directory, group, newMember, "newMember")
@@ -102,7 +106,11 @@ def group_add(ctx: CallContext, *, group: str, newMember: str, preferredDomainCo
 
 @procedure(
     "Managed Active Directory::GroupRemove",
-    args=(GROUP, Arg("member", "path", required=True, description="LDAP path of the user to remove."), DC),
+    args=(
+        GROUP,
+        Arg("member", "path", required=True, description="LDAP path of the user to remove."),
+        DC_OPTIONAL,
+    ),
     security=Security(
         roles=MEMBER_ADMINS,
         check=_not_self,
@@ -110,7 +118,7 @@ def group_add(ctx: CallContext, *, group: str, newMember: str, preferredDomainCo
         "only from a role the caller holds itself, never its own account.",
     ),
 )
-def group_remove(ctx: CallContext, *, group: str, member: str, preferredDomainController: str) -> dict:
+def group_remove(ctx: CallContext, *, group: str, member: str, preferredDomainController: str | None) -> dict:
     """Take a user out of a group. Not a member: nothing changes. Answers the input."""
     group_entry, user_entry = _group_and_user(ctx.directory, group, member, "member")
     _role_held(ctx.identity, group_entry.dn)

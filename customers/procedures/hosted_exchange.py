@@ -1,76 +1,182 @@
-"""``HostedExchange::``: create an organization or user and register it in the Plans database in
-one call, by nesting ``Managed Active Directory::`` and ``Managed Helpers::CreateCustomerRecord_``.
-Any failure of a later step undoes the earlier ones (the engine's journal and transaction)."""
+"""``Hosted Exchange::`` (spelled as Microsoft's pages spell it): create a business organization,
+a business user or a consumer user and register it in the Plans database in one call, by nesting
+``Managed Active Directory::`` and ``Managed Helpers::CreateCustomerRecord_``. Any failure of a
+later step undoes the earlier ones (the engine's journal and transaction).
+
+The pages' arguments that place Exchange storage (``mailStore``, ``mailStore/@algorithm``,
+``serverName``, ``mailStoreName``) are accepted and left to the portal: its mail service places
+every mailbox itself.
+"""
 
 from __future__ import annotations
 
-from customers.procedures.directory import ORGANIZATION_ARGS, USER_ARGS
+from customers.procedures.directory import (
+    ORGANIZATION_ARGS,
+    USER_ARGS,
+    organization_element,
+)
+from customers.procedures.plans import DC
+from hosting import tree as hosting
 from hosting.models import CustomerType
-from portal.engine import CUSTOMER_ADMINISTRATORS, ORG_CREATORS, CallContext, Security, procedure
+from hosting.tree import entry_require
+from portal.directory import dn_child, dn_to_path, filter_escape
+from portal.engine import CUSTOMER_ADMINISTRATORS, ORG_CREATORS, Arg, CallContext, Security, procedure
+from portal.errors import Conflict, InvalidArgument
+
+#: The text Managed Email 2007::CreateSMTPDomain gives for a domain another organization holds.
+SMTP_DOMAIN_TAKEN = "The SMTP Domain %domainName% is not available."
 
 USER_SECURITY = Security(
     roles=(ORG_CREATORS, CUSTOMER_ADMINISTRATORS),
     description="OrgCreators inside their scope; CustomerAdministrators in their own organization.",
 )
+MAIL_STORE = Arg(
+    "mailStore",
+    "struct",
+    description="(optional) Where Exchange would place the storage (megabytes, shared, @algorithm, "
+    "serverName, mailStoreName); the portal places mailboxes itself.",
+)
+PLAN_NAME = Arg(
+    "planName",
+    max_length=128,
+    description="(optional) The mailbox plan: given, the user is assigned it "
+    "(Hosted Email 2007::ChangeUserPlanAssignment).",
+)
+# CreateUser's arguments but its policy: a business user sits in a customer organization.
+BUSINESS_USER_ARGS = tuple(arg for arg in USER_ARGS if arg.name != "policyName")
 
 
-def _register(ctx: CallContext, created: dict, customer_type: str) -> dict:
+def _register(ctx: CallContext, path: str, customer_type: str) -> None:
     ctx.call(
         "Managed Helpers::CreateCustomerRecord_",
         {
-            "path": created["path"],
+            "path": path,
             "preferredDomainController": ctx.args["preferredDomainController"],
             "customerTypeName": customer_type,
         },
     )
-    out = ctx.mirror()
-    out.pop("password", None)
-    out["path"] = created["path"]
-    out["GUID"] = created["GUID"]
-    out["customerTypeName"] = customer_type
-    return out
+
+
+def smtp_domain_check(ctx: CallContext, domain: str, *, argument: str) -> str:
+    """An SMTP domain no organization of the hosting tree holds yet (its ``uPNSuffixes``)."""
+    value = domain.strip().lower()
+    labels = value.split(".")
+    if len(labels) < 2 or not all(label and len(label) <= 63 for label in labels) or " " in value:
+        raise InvalidArgument(f"<{argument}> {domain!r} is not a domain name.", field=argument)
+    holders = ctx.directory.search(hosting.hosting_root(), f"(uPNSuffixes={filter_escape(value)})")
+    if holders:
+        raise Conflict(SMTP_DOMAIN_TAKEN.replace("%domainName%", value), field=argument)
+    return value
 
 
 @procedure(
-    "HostedExchange::CreateBusinessOrganization",
-    args=ORGANIZATION_ARGS,
+    "Hosted Exchange::CreateBusinessOrganization",
+    args=(
+        *(arg for arg in ORGANIZATION_ARGS if arg.name != "policyName"),
+        Arg("SMTPDomain", required=True, max_length=253, description="The organization's SMTP domain."),
+        MAIL_STORE,
+        DC,
+    ),
     security=Security(roles=(ORG_CREATORS,), description="OrgCreators inside their scope."),
 )
 def business_organization_create(
-    ctx: CallContext, *, parentPath: str, name: str, description: str | None, preferredDomainController: str
+    ctx: CallContext,
+    *,
+    name: str,
+    container: str,
+    description: str | None,
+    properties: dict,
+    SMTPDomain: str,
+    mailStore: dict,
+    preferredDomainController: str,
 ) -> dict:
-    """Create a customer organization under a reseller and register it in the Plans database as
-    a BusinessOrganization. Answers the input with ``path``, ``GUID`` and ``customerTypeName``."""
+    """Create a customer organization under a reseller with its SMTP domain (its
+    ``uPNSuffixes``) and register it in the Plans database as a BusinessOrganization. A domain
+    another organization holds is refused: ``The SMTP Domain %domainName% is not available.``
+    Answers the ``org`` element of ``Managed Active Directory::CreateOrganization``."""
+    domain = smtp_domain_check(ctx, SMTPDomain, argument="SMTPDomain")
     created = ctx.call(
         "Managed Active Directory::CreateOrganization",
         {
-            "parentPath": parentPath,
+            "container": container,
             "name": name,
-            "type": "Customer",
+            "policyName": "customer",
             "description": description or "",
+            "properties": properties,
             "preferredDomainController": preferredDomainController,
         },
     )
-    return _register(ctx, created, CustomerType.BUSINESS_ORGANIZATION)
+    dn = dn_child("OU", name.strip(), container)
+    ctx.directory.modify(dn, {"uPNSuffixes": [domain]})
+    _register(ctx, created["org"]["@path"], CustomerType.BUSINESS_ORGANIZATION)
+    return {"org": {**created["org"], **organization_element(ctx, dn)}}
 
 
-def _user_create(ctx: CallContext, customer_type: str) -> dict:
-    data = {name: value for name, value in ctx.args.items() if value is not None}
-    created = ctx.call("Managed Active Directory::CreateUser", data)
-    return _register(ctx, created, customer_type)
+def _user_create(ctx: CallContext, customer_type: str, policy: str) -> dict:
+    data = {
+        name: value
+        for name, value in ctx.args.items()
+        if value not in (None, {}) and name not in ("isAdmin", "planName", "mailStore")
+    }
+    created = ctx.call("Managed Active Directory::CreateUser", {**data, "policyName": policy})
+    user = created["user"]
+    _register(ctx, user["@path"], customer_type)
+    if ctx.args.get("isAdmin"):
+        container = entry_require(ctx.directory, ctx.args["container"], argument="container")
+        group = hosting.admin_group_ensure(
+            ctx.directory, container.dn, hosting.CUSTOMER, hosting.processed_marks(ctx.lineage, frozenset())
+        )
+        ctx.call(
+            "Managed Active Directory::GroupAdd",
+            {
+                "group": dn_to_path(group),
+                "newMember": user["@path"],
+                "preferredDomainController": ctx.args["preferredDomainController"],
+            },
+        )
+    if ctx.args.get("planName"):
+        ctx.call(
+            "Hosted Email 2007::ChangeUserPlanAssignment",
+            {
+                "user": user["@path"],
+                "planName": ctx.args["planName"],
+                "preferredDomainController": ctx.args["preferredDomainController"],
+            },
+        )
+    return {"user": user, "customerTypeName": customer_type}
 
 
-@procedure("HostedExchange::CreateBusinessUser", args=USER_ARGS, security=USER_SECURITY)
-def business_user_create(ctx: CallContext, **args: str | None) -> dict:
+@procedure(
+    "Hosted Exchange::CreateBusinessUser",
+    args=(
+        *BUSINESS_USER_ARGS,
+        Arg(
+            "isAdmin",
+            "bool",
+            required=True,
+            description="true makes the user an administrator of its organization.",
+        ),
+        PLAN_NAME,
+        MAIL_STORE,
+        DC,
+    ),
+    security=USER_SECURITY,
+)
+def business_user_create(ctx: CallContext, **args: object) -> dict:
+    """Create a user in a customer organization (as ``Managed Active Directory::CreateUser``),
+    register it in the Plans database as a BusinessUser, make it an administrator of its
+    organization when ``isAdmin`` is true and assign it ``planName`` when given. Answers the
+    ``user`` element and ``customerTypeName``; never the password."""
+    return _user_create(ctx, CustomerType.BUSINESS_USER, "customer")
+
+
+@procedure(
+    "Hosted Exchange::CreateConsumerUser",
+    args=(*BUSINESS_USER_ARGS, PLAN_NAME, MAIL_STORE, DC),
+    security=USER_SECURITY,
+)
+def consumer_user_create(ctx: CallContext, **args: object) -> dict:
     """Create a user (as ``Managed Active Directory::CreateUser``) and register it in the Plans
-    database as a BusinessUser. Answers the input, without the password, with ``path``, ``GUID``
-    and ``customerTypeName``."""
-    return _user_create(ctx, CustomerType.BUSINESS_USER)
-
-
-@procedure("HostedExchange::CreateConsumerUser", args=USER_ARGS, security=USER_SECURITY)
-def consumer_user_create(ctx: CallContext, **args: str | None) -> dict:
-    """Create a user (as ``Managed Active Directory::CreateUser``) and register it in the Plans
-    database as a ConsumerUser (a consumer e-mail user). Answers the input, without the password,
-    with ``path``, ``GUID`` and ``customerTypeName``."""
-    return _user_create(ctx, CustomerType.CONSUMER_USER)
+    database as a ConsumerUser (a consumer e-mail user); assign it ``planName`` when given.
+    Answers the ``user`` element and ``customerTypeName``; never the password."""
+    return _user_create(ctx, CustomerType.CONSUMER_USER, "default")

@@ -23,6 +23,11 @@ DC = Arg(
     required=True,
     description="The domain controller to use for Active Directory actions (its FQDN).",
 )
+#: The Managed Active Directory pages make it optional: the configured default is used then.
+DC_OPTIONAL = Arg(
+    "preferredDomainController",
+    description="(optional) The domain controller to use for Active Directory actions (its FQDN).",
+)
 CUSTOMER_TYPE_CHOICES = tuple(CustomerType.values)
 ANY_ROLE = Security(roles=(ORG_CREATORS, CUSTOMER_ADMINISTRATORS), description="Impersonate caller.")
 

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.engine import Caller, all_procedures, jsonable, run
+from portal.engine import Batch, Caller, all_procedures, jsonable
 
 
 class ProcedureCallSerializer(serializers.Serializer):
@@ -16,8 +16,20 @@ class ProcedureCallSerializer(serializers.Serializer):
 
     namespace = serializers.CharField()
     procedure = serializers.CharField()
-    executeData = serializers.DictField(required=False, default=dict)  # noqa: N815 - MPS name
+    executeData = serializers.DictField(  # noqa: N815 - MPS name
+        required=False,
+        default=dict,
+        help_text="The procedure's arguments, as components/schemas/<Namespace><Procedure>ExecuteData "
+        "describes them.",
+    )
     impersonate = serializers.ChoiceField(choices=[0, 1, 2], required=False, default=1)
+    doNotLog = serializers.ListField(  # noqa: N815 - the MPS attribute do-not-log
+        child=serializers.CharField(),
+        required=False,
+        default=list,
+        help_text='Names of executeData values never to be written anywhere (MPS: do-not-log="1"); '
+        "secret arguments such as newPassword always are.",
+    )
 
 
 class ProcedureListView(APIView):
@@ -65,11 +77,19 @@ class ProcedureListView(APIView):
         call = ProcedureCallSerializer(data=request.data)
         call.is_valid(raise_exception=True)
         data = call.validated_data
-        result = run(
-            Caller.from_user(request.user),
-            f"{data['namespace']}::{data['procedure']}",
-            data["executeData"],
-            door="api",
-            impersonate=data["impersonate"],
+        execute_data = data["executeData"]
+        secrets = {
+            name: execute_data[name]
+            for name in data["doNotLog"]
+            if isinstance(execute_data.get(name), str) and execute_data[name]
+        }
+        with Batch(Caller.from_user(request.user), "api") as batch:
+            result = batch.call(
+                f"{data['namespace']}::{data['procedure']}",
+                execute_data,
+                impersonate=data["impersonate"],
+                do_not_log=secrets,
+            )
+        return Response(
+            {"executeData": jsonable({key: value for key, value in result.items() if key not in secrets})}
         )
-        return Response({"executeData": jsonable(result)})

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from portal.directory import guid_parse, path_to_dn
 from portal.errors import InvalidArgument
 
-KINDS = ("string", "path", "guid", "int", "bool", "decimal", "date", "datetime", "list", "xml")
+KINDS = ("string", "path", "guid", "int", "bool", "decimal", "date", "datetime", "list", "xml", "struct")
 _TRUE = {"1", "true", "yes"}
 _FALSE = {"0", "false", "no"}
 
@@ -33,7 +33,9 @@ class Arg:
     ``choices`` are matched without regard to letter case and returned as declared. A ``path``
     must lie inside the hosting tree (``in_hosting_root``) and inside the caller's scope
     (``scoped``); the engine checks both before the procedure runs. ``secret`` values never reach
-    the audit record.
+    the audit record. A ``struct`` is a nested structure (``<properties>``, ``<features>``)
+    handed to the procedure as the plain mapping the door gives (XML attributes as ``@name``
+    keys); the procedure checks its inside.
     """
 
     name: str
@@ -79,6 +81,14 @@ class Arg:
         """The Python value of one given value; an ill-formed value is refused."""
         if self.kind == "list":
             return self._convert_list(value)
+        if self.kind == "struct":
+            if value in ("", None):
+                return {}
+            if not isinstance(value, Mapping):
+                raise InvalidArgument(
+                    f"<{self.name}> must be a structure of elements, not a single value.", field=self.name
+                )
+            return dict(value)
         return self._convert_scalar(value, self.kind, self.name)
 
     def _convert_list(self, value: object) -> list:
@@ -206,7 +216,7 @@ class Schema:
         known = {arg.name for arg in self.args}
         unknown = [name for name in data if name not in known]
         if unknown:
-            allowed = ", ".join(f"<{name}>" for name in known) or "none"
+            allowed = ", ".join(f"<{arg.name}>" for arg in self.args) or "none"
             raise InvalidArgument(
                 f"Unknown argument <{unknown[0]}>. This procedure takes {allowed}.", field=unknown[0]
             )
@@ -218,13 +228,13 @@ class Schema:
             value = data.get(arg.name)
             if isinstance(value, list) and arg.kind != "list":
                 raise InvalidArgument(f"<{arg.name}> may be given only once.", field=arg.name)
-            if not _given(value) and arg.kind != "list":
+            if not _given(value) and arg.kind not in ("list", "struct"):
                 if arg.required:
                     raise InvalidArgument(f"The argument <{arg.name}> is required.", field=arg.name)
                 out[arg.name] = None
                 continue
             out[arg.name] = arg.convert(value)
-            if arg.kind == "list" and arg.required and not out[arg.name]:
+            if arg.kind in ("list", "struct") and arg.required and not out[arg.name]:
                 raise InvalidArgument(f"The argument <{arg.name}> is required.", field=arg.name)
         return out
 

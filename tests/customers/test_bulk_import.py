@@ -16,7 +16,7 @@ from tests.customers.conftest import STRONG
 
 pytestmark = pytest.mark.django_db
 
-HEADER = "organization,name,userPrincipalName,password,mail,customerTypeName\n"
+HEADER = "container,sAMAccountName,userPrincipalName,newPassword,mail,customerTypeName\n"
 GOOD_AND_BAD = (
     HEADER
     + f'"LDAP://{ALPINE}",Ann Lee,ann@alpineskihouse.com,{STRONG},ann@alpineskihouse.com,BusinessUser\n'
@@ -24,7 +24,7 @@ GOOD_AND_BAD = (
     + f'"LDAP://{NORTHWIND}",Far Away,far@northwind.com,{STRONG},,\n'
     + f'"LDAP://{ALPINE}",Con Sumer,consumer@alpineskihouse.com,{STRONG},,ConsumerUser\n'
     + f'"LDAP://{ALPINE}",Odd Type,odd@alpineskihouse.com,{STRONG},,Reseller\n'
-    + f'"LDAP://{ALPINE}",,noname@alpineskihouse.com,{STRONG},,\n'
+    + f'"LDAP://{ALPINE}",No Upn,,{STRONG},,\n'
     + f'"LDAP://{CM}",Plain User,plain@consolidatedmessenger.com,{STRONG},,\n'
 )
 
@@ -42,13 +42,13 @@ def test_bad_rows_reported_by_line_and_good_rows_created(caller, read):
     assert "outside the scope of cm-admin" in rows[4][1]
     assert rows[5][0] == "created"
     assert "BusinessUser, ConsumerUser or empty" in rows[6][1]
-    assert rows[7] == ("failed", "Missing name.")
+    assert rows[7] == ("failed", "Missing userPrincipalName.")
     assert rows[8][0] == "created"
-    assert read(f"CN=Ann Lee,{ALPINE}") is not None
-    assert read(f"CN=Weak Pass,{ALPINE}") is None
-    assert CustomerRecord.objects.get(name="Con Sumer").customer_type == "ConsumerUser"
-    assert CustomerRecord.objects.get(name="Ann Lee").customer_type == "BusinessUser"
-    assert not CustomerRecord.objects.filter(name="Plain User").exists()
+    assert read(f"CN=ann@alpineskihouse.com,{ALPINE}")["mail"] == ["ann@alpineskihouse.com"]
+    assert read(f"CN=weak@alpineskihouse.com,{ALPINE}") is None
+    assert CustomerRecord.objects.get(name="consumer@alpineskihouse.com").customer_type == "ConsumerUser"
+    assert CustomerRecord.objects.get(name="ann@alpineskihouse.com").customer_type == "BusinessUser"
+    assert not CustomerRecord.objects.filter(name="plain@consolidatedmessenger.com").exists()
     assert authenticate(None, username="ann@alpineskihouse.com", password=STRONG) is not None
 
 
@@ -70,7 +70,7 @@ def test_same_name_with_other_details_is_a_failure_not_exists(caller):
 
 
 def test_wrong_header_refuses_the_whole_file(caller):
-    with pytest.raises(InvalidArgument, match="missing: password"):
+    with pytest.raises(InvalidArgument, match="missing: container, newPassword"):
         users_import(io.StringIO("organization,name,userPrincipalName\nx,y,z\n"), caller=caller("cm-admin"))
 
 
@@ -96,9 +96,9 @@ def test_ldif_file_imported_with_line_numbers(caller, read, tmp_path):
     assert rows[3][0] == "created"
     assert rows[10] == ("failed", "userPassword must be the clear-text password, not a hash.")
     assert rows[14] == ("failed", "A user's DN must start with CN=<name>.")
-    entry = read(f"CN=Lee Ann,{ALPINE}")
+    entry = read(f"CN=lee.ann@alpineskihouse.com,{ALPINE}")
     assert entry["sn"] == ["Ann"]
-    assert CustomerRecord.objects.get(name="Lee Ann").customer_type == "BusinessUser"
+    assert CustomerRecord.objects.get(name="lee.ann@alpineskihouse.com").customer_type == "BusinessUser"
 
 
 def test_progress_is_reported_for_every_row(caller):
@@ -142,7 +142,7 @@ def test_management_command_runs_the_import_as_a_job_and_reports(login, tmp_path
     assert lines[0] == "line,status,subject,message"
     assert lines[1] == "2,created,ann@alpineskihouse.com,"
     assert len(lines) == 8
-    assert read(f"CN=Plain User,{CM}") is not None
+    assert read(f"CN=plain@consolidatedmessenger.com,{CM}") is not None
     assert source.exists()  # the job works on its own copy and leaves the given file alone
 
 
@@ -184,20 +184,20 @@ def test_rerun_adds_a_missing_plans_record_and_reports_exists(caller, call):
         "alpine-admin",
         "Managed Active Directory::CreateUser",
         {
-            "organization": f"LDAP://{ALPINE}",
-            "name": "Ann Lee",
+            "container": f"LDAP://{ALPINE}",
+            "sAMAccountName": "Ann Lee",
             "userPrincipalName": "ann@alpineskihouse.com",
-            "password": STRONG,
-            "mail": "ann@alpineskihouse.com",
+            "newPassword": STRONG,
+            "properties": {"property": {"@name": "mail", "value": "ann@alpineskihouse.com"}},
         },
     )
-    assert not CustomerRecord.objects.filter(name="Ann Lee").exists()
+    assert not CustomerRecord.objects.filter(name="ann@alpineskihouse.com").exists()
     result = users_import(io.StringIO(GOOD_AND_BAD), caller=caller("cm-admin"))
     assert outcome(result)[2] == (
         "exists",
         "The user already exists as described; its Plans database record was added.",
     )
-    assert CustomerRecord.objects.get(name="Ann Lee").customer_type == "BusinessUser"
+    assert CustomerRecord.objects.get(name="ann@alpineskihouse.com").customer_type == "BusinessUser"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -213,4 +213,9 @@ def test_import_outside_a_transaction_commits_each_row_and_restores_full_sync(ca
         else:
             cursor.execute("SHOW synchronous_commit")
             assert cursor.fetchone()[0] == "on"  # the server's default again
-    assert CustomerRecord.objects.filter(name__in=["Ann Lee", "Con Sumer"]).count() == 2
+    assert (
+        CustomerRecord.objects.filter(
+            name__in=["ann@alpineskihouse.com", "consumer@alpineskihouse.com"]
+        ).count()
+        == 2
+    )

@@ -148,7 +148,7 @@ def test_a_failure_later_in_the_request_undoes_the_membership(mps, read):
           <preferredDomainController>{DC}</preferredDomainController></executeData>
       </execute>
       <execute namespace="Managed Active Directory" procedure="DeleteUser" impersonate="1">
-        <executeData><path>LDAP://{JANE}</path><preferredDomainController>{DC}</preferredDomainController></executeData>
+        <executeData><user>LDAP://{JANE}</user><preferredDomainController>{DC}</preferredDomainController></executeData>
       </execute>
     </procedure></request>"""
     with fail_procedure("Managed Active Directory::DeleteUser"):

@@ -1,15 +1,17 @@
 """MPS Import::ImportOrganization, ::ImportUser, ::EnableOrganizationForHosting,
-::EnableUserForHosting."""
+::EnableUserForHosting: objects already at their place in the hosting tree, made compliant (and,
+imported, registered in the Plans database) as Microsoft's pages describe them."""
 
 from __future__ import annotations
 
 import pytest
 from django.contrib.auth import authenticate
 
+from hosting.models import CustomerRecord
 from portal.engine import InternalError
-from portal.errors import AccessDenied, Conflict, InvalidArgument, PrerequisiteFailed
-from tests.conftest import ALPINE, CM, CONTOSO, HOSTING, LITWARE, PASSWORD
-from tests.customers.conftest import IMPORTS
+from portal.errors import AccessDenied, Conflict, PrerequisiteFailed
+from tests.conftest import ALPINE, CONTOSO, HOSTING, LITWARE, PASSWORD
+from tests.customers.conftest import IMPORTS, fail_procedure
 
 pytestmark = pytest.mark.django_db
 
@@ -17,24 +19,15 @@ SSHA = b"{SSHA}CB/zjQPja65WAzdcBJwWosqCkywb7JVau5Q4UA=="  # Passw0rd!
 
 
 @pytest.fixture
-def outside_ou(ldap_admin):
-    dn = f"ou=Woodgrove,{IMPORTS}"
-    ldap_admin.add_s(
-        dn, [("objectClass", [b"organizationalUnit"]), ("ou", [b"Woodgrove"]), ("description", [b"Bank"])]
-    )
-    return dn
-
-
-@pytest.fixture
-def outside_user(ldap_admin):
-    dn = f"cn=Kim Ralls,{IMPORTS}"
+def plain_person(ldap_admin):
+    """A person that other tools put into AlpineSkiHouse: not a hosting user yet."""
+    dn = f"cn=jimc,{ALPINE}"
     ldap_admin.add_s(
         dn,
         [
             ("objectClass", [b"inetOrgPerson"]),
-            ("cn", [b"Kim Ralls"]),
-            ("sn", [b"Ralls"]),
-            ("uid", [b"kim.ralls"]),
+            ("cn", [b"jimc"]),
+            ("sn", [b"Clark"]),
             ("telephoneNumber", [b"+1 555 0100"]),
             ("userPassword", [SSHA]),
         ],
@@ -46,129 +39,76 @@ def guid_of(read, dn):
     return read(dn)["entryuuid"][0]
 
 
-def test_import_organization_as_customer_keeps_guid_and_attributes(call, read, outside_ou):
-    guid = guid_of(read, outside_ou)
+def test_import_organization_makes_litware_compliant_and_registers_it(call, read):
+    guid = guid_of(read, LITWARE)
     out = call(
-        "administrator",
-        "MPS Import::ImportOrganization",
-        {"path": f"LDAP://{outside_ou}", "parentPath": f"LDAP://{CM}"},
+        "cm-admin", "MPS Import::ImportOrganization", {"path": f"LDAP://{LITWARE}", "policyName": "customer"}
     )
-    new_dn = f"ou=Woodgrove,{CM}"
-    entry = read(new_dn)
-    assert read(outside_ou) is None
+    entry = read(LITWARE)
     assert entry["entryuuid"] == [guid]
-    assert entry["description"] == ["Bank"]
     assert entry["hostingorganizationtype"] == ["Customer"]
     assert entry["hostingprocessedby"] == ["MPS Import::ImportOrganization"]
-    assert out["organizationType"] == "Customer"
-    assert read(f"CN=CustomerAdministrators,{new_dn}") is not None
-    out = call("cm-admin", "MPS Import::EnableCustomerForPlans", {"path": f"LDAP://{new_dn}"})
-    assert out["customerTypeName"] == "BusinessOrganization"
-    from portal.selectors import audit_history
-
-    history = [r.procedure for r in audit_history(dn=new_dn)]
-    assert history == ["EnableCustomerForPlans", "ImportOrganization"]  # the move follows the object
+    assert (out["organizationType"], out["customerTypeName"]) == ("Customer", "BusinessOrganization")
+    assert CustomerRecord.objects.get(guid=guid).customer_type == "BusinessOrganization"
+    # again: nothing changes, nothing fails
+    call("cm-admin", "MPS Import::ImportOrganization", {"path": f"LDAP://{LITWARE}"})
+    assert CustomerRecord.objects.filter(guid=guid).count() == 1
 
 
-def test_import_organization_below_the_root_becomes_a_reseller(call, read, outside_ou):
-    call(
-        "administrator",
-        "MPS Import::ImportOrganization",
-        {"path": f"LDAP://{outside_ou}", "parentPath": f"LDAP://{HOSTING}"},
-    )
-    assert read(f"ou=Woodgrove,{HOSTING}")["hostingorganizationtype"] == ["Reseller"]
-    assert read(f"CN=OrgCreators,ou=Woodgrove,{HOSTING}") is not None
-
-
-def test_import_refused_for_org_creators(call, read, outside_ou):
-    with pytest.raises(AccessDenied, match="DomainAdmins"):
+def test_import_organization_refused_for_another_policy_or_outside_the_tree(call, read):
+    with pytest.raises(PrerequisiteFailed, match="can only be a Customer"):
         call(
             "cm-admin",
             "MPS Import::ImportOrganization",
-            {"path": f"LDAP://{outside_ou}", "parentPath": f"LDAP://{CM}"},
+            {"path": f"LDAP://{LITWARE}", "policyName": "reseller"},
         )
-    assert read(outside_ou) is not None
+    with pytest.raises(AccessDenied, match="outside the hosting tree"):
+        call("administrator", "MPS Import::ImportOrganization", {"path": f"LDAP://{IMPORTS}"})
+    assert "hostingorganizationtype" not in read(LITWARE)
 
 
-def test_import_refused_from_outside_the_directory_or_inside_the_tree(call):
-    with pytest.raises(AccessDenied, match="outside the directory"):
-        call(
-            "administrator",
-            "MPS Import::ImportOrganization",
-            {"path": "LDAP://OU=X,DC=other,DC=com", "parentPath": f"LDAP://{CM}"},
-        )
-    with pytest.raises(InvalidArgument, match="already lies in the hosting tree"):
-        call(
-            "administrator",
-            "MPS Import::ImportOrganization",
-            {"path": f"LDAP://{LITWARE}", "parentPath": f"LDAP://{CM}"},
-        )
-
-
-def test_import_refused_where_the_name_exists(call, ldap_admin, read):
-    dn = f"ou=Contoso,{IMPORTS}"
-    ldap_admin.add_s(dn, [("objectClass", [b"organizationalUnit"]), ("ou", [b"Contoso"])])
-    with pytest.raises(Conflict):
-        call(
-            "administrator",
-            "MPS Import::ImportOrganization",
-            {"path": f"LDAP://{dn}", "parentPath": f"LDAP://{HOSTING}"},
-        )
-    assert read(dn) is not None
-
-
-def test_import_organization_moved_back_when_its_last_step_fails(call, tree, outside_ou):
-    from unittest import mock
-
+def test_import_organization_undone_when_its_last_step_fails(call, tree, read):
     before = tree()
-    with (
-        mock.patch("hosting.tree.admin_group_ensure", side_effect=RuntimeError("injected")),
-        pytest.raises(InternalError),
-    ):
-        call(
-            "administrator",
-            "MPS Import::ImportOrganization",
-            {"path": f"LDAP://{outside_ou}", "parentPath": f"LDAP://{CM}"},
-        )
+    with fail_procedure("Managed Helpers::CreateCustomerRecord_"), pytest.raises(InternalError):
+        call("cm-admin", "MPS Import::ImportOrganization", {"path": f"LDAP://{LITWARE}"})
     assert tree() == before
+    assert "hostingorganizationtype" not in read(LITWARE)
+    assert not CustomerRecord.objects.exists()
 
 
-def test_imported_user_keeps_its_password_and_logs_in(call, read, outside_user):
-    guid = guid_of(read, outside_user)
+def test_import_user_names_it_by_its_upn_registers_it_and_it_logs_in(call, read, plain_person):
+    guid = guid_of(read, plain_person)
     out = call(
-        "administrator",
+        "alpine-admin",
         "MPS Import::ImportUser",
-        {"path": f"LDAP://{outside_user}", "organization": f"LDAP://{ALPINE}"},
+        {"path": f"LDAP://{plain_person}", "userPrincipalName": "jimc@alpineskihouse.com"},
     )
-    new_dn = f"cn=Kim Ralls,{ALPINE}"
+    new_dn = f"CN=jimc@alpineskihouse.com,{ALPINE}"
+    assert read(plain_person) is None
     entry = read(new_dn)
     assert entry["entryuuid"] == [guid]
     assert entry["telephonenumber"] == ["+1 555 0100"]
-    assert "hostingUser" in entry["objectclass"]
     assert entry["hostingprocessedby"] == ["MPS Import::ImportUser"]
-    assert out["path"].lower() == f"ldap://{new_dn}".lower()
-    user = authenticate(None, username="kim.ralls", password=PASSWORD)
-    assert user is not None and user.directory_dn.lower() == new_dn.lower()
+    assert out["path"] == f"LDAP://{new_dn}"
+    assert out["user"] == {
+        "@path": f"LDAP://{new_dn}",
+        "@name": "jimc@alpineskihouse.com",
+        "@samName": "jimc",
+        "@GUID": "{" + guid + "}",
+    }
+    assert CustomerRecord.objects.get(guid=guid).customer_type == "BusinessUser"
+    assert authenticate(None, username="jimc@alpineskihouse.com", password=PASSWORD) is not None
+    assert authenticate(None, username="jimc", password=PASSWORD) is not None
 
 
-def test_import_user_refused_when_its_logon_name_is_taken(call, ldap_admin, read):
-    dn = f"cn=Jane Clone,{IMPORTS}"
-    ldap_admin.add_s(
-        dn,
-        [
-            ("objectClass", [b"inetOrgPerson"]),
-            ("cn", [b"Jane Clone"]),
-            ("sn", [b"C"]),
-            ("uid", [b"jane.smith"]),
-        ],
-    )
+def test_import_user_refused_when_its_logon_name_is_taken(call, read, plain_person):
     with pytest.raises(Conflict, match="already logs in as"):
         call(
-            "administrator",
+            "alpine-admin",
             "MPS Import::ImportUser",
-            {"path": f"LDAP://{dn}", "organization": f"LDAP://{ALPINE}"},
+            {"path": f"LDAP://{plain_person}", "userPrincipalName": "jane.smith@alpineskihouse.com"},
         )
-    assert read(dn) is not None
+    assert read(plain_person) is not None
 
 
 def test_enable_litware_makes_it_a_compliant_customer(call, read):
@@ -213,23 +153,29 @@ def test_enable_organization_refused_below_a_non_compliant_parent(call, ldap_adm
         call("cm-admin", "MPS Import::EnableOrganizationForHosting", {"path": f"LDAP://{dn}"})
 
 
-def test_enable_user_makes_a_plain_person_compliant(call, ldap_admin, read):
-    dn = f"cn=Plain Person,{ALPINE}"
-    ldap_admin.add_s(
-        dn,
-        [
-            ("objectClass", [b"inetOrgPerson"]),
-            ("cn", [b"Plain Person"]),
-            ("sn", [b"P"]),
-            ("userPassword", [SSHA]),
-        ],
+def test_enable_user_makes_a_plain_person_compliant_named_by_its_upn(call, read, plain_person):
+    out = call(
+        "alpine-admin",
+        "MPS Import::EnableUserForHosting",
+        {
+            "path": f"LDAP://{plain_person}",
+            "userPrincipalName": "jimc@alpineskihouse.com",
+            "customerTypeName": "BusinessUser",
+        },
     )
-    call("alpine-admin", "MPS Import::EnableUserForHosting", {"path": f"LDAP://{dn}"})
+    dn = f"CN=jimc@alpineskihouse.com,{ALPINE}"
     entry = read(dn)
     assert "hostingUser" in entry["objectclass"]
-    assert entry["uid"] == ["Plain Person"]
+    assert entry["uid"] == ["jimc"]
     assert entry["hostingprocessedby"] == ["MPS Import::EnableUserForHosting"]
-    assert authenticate(None, username="Plain Person", password=PASSWORD) is not None
+    assert (out["path"], out["customerTypeName"]) == (f"LDAP://{dn}", "BusinessUser")
+    assert not CustomerRecord.objects.exists()  # enabling does not register
+    assert authenticate(None, username="jimc@alpineskihouse.com", password=PASSWORD) is not None
+
+
+def test_enable_user_without_a_upn_keeps_its_name(call, read, plain_person):
+    call("alpine-admin", "MPS Import::EnableUserForHosting", {"path": f"LDAP://{plain_person}"})
+    assert read(plain_person)["uid"] == ["jimc"]
 
 
 def test_enable_user_refused_in_another_resellers_customer(call, ldap_admin):

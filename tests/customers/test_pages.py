@@ -35,7 +35,7 @@ def test_list_filters_by_name_and_paginates(browser, call):
         call(
             "cm-admin",
             "Managed Active Directory::CreateOrganization",
-            {"parentPath": f"LDAP://{CM}", "name": f"Shop {i:02d}", "type": "Customer"},
+            {"container": f"LDAP://{CM}", "name": f"Shop {i:02d}", "policyName": "customer"},
         )
     client = browser("cm-admin")
     first = client.get("/organizations/?q=shop").content.decode()
@@ -46,16 +46,27 @@ def test_list_filters_by_name_and_paginates(browser, call):
 
 def test_reseller_creates_a_customer_registered_in_the_plans_database(browser, read):
     response = browser("cm-admin").post(
-        "/organizations/new/", {"parent": f"LDAP://{CM}", "name": "Wide World", "description": "Importers"}
+        "/organizations/new/",
+        {
+            "container": f"LDAP://{CM}",
+            "name": "Wide World",
+            "SMTPDomain": "wideworldimporters.com",
+            "description": "Importers",
+        },
     )
     assert response.status_code == 302
-    assert read(f"OU=Wide World,{CM}")["hostingorganizationtype"] == ["Customer"]
+    entry = read(f"OU=Wide World,{CM}")
+    assert (entry["hostingorganizationtype"], entry["upnsuffixes"]) == (
+        ["Customer"],
+        ["wideworldimporters.com"],
+    )
     assert CustomerRecord.objects.get(name="Wide World").customer_type == "BusinessOrganization"
 
 
 def test_duplicate_organization_shows_the_engine_error_beside_the_name(browser):
     response = browser("cm-admin").post(
-        "/organizations/new/", {"parent": f"LDAP://{CM}", "name": "AlpineSkiHouse"}
+        "/organizations/new/",
+        {"container": f"LDAP://{CM}", "name": "AlpineSkiHouse", "SMTPDomain": "x.example.com"},
     )
     assert response.status_code == 200
     page = response.content.decode()
@@ -66,7 +77,7 @@ def test_duplicate_organization_shows_the_engine_error_beside_the_name(browser):
 
 def test_reseller_cannot_choose_another_resellers_parent(browser):
     response = browser("cm-admin").post(
-        "/organizations/new/", {"parent": "LDAP://OU=Contoso,OU=Hosting,DC=fabrikam,DC=com", "name": "X"}
+        "/organizations/new/", {"container": "LDAP://OU=Contoso,OU=Hosting,DC=fabrikam,DC=com", "name": "X"}
     )
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
@@ -84,16 +95,18 @@ def test_customer_administrator_creates_a_user_and_sees_only_its_own(browser, ga
     response = client.post(
         f"/organizations/{alpine}/users/new/",
         {
-            "name": "Ann Lee",
             "userPrincipalName": "ann@alpineskihouse.com",
-            "password": STRONG,
+            "newPassword": STRONG,
+            "sn": "Lee",
+            "mail": "ann.lee@alpineskihouse.com",
             "customerTypeName": "BusinessUser",
         },
     )
     assert response.status_code == 302
-    assert read(f"CN=Ann Lee,{ALPINE}") is not None
+    entry = read(f"CN=ann@alpineskihouse.com,{ALPINE}")
+    assert (entry["sn"], entry["mail"]) == (["Lee"], ["ann.lee@alpineskihouse.com"])
     page = client.get("/organizations/users/").content.decode()
-    assert "Ann Lee" in page and "Jane Smith" in page
+    assert "ann@alpineskihouse.com" in page and "Jane Smith" in page
     assert "cm-admin" not in page
     assert "Litware" not in client.get("/organizations/").content.decode()
 
@@ -101,17 +114,12 @@ def test_customer_administrator_creates_a_user_and_sees_only_its_own(browser, ga
 def test_weak_password_error_shown_beside_the_password_field(browser, gateway, read):
     response = browser("alpine-admin").post(
         f"/organizations/{guid(gateway, ALPINE)}/users/new/",
-        {
-            "name": "Ann Lee",
-            "userPrincipalName": "ann@alpineskihouse.com",
-            "password": "weakweak",
-            "customerTypeName": "",
-        },
+        {"userPrincipalName": "ann@alpineskihouse.com", "newPassword": "weakweak", "customerTypeName": ""},
     )
     page = response.content.decode()
-    assert re.search(r'id="id_password".*?class="error"[^>]*>The password is too simple', page, re.S)
+    assert re.search(r'id="id_newPassword".*?class="error"[^>]*>The password is too simple', page, re.S)
     assert 'value="weakweak"' not in page
-    assert read(f"CN=Ann Lee,{ALPINE}") is None
+    assert read(f"CN=ann@alpineskihouse.com,{ALPINE}") is None
 
 
 def test_delete_user_asks_for_confirmation_first(browser, gateway, read):
@@ -143,9 +151,9 @@ def test_upload_runs_as_a_job_that_shows_each_row_and_offers_the_csv(browser):
 
     client = browser("alpine-admin")
     body = (
-        "organization,name,userPrincipalName,password,mail,customerTypeName\n"
-        f'"LDAP://{ALPINE}",Ann Lee,ann@alpineskihouse.com,{STRONG},,BusinessUser\n'
-        f'"LDAP://{ALPINE}",Weak,weak@alpineskihouse.com,weak,,\n'
+        "container,userPrincipalName,newPassword,mail,customerTypeName\n"
+        f'"LDAP://{ALPINE}",ann@alpineskihouse.com,{STRONG},,BusinessUser\n'
+        f'"LDAP://{ALPINE}",weak@alpineskihouse.com,weak,,\n'
     )
     response = client.post("/organizations/import/", {"file": SimpleUploadedFile("users.csv", body.encode())})
     assert response.status_code == 302
@@ -173,7 +181,7 @@ def test_upload_with_a_wrong_header_shows_the_error_beside_the_file(browser):
     response = browser("alpine-admin").post(
         "/organizations/import/", {"file": SimpleUploadedFile("u.csv", b"a,b\n1,2\n")}
     )
-    assert "missing: organization" in response.content.decode()
+    assert "missing: container" in response.content.decode()
 
 
 def test_pages_require_login(client, slapd):
@@ -185,7 +193,7 @@ def test_domain_admin_sees_the_whole_tree_and_creates_a_reseller(browser, read):
     page = client.get("/organizations/").content.decode()
     assert "Contoso" in page and "Northwind" in page and "AlpineSkiHouse" in page
     response = client.post(
-        "/organizations/new/", {"parent": "LDAP://OU=Hosting,DC=fabrikam,DC=com", "name": "Tailspin"}
+        "/organizations/new/", {"container": "LDAP://OU=Hosting,DC=fabrikam,DC=com", "name": "Tailspin"}
     )
     assert response.status_code == 302
     assert read("OU=Tailspin,OU=Hosting,DC=fabrikam,DC=com")["hostingorganizationtype"] == ["Reseller"]

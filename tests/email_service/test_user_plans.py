@@ -214,7 +214,7 @@ def test_a_deleted_users_mailbox_ends_and_frees_its_place_under_the_limit(call, 
     assert modify(call, third_user, "Webmail Only").status_code == 422  # 2 of 2 in use
 
     deleted = call(
-        "DeleteUser", {"path": f"LDAP://{JANE}"}, "alpine-admin", namespace="Managed Active Directory"
+        "DeleteUser", {"user": f"LDAP://{JANE}"}, "alpine-admin", namespace="Managed Active Directory"
     )
 
     assert deleted.status_code == 200, deleted.content
@@ -230,7 +230,7 @@ def test_a_deleted_organizations_users_lose_their_mailboxes_and_the_orphan_keeps
     assert modify(call, JANE, "Webmail Only").status_code == 200
     deleted = call(
         "DeleteOrganization",
-        {"path": f"LDAP://{ALPINE}", "recursive": "1"},
+        {"org": f"LDAP://{ALPINE}", "recursive": "1"},
         "cm-admin",
         namespace="Managed Active Directory",
     )
