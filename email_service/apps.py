@@ -8,4 +8,8 @@ class EmailServiceConfig(AppConfig):
     verbose_name = "Hosted e-mail service"
 
     def ready(self) -> None:
-        from email_service import procedures, receivers, search  # noqa: F401 - registers them
+        from email_service import demo, panels, procedures, receivers, search  # noqa: F401 - registers them
+        from portal.contributions import DemoLoader, demo_loader_register
+
+        panels.register()
+        demo_loader_register(DemoLoader("email service", demo.demo_load, order=20))
