@@ -10,31 +10,54 @@ from portal.engine import IMPERSONATE_SERVICE, Batch, Caller
 HOSTING = "OU=Hosting,DC=fabrikam,DC=com"
 RESELLERS = [f"OU=ConsolidatedMessenger,{HOSTING}", f"OU=Contoso,{HOSTING}"]
 
-# Organization plans as (limits, features, user plans as (name, mailbox MB, features)).
+# Organization plans as (description, storage MB, mailboxes, default mailbox MB, protocols, user
+# plans as (name, description, mailbox MB, protocols)). BronzeMailHosting and BronzeMailbox are the
+# plans Microsoft's HMC examples name, so that those examples run against the demo.
 EMAIL_PLANS = {
     "Business Basic": (
-        {"maxMailboxes": 10, "defaultMailboxSizeMB": 1024, "maxStorageMB": 10240},
+        "Ten mailboxes for a small business",
+        10240,
+        10,
+        1024,
         ["POP", "IMAP", "OWA"],
-        [("Basic Mailbox", 1024, ["POP", "IMAP", "OWA"]), ("Webmail Only", 512, ["OWA"])],
+        [
+            ("Basic Mailbox", "1 GB with POP, IMAP and webmail", 1024, ["POP", "IMAP", "OWA"]),
+            ("Webmail Only", "512 MB, webmail only", 512, ["OWA"]),
+        ],
     ),
     "Business Premium": (
-        {"maxMailboxes": 50, "defaultMailboxSizeMB": 4096, "maxStorageMB": 102400},
+        "Fifty large mailboxes with ActiveSync",
+        102400,
+        50,
+        4096,
         ["POP", "IMAP", "OWA", "ActiveSync"],
         [
-            ("Premium Mailbox", 4096, ["POP", "IMAP", "OWA", "ActiveSync"]),
-            ("Standard Mailbox", 2048, ["POP", "IMAP", "OWA"]),
+            ("Premium Mailbox", "4 GB with every protocol", 4096, ["POP", "IMAP", "OWA", "ActiveSync"]),
+            ("Standard Mailbox", "2 GB with POP, IMAP and webmail", 2048, ["POP", "IMAP", "OWA"]),
         ],
+    ),
+    "BronzeMailHosting": (
+        "Bronze mail hosting: five mailboxes",
+        5120,
+        5,
+        512,
+        ["POP", "IMAP", "OWA"],
+        [("BronzeMailbox", "Bronze mailbox: 512 MB", 512, ["POP", "IMAP", "OWA"])],
     ),
 }
 ALPINE = f"OU=AlpineSkiHouse,OU=ConsolidatedMessenger,{HOSTING}"
 EMAIL_SUBSCRIPTION = (ALPINE, "Business Premium", "alpineskihouse.com")
+ALPINE_PLANS = ["Business Premium", "BronzeMailHosting"]
 EMAIL_USER_PLANS = [(f"CN=Jane Smith,{ALPINE}", "Standard Mailbox")]
+MEBIBYTE = 1024 * 1024
+SEND_QUOTA_MAX = 2_147_483_647
 
 
 def load_email_service(batch: Batch, dc: str) -> None:
-    """The e-mail demo: two organization plans available to both resellers, AlpineSkiHouse
-    subscribed to Business Premium with alpineskihouse.com, Jane Smith on Standard Mailbox.
-    What exists already is left alone."""
+    """The e-mail demo: three organization plans available to both resellers, Business Premium
+    and BronzeMailHosting available to AlpineSkiHouse, AlpineSkiHouse subscribed to Business
+    Premium with alpineskihouse.com, Jane Smith on Standard Mailbox. What exists already is left
+    alone."""
 
     def call(name: str, data: dict) -> None:
         batch.call(
@@ -43,35 +66,60 @@ def load_email_service(batch: Batch, dc: str) -> None:
             impersonate=IMPERSONATE_SERVICE,
         )
 
-    for plan_name, (limits, features, user_plans) in EMAIL_PLANS.items():
+    for plan_name, (description, storage, mailboxes, default, protocols, user_plans) in EMAIL_PLANS.items():
         if not OrganizationPlan.objects.filter(name__iexact=plan_name).exists():
-            call("CreateOrganizationPlan", {"name": plan_name, **limits, "features": {"feature": features}})
-        for name, size, user_features in user_plans:
+            call(
+                "CreateOrganizationPlan",
+                {
+                    "planName": plan_name,
+                    "description": description,
+                    "features": {
+                        "mailStore": {
+                            "dynamicQuota": 0,
+                            "megabytes": storage,
+                            "shared": 1,
+                            "algorithm": "level",
+                        },
+                        "maxMailboxes": mailboxes,
+                        "defaultMailboxMegabytes": default,
+                        "protocols": {"protocol": protocols},
+                    },
+                },
+            )
+        for name, user_description, size, user_protocols in user_plans:
             if not UserPlan.objects.filter(
                 organization_plan__name__iexact=plan_name, name__iexact=name
             ).exists():
                 call(
                     "CreateUserPlan",
                     {
-                        "name": name,
-                        "organizationPlan": plan_name,
-                        "mailboxSizeMB": size,
-                        "features": {"feature": user_features},
+                        "planName": name,
+                        "description": user_description,
+                        "organizationPlanName": plan_name,
+                        "features": {
+                            # the page's prohibitSendQuota stops at 2,147,483,647 bytes; the
+                            # mailbox size is prohibitSendReceiveQuota
+                            "prohibitSendQuota": min(size * MEBIBYTE, SEND_QUOTA_MAX),
+                            "prohibitSendReceiveQuota": size * MEBIBYTE,
+                            "protocols": {"protocol": user_protocols},
+                        },
                     },
                 )
     for reseller in RESELLERS:
         call(
-            "AddAvailablePlans", {"organization": dn_to_path(reseller), "plans": {"plan": list(EMAIL_PLANS)}}
+            "AddAvailablePlans",
+            {"organization": dn_to_path(reseller), "availablePlans": {"planName": list(EMAIL_PLANS)}},
         )
     organization, plan_name, domain = EMAIL_SUBSCRIPTION
-    call("AddAvailablePlans", {"organization": dn_to_path(organization), "plans": {"plan": [plan_name]}})
+    call(
+        "AddAvailablePlans",
+        {"organization": dn_to_path(organization), "availablePlans": {"planName": ALPINE_PLANS}},
+    )
     if not Subscription.objects.at_path(organization).exists():
-        call(
-            "Subscribe",
-            {"organization": dn_to_path(organization), "organizationPlan": plan_name, "smtpDomain": domain},
-        )
+        call("Subscribe", {"organization": dn_to_path(organization), "planName": plan_name})
+        call("CreateSMTPDomain", {"organization": dn_to_path(organization), "domainName": domain})
     for user, user_plan in EMAIL_USER_PLANS:
-        call("ModifyUserPlan", {"user": dn_to_path(user), "userPlan": user_plan})
+        call("ModifyUserPlan", {"user": dn_to_path(user), "planName": user_plan})
 
 
 def demo_load(dc: str) -> str:

@@ -11,14 +11,15 @@ FEATURE_CHOICES = [(name, name) for name in FEATURES]
 
 
 class OrganizationPlanForm(forms.Form):
-    """Hosted Email 2007::CreateOrganizationPlan."""
+    """Hosted Email 2007::CreateOrganizationPlan (its ``features`` built from the fields)."""
 
-    name = forms.CharField(label="Plan name", max_length=128)
+    planName = forms.CharField(label="Plan name", max_length=128)  # noqa: N815
+    description = forms.CharField(max_length=1024)
+    megabytes = forms.IntegerField(label="Storage limit (MB)", min_value=1)
     maxMailboxes = forms.IntegerField(label="Mailbox limit", min_value=1)  # noqa: N815
-    defaultMailboxSizeMB = forms.IntegerField(label="Default mailbox size (MB)", min_value=1)  # noqa: N815
-    maxStorageMB = forms.IntegerField(label="Storage limit (MB)", min_value=1)  # noqa: N815
-    features = forms.MultipleChoiceField(
-        label="Features its user plans may enable",
+    defaultMailboxMegabytes = forms.IntegerField(label="Default mailbox size (MB)", min_value=1)  # noqa: N815
+    protocols = forms.MultipleChoiceField(
+        label="Protocols its user plans may enable",
         choices=FEATURE_CHOICES,
         widget=forms.CheckboxSelectMultiple,
         required=False,
@@ -26,45 +27,48 @@ class OrganizationPlanForm(forms.Form):
 
 
 class UserPlanForm(forms.Form):
-    """Hosted Email 2007::CreateUserPlan."""
+    """Hosted Email 2007::CreateUserPlan (its ``features`` built from the fields)."""
 
-    name = forms.CharField(label="User plan name", max_length=128)
-    organizationPlan = forms.ChoiceField(label="Organization plan")  # noqa: N815
-    mailboxSizeMB = forms.IntegerField(  # noqa: N815
-        label="Mailbox size (MB)", min_value=1, required=False, help_text="Empty: the plan's default."
+    planName = forms.CharField(label="User plan name", max_length=128)  # noqa: N815
+    description = forms.CharField(max_length=1024)
+    organizationPlanName = forms.ChoiceField(label="Organization plan")  # noqa: N815
+    prohibitSendQuota = forms.IntegerField(  # noqa: N815
+        label="Mailbox size (MB)",
+        min_value=1,
+        help_text="Sent in bytes as prohibitSendReceiveQuota (and prohibitSendQuota, at most 2 GB).",
     )
-    features = forms.MultipleChoiceField(
-        label="Features", choices=FEATURE_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
+    protocols = forms.MultipleChoiceField(
+        label="Protocols", choices=FEATURE_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
     )
 
     def __init__(self, *args, plan_names: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organizationPlan"].choices = [(name, name) for name in plan_names]
+        self.fields["organizationPlanName"].choices = [(name, name) for name in plan_names]
 
 
 class AvailablePlanForm(forms.Form):
     """Hosted Email 2007::AddAvailablePlans / RemoveAvailablePlans of one plan."""
 
     organization = forms.ChoiceField(label="Organization")
-    plan = forms.ChoiceField(label="Organization plan")
+    planName = forms.ChoiceField(label="Organization plan")  # noqa: N815
 
     def __init__(self, *args, organizations: list[tuple[str, str]], plan_names: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["organization"].choices = organizations
-        self.fields["plan"].choices = [(name, name) for name in plan_names]
+        self.fields["planName"].choices = [(name, name) for name in plan_names]
 
 
 class SubscribeForm(forms.Form):
-    """Hosted Email 2007::Subscribe."""
+    """Hosted Email 2007::Subscribe, then ::CreateSMTPDomain, in one call."""
 
     organization = forms.ChoiceField(label="Customer")
-    organizationPlan = forms.ChoiceField(label="Organization plan")  # noqa: N815
-    smtpDomain = forms.CharField(label="SMTP domain", max_length=253)  # noqa: N815
+    planName = forms.ChoiceField(label="Organization plan")  # noqa: N815
+    domainName = forms.CharField(label="SMTP domain", max_length=253)  # noqa: N815
 
     def __init__(self, *args, organizations: list[tuple[str, str]], plan_names: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["organization"].choices = organizations
-        self.fields["organizationPlan"].choices = [(name, name) for name in plan_names]
+        self.fields["planName"].choices = [(name, name) for name in plan_names]
 
 
 class UnsubscribeForm(forms.Form):
@@ -77,8 +81,8 @@ class ModifyUserPlanForm(forms.Form):
     """Hosted Email 2007::ModifyUserPlan of one user."""
 
     user = forms.CharField(widget=forms.HiddenInput)
-    userPlan = forms.ChoiceField(label="User plan")  # noqa: N815
+    planName = forms.ChoiceField(label="User plan")  # noqa: N815
 
     def __init__(self, *args, plan_names: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["userPlan"].choices = [("", "Choose a plan"), *((name, name) for name in plan_names)]
+        self.fields["planName"].choices = [("", "Choose a plan"), *((name, name) for name in plan_names)]

@@ -84,10 +84,12 @@ class OrganizationPlan(FeatureSet):
     """
 
     name = models.CharField(max_length=128)
+    description = models.CharField(max_length=1024, blank=True, default="")
     max_mailboxes = models.PositiveIntegerField()
     default_mailbox_size_mb = models.PositiveIntegerField()
     max_storage_mb = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -109,8 +111,10 @@ class UserPlan(FeatureSet):
     organization_plan = models.ForeignKey(
         OrganizationPlan, on_delete=models.PROTECT, related_name="user_plans"
     )
+    description = models.CharField(max_length=1024, blank=True, default="")
     mailbox_size_mb = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["organization_plan__name", "name"]

@@ -70,8 +70,7 @@ def organization_panel(request, caller: Caller, org) -> dict | None:
                 "Hosted Email 2007::Subscribe",
                 {
                     "organization": org.path,
-                    "organizationPlan": "sample",
-                    "smtpDomain": "example.com",
+                    "planName": "sample",
                     "preferredDomainController": _dc(),
                 },
             )
@@ -85,7 +84,7 @@ def _user_plan_state(caller: Caller, user) -> tuple[dict | None, dict | None, li
     current = read_call(
         caller, "Hosted Email 2007::GetUserPlan", {"user": user.path, "preferredDomainController": _dc()}
     )
-    user_plan = (current or {}).get("userPlan")
+    user_plan = (current or {}).get("plan")
     plan = None
     if organization is not None:
         answer = read_call(
@@ -93,8 +92,8 @@ def _user_plan_state(caller: Caller, user) -> tuple[dict | None, dict | None, li
             "Hosted Email 2007::GetOrganizationPlan",
             {"organization": organization.path, "preferredDomainController": _dc()},
         )
-        plan = answer["organizationPlan"] if answer else None
-    plan_names = [up["name"] for up in plan["userPlans"]["userPlan"]] if plan else []
+        plan = answer or None
+    plan_names = [up["planName"] for up in plan["userPlans"]["plan"]] if plan else []
     return user_plan, plan, plan_names
 
 
@@ -107,12 +106,12 @@ def _user_panel(
         and action_allowed(
             caller,
             "Hosted Email 2007::ModifyUserPlan",
-            {"user": user.path, "userPlan": plan_names[0], "preferredDomainController": _dc()},
+            {"user": user.path, "planName": plan_names[0], "preferredDomainController": _dc()},
         )
     )
     form = ModifyUserPlanForm(
         posted,
-        initial={"user": user.path, "userPlan": user_plan["name"] if user_plan else ""},
+        initial={"user": user.path, "planName": user_plan["planName"] if user_plan else ""},
         plan_names=plan_names,
     )
     context = {"user_plan": user_plan if plan else None, "plan": plan, "form": form if may_change else None}
@@ -126,17 +125,17 @@ def user_panel(request, caller: Caller, user) -> dict:
 
 def user_panel_post(request, caller: Caller, user):
     """A change of the user's e-mail plan posted on the user's page."""
-    if "userPlan" not in request.POST:
+    if "planName" not in request.POST:
         return None
     context, form = _user_panel(caller, user, request.POST, refused=True)
     if form.is_valid():
         data = {
             "user": user.path,
-            "userPlan": form.cleaned_data["userPlan"],
+            "planName": form.cleaned_data["planName"],
             "preferredDomainController": _dc(),
         }
         if form_run(request, form, "Hosted Email 2007::ModifyUserPlan", data) is not None:
-            messages.success(request, f"The e-mail plan of {user.name} is now {data['userPlan']}.")
+            messages.success(request, f"The e-mail plan of {user.name} is now {data['planName']}.")
             return redirect(object_url(user.entry))
     return context
 

@@ -40,7 +40,7 @@ from portal.directory import dn_key, dn_to_path, path_to_dn
 from portal.engine import DOMAIN_ADMINS, ORG_CREATORS, Batch
 from portal.errors import PortalError
 from portal.navigation import Crumb, tree_crumbs
-from portal.pages import caller_of, confirmation_needed, form_run
+from portal.pages import caller_of, confirmation_needed, form_error, form_run
 
 NS = "Hosted Email 2007"
 
@@ -66,6 +66,37 @@ def _submit(
     if form_run(request, form, f"{NS}::{procedure}", args, field_map=field_map) is None:
         return False
     messages.success(request, done)
+    return True
+
+
+def _subscribe(request: HttpRequest, form: SubscribeForm) -> bool:
+    """Subscribe a customer with its plan and give it its SMTP domain, in one call (one batch):
+    ``Subscribe`` then ``CreateSMTPDomain``; a refusal of either changes nothing."""
+    if not form.is_valid():
+        return False
+    data, dc = form.cleaned_data, _dc()
+    try:
+        with Batch(caller_of(request), "page") as batch:
+            batch.call(
+                f"{NS}::Subscribe",
+                {
+                    "organization": data["organization"],
+                    "planName": data["planName"],
+                    "preferredDomainController": dc,
+                },
+            )
+            batch.call(
+                f"{NS}::CreateSMTPDomain",
+                {
+                    "organization": data["organization"],
+                    "domainName": data["domainName"],
+                    "preferredDomainController": dc,
+                },
+            )
+    except PortalError as err:
+        form_error(form, err)
+        return False
+    messages.success(request, "The customer was subscribed.")
     return True
 
 
@@ -110,25 +141,50 @@ def plans_page(request: HttpRequest) -> HttpResponse:
             request,
             plan_form,
             "CreateOrganizationPlan",
-            lambda d: {**d, "features": {"feature": d["features"]}},
+            lambda d: {
+                "planName": d["planName"],
+                "description": d["description"],
+                "features": {
+                    "mailStore": {
+                        "dynamicQuota": 0,
+                        "megabytes": d["megabytes"],
+                        "shared": 1,
+                        "algorithm": "level",
+                    },
+                    "maxMailboxes": d["maxMailboxes"],
+                    "defaultMailboxMegabytes": d["defaultMailboxMegabytes"],
+                    "protocols": {"protocol": d["protocols"]},
+                },
+            },
             "The organization plan was created.",
+            field_map={"features": "protocols"},
         )
     elif action == "user-plan":
         done = _submit(
             request,
             user_plan_form,
             "CreateUserPlan",
-            lambda d: {**d, "features": {"feature": d["features"]}},
+            lambda d: {
+                "planName": d["planName"],
+                "description": d["description"],
+                "organizationPlanName": d["organizationPlanName"],
+                "features": {
+                    "prohibitSendQuota": min(d["prohibitSendQuota"] * 1024 * 1024, 2_147_483_647),
+                    "prohibitSendReceiveQuota": d["prohibitSendQuota"] * 1024 * 1024,
+                    "protocols": {"protocol": d["protocols"]},
+                },
+            },
             "The user plan was created.",
+            field_map={"features": "protocols"},
         )
     elif action == "available":
         done = _submit(
             request,
             available_form,
             "AddAvailablePlans",
-            lambda d: {"organization": d["organization"], "plans": {"plan": [d["plan"]]}},
+            lambda d: {"organization": d["organization"], "availablePlans": {"planName": [d["planName"]]}},
             "The plan was made available.",
-            field_map={"plans": "plan"},
+            field_map={"availablePlans": "planName"},
         )
     if done:
         return redirect("email_service:plans")
@@ -172,12 +228,12 @@ def subscriptions_page(request: HttpRequest) -> HttpResponse:
             request,
             pass_on,
             "AddAvailablePlans" if action == "plan-add" else "RemoveAvailablePlans",
-            lambda d: {"organization": d["organization"], "plans": {"plan": [d["plan"]]}},
+            lambda d: {"organization": d["organization"], "availablePlans": {"planName": [d["planName"]]}},
             "The plan was passed on." if action == "plan-add" else "The plan was taken back.",
-            field_map={"plans": "plan"},
+            field_map={"availablePlans": "planName"},
         )
     elif action == "subscribe":
-        done = _submit(request, subscribe, "Subscribe", dict, "The customer was subscribed.")
+        done = _subscribe(request, subscribe)
     elif action == "unsubscribe":
         if unsubscribe.is_valid():
             ask = confirmation_needed(
@@ -245,14 +301,14 @@ def organization_page(request: HttpRequest) -> HttpResponse:
     organization = request.GET.get("organization") or caller.scope_dn or ""
     failed: ModifyUserPlanForm | None = None
     if request.method == "POST":
-        failed = ModifyUserPlanForm(request.POST, plan_names=[request.POST.get("userPlan", "")])
+        failed = ModifyUserPlanForm(request.POST, plan_names=[request.POST.get("planName", "")])
         if _submit(request, failed, "ModifyUserPlan", dict, "The user's plan was changed."):
             return redirect(request.get_full_path())
     read = {"organization": organization, "preferredDomainController": _dc()}
     try:
         with Batch(caller, "page") as batch:
             info = batch.call(f"{NS}::GetServiceInformation", read)
-            plan = batch.call(f"{NS}::GetOrganizationPlan", read)["organizationPlan"]
+            plan = batch.call(f"{NS}::GetOrganizationPlan", read)
             users = batch.call(f"{NS}::GetUserPlanAssignment", read)["users"]["user"]
     except PortalError as err:
         return render(
@@ -265,19 +321,19 @@ def organization_page(request: HttpRequest) -> HttpResponse:
             },
             status=err.status,
         )
-    plan_names = [user_plan["name"] for user_plan in plan["userPlans"]["userPlan"]]
+    plan_names = [user_plan["planName"] for user_plan in plan["userPlans"]["plan"]]
     rows = []
     for number, user in enumerate(users):
         auto_id = f"user-{number}-%s"
         form = ModifyUserPlanForm(
-            initial={"user": user["path"], "userPlan": user["userPlan"]},
+            initial={"user": user["path"], "planName": user["planName"]},
             plan_names=plan_names,
             auto_id=auto_id,
         )
         if failed is not None and _same_path(failed.data.get("user", ""), user["path"]):
             # the refused form, with the engine's text beside its field and every plan to choose
             failed.auto_id = auto_id
-            failed.fields["userPlan"].choices = form.fields["userPlan"].choices
+            failed.fields["planName"].choices = form.fields["planName"].choices
             form, failed = failed, None
         rows.append(
             {"user": user, "form": form, "url": reverse("customers:user", args=[user["GUID"].strip("{}")])}

@@ -30,6 +30,11 @@ def _error_on_form(form: forms.Form, err: PortalError, field_map: Mapping[str, s
         form.add_error(None, err.text)
 
 
+def form_error(form: forms.Form, err: PortalError, field_map: Mapping[str, str] | None = None) -> None:
+    """Put the engine's refusal on ``form``: beside the field it names, else at the top."""
+    _error_on_form(form, err, field_map)
+
+
 def form_preflight(
     request: HttpRequest,
     form: forms.Form,

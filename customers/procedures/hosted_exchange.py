@@ -40,7 +40,7 @@ PLAN_NAME = Arg(
     "planName",
     max_length=128,
     description="(optional) The mailbox plan: given, the user is assigned it "
-    "(Hosted Email 2007::ChangeUserPlanAssignment).",
+    "(Hosted Email 2007::ModifyUserPlan).",
 )
 # CreateUser's arguments but its policy: a business user sits in a customer organization.
 BUSINESS_USER_ARGS = tuple(arg for arg in USER_ARGS if arg.name != "policyName")
@@ -136,7 +136,7 @@ def _user_create(ctx: CallContext, customer_type: str, policy: str) -> dict:
         )
     if ctx.args.get("planName"):
         ctx.call(
-            "Hosted Email 2007::ChangeUserPlanAssignment",
+            "Hosted Email 2007::ModifyUserPlan",
             {
                 "user": user["@path"],
                 "planName": ctx.args["planName"],

@@ -10,36 +10,40 @@ from email_service.selectors import subscription_usage
 
 
 class UserPlanSerializer(serializers.ModelSerializer):
-    """A user plan: a mailbox size and features."""
+    """A user plan (ExchUserHosting), named as ``CreateUserPlan`` names its input: a mailbox size
+    and protocols."""
 
-    mailboxSizeMB = serializers.IntegerField(source="mailbox_size_mb", read_only=True)  # noqa: N815
-    features = serializers.ListField(child=serializers.CharField(), read_only=True)
+    planName = serializers.CharField(source="name", read_only=True)  # noqa: N815
+    mailboxMegabytes = serializers.IntegerField(source="mailbox_size_mb", read_only=True)  # noqa: N815
+    protocols = serializers.ListField(source="features", child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = UserPlan
-        fields = ["id", "name", "mailboxSizeMB", "features"]
+        fields = ["id", "planName", "description", "mailboxMegabytes", "protocols"]
 
 
 class OrganizationPlanSerializer(serializers.ModelSerializer):
     """An organization plan: its limits, the features it allows and its user plans."""
 
+    planName = serializers.CharField(source="name", read_only=True)  # noqa: N815
     maxMailboxes = serializers.IntegerField(source="max_mailboxes", read_only=True)  # noqa: N815
-    defaultMailboxSizeMB = serializers.IntegerField(  # noqa: N815
+    defaultMailboxMegabytes = serializers.IntegerField(  # noqa: N815
         source="default_mailbox_size_mb", read_only=True
     )
-    maxStorageMB = serializers.IntegerField(source="max_storage_mb", read_only=True)  # noqa: N815
-    features = serializers.ListField(child=serializers.CharField(), read_only=True)
+    megabytes = serializers.IntegerField(source="max_storage_mb", read_only=True)
+    protocols = serializers.ListField(source="features", child=serializers.CharField(), read_only=True)
     userPlans = UserPlanSerializer(source="user_plans", many=True, read_only=True)  # noqa: N815
 
     class Meta:
         model = OrganizationPlan
         fields = [
             "id",
-            "name",
+            "planName",
+            "description",
             "maxMailboxes",
-            "defaultMailboxSizeMB",
-            "maxStorageMB",
-            "features",
+            "defaultMailboxMegabytes",
+            "megabytes",
+            "protocols",
             "userPlans",
         ]
 
@@ -59,15 +63,15 @@ class SubscriptionSerializer(serializers.ModelSerializer):
 
     organization = serializers.CharField(source="path", read_only=True)
     guid = serializers.CharField(source="guid_braced", read_only=True)
-    organizationPlan = serializers.CharField(source="organization_plan.name", read_only=True)  # noqa: N815
-    smtpDomains = serializers.SerializerMethodField()  # noqa: N815
+    planName = serializers.CharField(source="organization_plan.name", read_only=True)  # noqa: N815
+    domainNames = serializers.SerializerMethodField()  # noqa: N815
     usage = serializers.SerializerMethodField()
 
     class Meta:
         model = Subscription
-        fields = ["id", "organization", "guid", "organizationPlan", "smtpDomains", "usage", "created_at"]
+        fields = ["id", "organization", "guid", "planName", "domainNames", "usage", "created_at"]
 
-    def get_smtpDomains(self, subscription: Subscription) -> list[str]:  # noqa: N802
+    def get_domainNames(self, subscription: Subscription) -> list[str]:  # noqa: N802
         return [domain.name for domain in subscription.customer_record.smtp_domains.all()]
 
     @extend_schema_field(UsageSerializer)

@@ -37,7 +37,8 @@ from portal.errors import InvalidArgument, PrerequisiteFailed
 def user_plan_get(ctx: CallContext, *, user: str, preferredDomainController: str) -> dict:
     """The user plan of one user.
 
-    Answers the input with ``userPlan`` added (empty when the user has none).
+    Answers the input with ``plan`` added (``planName``, ``description``, ``organizationPlanName``,
+    ``features`` as ``CreateUserPlan`` takes them; empty when the user has none).
     """
     entry = user_entry(ctx, user)
     assignment = (
@@ -46,7 +47,7 @@ def user_plan_get(ctx: CallContext, *, user: str, preferredDomainController: str
         .first()
     )
     out = ctx.mirror()
-    out["userPlan"] = user_plan_describe(assignment.user_plan) if assignment else None
+    out["plan"] = user_plan_describe(assignment.user_plan) if assignment else None
     return out
 
 
@@ -55,7 +56,7 @@ def user_plan_assignment_get(ctx: CallContext, *, organization: str, preferredDo
     """The users of a subscribed organization with their user plans.
 
     Answers the input with ``users`` added: one ``user`` element per user (``path``, ``name``,
-    ``GUID`` and ``userPlan``, empty when the user has none).
+    ``GUID`` and ``planName``, empty when the user has none).
     """
     entry = organization_entry(ctx, organization)
     subscription = subscription_require(entry)
@@ -70,7 +71,7 @@ def user_plan_assignment_get(ctx: CallContext, *, organization: str, preferredDo
                 "path": dn_to_path(user.dn),
                 "name": user.first("displayName") or user.name,
                 "GUID": guid_braced(user.guid),
-                "userPlan": plans.get(user.guid, ""),
+                "planName": plans.get(user.guid, ""),
             }
             for user in organization_users(ctx, entry)
         ]
@@ -82,12 +83,12 @@ def user_plan_assignment_get(ctx: CallContext, *, organization: str, preferredDo
     f"{NAMESPACE}::ModifyUserPlan",
     args=(
         Arg("user", "path", required=True, description="The LDAP path of the user."),
-        Arg("userPlan", required=True, description="The user plan to give the user."),
+        Arg("planName", required=True, max_length=128, description="The user plan to give the user."),
         DC,
     ),
     security=USER_PLAN_MANAGERS,
 )
-def user_plan_assign(ctx: CallContext, *, user: str, userPlan: str, preferredDomainController: str) -> dict:
+def user_plan_assign(ctx: CallContext, *, user: str, planName: str, preferredDomainController: str) -> dict:
     """Give a user of a subscribed organization a user plan (its mailbox).
 
     The user plan belongs to the organization plan the organization subscribes with. A user without
@@ -108,13 +109,13 @@ def user_plan_assign(ctx: CallContext, *, user: str, userPlan: str, preferredDom
             f"The organization {org_path} of the user is not subscribed to {NAMESPACE}.", field="user"
         )
     plan = subscription.organization_plan
-    chosen = plan.user_plans.filter(name__iexact=userPlan).first()
+    chosen = plan.user_plans.filter(name__iexact=planName).first()
     if chosen is None:
         offered = ", ".join(plan.user_plans.values_list("name", flat=True)) or "none"
         raise InvalidArgument(
-            f"'{userPlan}' is not a user plan of the organization plan '{plan.name}' that {org_path} "
+            f"'{planName}' is not a user plan of the organization plan '{plan.name}' that {org_path} "
             f"subscribes with (its user plans: {offered}).",
-            field="userPlan",
+            field="planName",
         )
     current = UserPlanAssignment.objects.filter(user_guid=entry.guid).first()
     others = subscription.assignments.exclude(user_guid=entry.guid)
@@ -130,7 +131,7 @@ def user_plan_assign(ctx: CallContext, *, user: str, userPlan: str, preferredDom
         raise PrerequisiteFailed(
             f"The user plan '{chosen.name}' ({chosen.mailbox_size_mb} MB) does not fit the storage limit "
             f"of the organization plan '{plan.name}': {storage} of {plan.max_storage_mb} MB are allocated.",
-            field="userPlan",
+            field="planName",
         )
     if current is None:
         current = UserPlanAssignment(user_guid=entry.guid)

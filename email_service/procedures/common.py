@@ -37,6 +37,20 @@ GUID_FOUND = (
     "The object with GUID %GUID% was found in Active Directory. This GUID parameter should only be "
     "used when the corresponding Active Directory object has been deleted."
 )
+# Hosted Email 2007::DeleteSMTPDomainByGUID (dd251949), to the letter.
+GUID_FOUND_PROCEDURE = (
+    "The object with GUID %GUID% was found in Active Directory. This procedure should only be used "
+    "when the corresponding Active Directory object has been deleted."
+)
+# Managed Email 2007::CreateSMTPDomain (dd251695), to the letter.
+SMTP_DOMAIN_NOT_AVAILABLE = "The SMTP Domain %domainName% is not available."
+
+# The service's registration (Hosted Email 2007::Initialize, dd278642).
+SERVICE_ID = "299B3A26456B467591DBEED999C84809"
+SERVICE_NAME = "HostedEmail"
+SERVICE_DESCRIPTION = "Hosted Email 2007"
+ORGANIZATION_PLAN_TYPE = ("ExchOrgHosting", "EB")
+USER_PLAN_TYPE = ("ExchUserHosting", "EU")
 
 DC = Arg(
     "preferredDomainController",
@@ -121,12 +135,33 @@ def user_entry(ctx: CallContext, dn: str) -> Entry:
     return entry
 
 
-def organization_plan_require(name: str, *, argument: str = "organizationPlan") -> OrganizationPlan:
+def organization_plan_require(name: str, *, argument: str = "planName") -> OrganizationPlan:
     """The organization plan of that name (letter case ignored)."""
     plan = OrganizationPlan.objects.filter(name__iexact=name).first()
     if plan is None:
         raise NotFound(f"The organization plan '{name}' does not exist.", field=argument)
     return plan
+
+
+def plan_require(name: str, *, argument: str = "planName") -> tuple[OrganizationPlan, UserPlan | None]:
+    """The plan of that name, of either type (letter case ignored): an organization plan
+    (ExchOrgHosting), or a user plan (ExchUserHosting) with the organization plan it belongs to.
+    An organization plan's name wins over a user plan's; a user plan name that several
+    organization plans use is refused as ambiguous."""
+    plan = OrganizationPlan.objects.filter(name__iexact=name).first()
+    if plan is not None:
+        return plan, None
+    user_plans = list(UserPlan.objects.select_related("organization_plan").filter(name__iexact=name))
+    if not user_plans:
+        raise NotFound(f"The plan '{name}' does not exist.", field=argument)
+    if len(user_plans) > 1:
+        owners = ", ".join(sorted(user_plan.organization_plan.name for user_plan in user_plans))
+        raise InvalidArgument(
+            f"The user plan name '{name}' is used in several organization plans ({owners}); name the "
+            "organization plan instead.",
+            field=argument,
+        )
+    return user_plans[0].organization_plan, user_plans[0]
 
 
 def subscription_require(entry: Entry, *, argument: str = "organization") -> Subscription:
@@ -144,14 +179,14 @@ def subscription_require(entry: Entry, *, argument: str = "organization") -> Sub
     return subscription
 
 
-def smtp_domain_normalize(value: str) -> str:
+def smtp_domain_normalize(value: str, *, argument: str = "domainName") -> str:
     """The SMTP domain in lower case; anything that is not a host name of two labels or more is
     refused."""
     domain = value.strip().lower().rstrip(".")
     labels = domain.split(".")
     if len(domain) > 253 or len(labels) < 2 or not all(DOMAIN_LABEL.match(label) for label in labels):
         raise InvalidArgument(
-            f"<smtpDomain> {value!r} is not a domain name such as alpineskihouse.com.", field="smtpDomain"
+            f"<{argument}> {value!r} is not a domain name such as alpineskihouse.com.", field=argument
         )
     return domain
 
@@ -167,28 +202,60 @@ def smtp_domain_create(record: CustomerRecord, entry: Entry, domain: str) -> Smt
                 name=domain, customer_record=record, organization_guid=entry.guid, dn=entry.dn
             )
     except IntegrityError as exc:
-        raise Conflict(f"The SMTP domain {domain} is already in use.", field="smtpDomain") from exc
+        raise Conflict(SMTP_DOMAIN_NOT_AVAILABLE.replace("%domainName%", domain), field="domainName") from exc
+
+
+MEBIBYTE = 1024 * 1024
 
 
 def plan_describe(plan: OrganizationPlan) -> dict:
-    """An organization plan with its user plans, in the shape the reads answer."""
+    """An organization plan as ``GetOrganizationPlanAssignment`` answers it (dd279176):
+    ``planName``, ``description``, ``features/mailStore`` and ``features/publicStore``, and the
+    portal's limits and its user plans."""
     return {
-        "name": plan.name,
-        "maxMailboxes": plan.max_mailboxes,
-        "defaultMailboxSizeMB": plan.default_mailbox_size_mb,
-        "maxStorageMB": plan.max_storage_mb,
-        "features": {"feature": plan.features},
-        "userPlans": {"userPlan": [user_plan_describe(user_plan) for user_plan in plan.user_plans.all()]},
+        "planName": plan.name,
+        "description": plan.description,
+        "features": {
+            "mailStore": {
+                "dynamicQuota": 0,
+                "megabytes": plan.max_storage_mb,
+                "shared": 1,
+                "algorithm": "level",
+            },
+            "maxMailboxes": plan.max_mailboxes,
+            "defaultMailboxMegabytes": plan.default_mailbox_size_mb,
+            "protocols": {"protocol": plan.features},
+        },
+        "userPlans": {"plan": [user_plan_describe(user_plan) for user_plan in plan.user_plans.all()]},
     }
 
 
 def user_plan_describe(user_plan: UserPlan) -> dict:
-    """A user plan in the shape the reads answer."""
+    """A user plan in the shape of ``CreateUserPlan``'s input (dd251582): sizes in bytes."""
+    size = user_plan.mailbox_size_mb * MEBIBYTE
     return {
-        "name": user_plan.name,
-        "organizationPlan": user_plan.organization_plan.name,
-        "mailboxSizeMB": user_plan.mailbox_size_mb,
-        "features": {"feature": user_plan.features},
+        "planName": user_plan.name,
+        "description": user_plan.description,
+        "organizationPlanName": user_plan.organization_plan.name,
+        "features": {
+            "prohibitSendQuota": size,
+            "prohibitSendReceiveQuota": size,
+            "mailboxMegabytes": user_plan.mailbox_size_mb,
+            "protocols": {"protocol": user_plan.features},
+        },
+    }
+
+
+def available_plan_describe(plan: OrganizationPlan | UserPlan) -> dict:
+    """One ``availablePlans/plan`` of ``GetOrganizationAvailablePlans`` (dd252343)."""
+    is_user_plan = isinstance(plan, UserPlan)
+    return {
+        "planName": plan.name,
+        "planDescription": plan.description,
+        "planStatus": "Enabled",
+        "dateCreated": plan.created_at.isoformat(),
+        "dateLastUpdated": plan.updated_at.isoformat(),
+        "planTypeName": (USER_PLAN_TYPE if is_user_plan else ORGANIZATION_PLAN_TYPE)[0],
     }
 
 

@@ -18,13 +18,16 @@ from email_service.procedures.common import (
     MANAGERS,
     NAMESPACE,
     ORGANIZATION,
+    ORGANIZATION_PLAN_TYPE,
     READERS,
+    SERVICE_DESCRIPTION,
+    SERVICE_ID,
+    SERVICE_NAME,
+    USER_PLAN_TYPE,
     argument_text,
     organization_entry,
     organization_plan_require,
     organization_users,
-    smtp_domain_create,
-    smtp_domain_normalize,
     subscription_require,
 )
 from email_service.selectors import subscription_usage
@@ -44,26 +47,21 @@ from portal.errors import Conflict, NotFound, PrerequisiteFailed
     args=(
         ORGANIZATION,
         DC,
-        Arg("organizationPlan", required=True, description="The organization plan to subscribe with."),
-        Arg("smtpDomain", required=True, max_length=253, description="The organization's SMTP domain."),
+        Arg(
+            "planName", required=True, max_length=128, description="The organization plan to subscribe with."
+        ),
     ),
     security=MANAGERS,
 )
 def subscription_create(
-    ctx: CallContext,
-    *,
-    organization: str,
-    preferredDomainController: str,
-    organizationPlan: str,
-    smtpDomain: str,
+    ctx: CallContext, *, organization: str, preferredDomainController: str, planName: str
 ) -> dict:
-    """Subscribe a customer organization to the service with an organization plan and an SMTP
-    domain.
+    """Subscribe a customer organization to the service with an organization plan (dd251611); its
+    SMTP domains come through ``CreateSMTPDomain``.
 
     The organization is compliant with the hosting prescription and has its Plans database record
-    (``MPS Import::EnableCustomerForPlans``); the plan is available to it; the SMTP domain is in use
-    nowhere in the service. The domain is registered as an asset of the Plans database record.
-    Answers the input.
+    (``MPS Import::EnableCustomerForPlans``); the plan is available to it. Answers nothing
+    (``<executeData/>``).
     """
     entry = organization_entry(ctx, organization)
     org_type = organization_check(ctx.directory, entry)
@@ -87,14 +85,8 @@ def subscription_create(
             f"(organization plan '{existing.organization_plan.name}').",
             field="organization",
         )
-    plan = organization_plan_require(organizationPlan)
-    if not AvailablePlan.objects.filter(organization_guid=entry.guid, organization_plan=plan).exists():
-        raise PrerequisiteFailed(
-            f"The organization plan '{plan.name}' is not available to {path}; its reseller makes plans "
-            f"available with {NAMESPACE}::AddAvailablePlans.",
-            field="organizationPlan",
-        )
-    domain = smtp_domain_normalize(smtpDomain)
+    plan = organization_plan_require(planName)
+    _plan_available_require(entry, plan)
     Subscription.objects.create(
         customer_record=record,
         organization_guid=entry.guid,
@@ -102,8 +94,79 @@ def subscription_create(
         organization_plan=plan,
         created_by_id=ctx.caller.user_id,
     )
-    smtp_domain_create(record, entry, domain)
-    return ctx.mirror()
+    return {}
+
+
+def _plan_available_require(entry, plan) -> None:
+    if not AvailablePlan.objects.filter(organization_guid=entry.guid, organization_plan=plan).exists():
+        raise PrerequisiteFailed(
+            f"The organization plan '{plan.name}' is not available to {dn_to_path(entry.dn)}; its reseller "
+            f"makes plans available with {NAMESPACE}::AddAvailablePlans.",
+            field="planName",
+        )
+
+
+@procedure(
+    f"{NAMESPACE}::ChangeOrganizationPlanAssignment",
+    args=(
+        ORGANIZATION,
+        DC,
+        Arg("planName", required=True, max_length=128, description="The organization plan to apply."),
+    ),
+    security=MANAGERS,
+)
+def organization_plan_change(
+    ctx: CallContext, *, organization: str, preferredDomainController: str, planName: str
+) -> dict:
+    """Give a subscribed organization another organization plan (dd278574), available to it and
+    large enough for what it uses. Its users keep their mailboxes: each moves to the new plan's
+    user plan of the same name, else to the new plan's user plan whose size is nearest to its
+    old one (the portal keeps user plans inside organization plans). Answers nothing
+    (``<executeData/>``).
+    """
+    entry = organization_entry(ctx, organization)
+    subscription = subscription_require(entry)
+    plan = organization_plan_require(planName)
+    _plan_available_require(entry, plan)
+    if plan.pk == subscription.organization_plan_id:
+        return {}
+    assignments = list(subscription.assignments.select_related("user_plan"))
+    targets = list(plan.user_plans.all())
+    if assignments and not targets:
+        raise PrerequisiteFailed(
+            f"The organization plan '{plan.name}' has no user plan for the {len(assignments)} mailbox(es) of "
+            f"{dn_to_path(entry.dn)}.",
+            field="planName",
+        )
+    moves = []
+    for assignment in assignments:
+        same = [target for target in targets if target.name.lower() == assignment.user_plan.name.lower()]
+        target = (
+            same[0]
+            if same
+            else min(
+                targets,
+                key=lambda candidate: (
+                    abs(candidate.mailbox_size_mb - assignment.user_plan.mailbox_size_mb),
+                    candidate.name,
+                ),
+            )
+        )
+        moves.append((assignment, target))
+    mailboxes = len(moves)
+    storage = sum(target.mailbox_size_mb for _, target in moves)
+    if mailboxes > plan.max_mailboxes or storage > plan.max_storage_mb:
+        raise PrerequisiteFailed(
+            f"{dn_to_path(entry.dn)} uses {mailboxes} mailbox(es) and {storage} MB; the organization plan "
+            f"'{plan.name}' allows {plan.max_mailboxes} and {plan.max_storage_mb} MB.",
+            field="planName",
+        )
+    for assignment, target in moves:
+        assignment.user_plan = target
+        assignment.save(update_fields=["user_plan", "assigned_at"])
+    subscription.organization_plan = plan
+    subscription.save(update_fields=["organization_plan"])
+    return {}
 
 
 @procedure(
@@ -155,36 +218,61 @@ def subscription_end(
         entry = organization_entry(ctx, organization)
         subscription = subscription_require(entry)
         target = {"organization": entry.dn}
-    # Seed 001, "Remarks": the SMTP domains to delete come from the Plans database assets alone.
+    # Seed 001, "Remarks": DeleteSMTPDomain is still called, and the SMTP domains to delete come
+    # from the Plans database assets alone.
     for domain in SmtpDomain.objects.filter(organization_guid=subscription.organization_guid):
         ctx.call(
             f"{NAMESPACE}::DeleteSMTPDomain",
-            {**target, "smtpDomain": domain.name, "preferredDomainController": preferredDomainController},
+            {**target, "domainName": domain.name, "preferredDomainController": preferredDomainController},
         )
     subscription.assignments.all().delete()
     subscription.delete()
     return ctx.mirror()
 
 
-@procedure(f"{NAMESPACE}::GetServiceInformation", args=(ORGANIZATION, DC), security=READERS)
-def service_information_get(ctx: CallContext, *, organization: str, preferredDomainController: str) -> dict:
-    """An organization's subscription: its plan, SMTP domains, user count and usage against the
-    plan's limits.
-
-    Answers the input with the organization's ``name``, ``path`` and ``GUID``, ``organizationPlan``,
-    ``smtpDomains`` (``smtpDomain``
-    elements), ``userCount`` (users in the organization), and ``usage`` (``mailboxes`` and
-    ``storageMB``, each ``used`` and ``limit``) added.
+@procedure(
+    f"{NAMESPACE}::GetServiceInformation",
+    args=(
+        DC,
+        Arg(
+            "organization",
+            "path",
+            description="(optional) An organization: its subscription is answered too.",
+        ),
+    ),
+    security=READERS,
+)
+def service_information_get(
+    ctx: CallContext, *, preferredDomainController: str, organization: str | None
+) -> dict:
+    """The service's registration (Hosted Email 2007::Initialize, dd278642): ``serviceId``,
+    ``serviceName``, ``serviceDescription`` and ``planTypes`` (ExchOrgHosting/EB,
+    ExchUserHosting/EU). With ``organization``, its subscription too: ``planName`` (its
+    organization plan), ``domainNames`` (``domainName`` elements), ``userCount`` and ``usage``
+    (``mailboxes`` and ``storageMB``, each ``used`` and ``limit``), with the organization's
+    ``name``, ``path`` and ``GUID``.
     """
+    out: dict = {
+        "serviceId": SERVICE_ID,
+        "serviceName": SERVICE_NAME,
+        "serviceDescription": SERVICE_DESCRIPTION,
+        "planTypes": {
+            "planType": [
+                {"planTypeName": name, "planTypeCode": code}
+                for name, code in (ORGANIZATION_PLAN_TYPE, USER_PLAN_TYPE)
+            ]
+        },
+    }
+    if organization is None:
+        return out
     entry = organization_entry(ctx, organization)
     subscription = subscription_require(entry)
-    out = ctx.mirror()
     out["name"] = entry.name
     out["path"] = dn_to_path(entry.dn)
     out["GUID"] = guid_braced(entry.guid)
-    out["organizationPlan"] = subscription.organization_plan.name
-    out["smtpDomains"] = {
-        "smtpDomain": list(
+    out["planName"] = subscription.organization_plan.name
+    out["domainNames"] = {
+        "domainName": list(
             SmtpDomain.objects.filter(organization_guid=entry.guid).values_list("name", flat=True)
         )
     }

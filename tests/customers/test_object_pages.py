@@ -74,7 +74,7 @@ def test_user_of_an_unsubscribed_organization_has_no_mailbox_and_no_plan_form(de
 
 def test_changing_a_users_plan_from_its_page_is_recorded_in_its_history(demo, browser, url):
     client = browser("cm-admin")
-    response = client.post(url(JANE), {"user": "ignored", "userPlan": "Premium Mailbox"})
+    response = client.post(url(JANE), {"user": "ignored", "planName": "Premium Mailbox"})
     assert response.status_code == 302
     page = client.get(url(JANE)).content.decode()
     assert "Premium Mailbox (4096 MB" in page
@@ -86,11 +86,11 @@ def test_changing_a_users_plan_from_its_page_is_recorded_in_its_history(demo, br
 def test_refused_plan_change_shows_the_engine_error_beside_the_field(demo, browser, url, gateway):
     OrganizationPlan.objects.filter(name="Business Premium").update(max_storage_mb=5000)
     admin = f"CN=alpine-admin,{ALPINE}"
-    response = browser("alpine-admin").post(url(admin), {"user": "x", "userPlan": "Premium Mailbox"})
+    response = browser("alpine-admin").post(url(admin), {"user": "x", "planName": "Premium Mailbox"})
     assert response.status_code == 400
     page = response.content.decode()
     assert re.search(
-        r'id="id_userPlan".*?class="error"[^>]*>The user plan &#x27;Premium Mailbox&#x27; \(4096 MB\) '
+        r'id="id_planName".*?class="error"[^>]*>The user plan &#x27;Premium Mailbox&#x27; \(4096 MB\) '
         r"does not fit the storage limit",
         page,
         re.S,

@@ -1,9 +1,9 @@
 """Arrangements for the hosted e-mail service tests, made through the engine as the provider.
 
 ``email_plans``: two organization plans with user plans (``Business Basic``: two mailboxes, POP,
-IMAP and OWA; ``Business Premium``: five mailboxes, every feature), both available to the two
+IMAP and OWA; ``Business Premium``: five mailboxes, every protocol), both available to the two
 resellers, and Plans database records for the demo organizations. ``alpine_subscribed``: on top of
-that, AlpineSkiHouse may use both plans and subscribes to ``Business Basic`` with
+that, AlpineSkiHouse may use both plans, subscribes to ``Business Basic`` and has the SMTP domain
 ``alpineskihouse.com``.
 """
 
@@ -31,8 +31,44 @@ def provider_run(calls: list[tuple[str, dict]]) -> list[dict]:
     return out
 
 
-def features(*names: str) -> dict:
-    return {"feature": list(names)}
+MEBIBYTE = 1024 * 1024
+
+
+def organization_plan(name: str, mailboxes: int, default_mb: int, storage_mb: int, *protocols: str) -> dict:
+    """``CreateOrganizationPlan``'s input as the page nests it, with the portal's limits."""
+    return {
+        "planName": name,
+        "description": f"{name} plan",
+        "features": {
+            "mailStore": {
+                "dynamicQuota": "0",
+                "megabytes": str(storage_mb),
+                "shared": "1",
+                "algorithm": "level",
+            },
+            "maxMailboxes": str(mailboxes),
+            "defaultMailboxMegabytes": str(default_mb),
+            "protocols": {"protocol": list(protocols)},
+        },
+    }
+
+
+def user_plan(name: str, organization_plan_name: str, size_mb: int, *protocols: str) -> dict:
+    """``CreateUserPlan``'s input: sizes in bytes."""
+    return {
+        "planName": name,
+        "description": f"{name} plan",
+        "organizationPlanName": organization_plan_name,
+        "features": {
+            "prohibitSendQuota": str(min(size_mb * MEBIBYTE, 2_147_483_647)),
+            "prohibitSendReceiveQuota": str(size_mb * MEBIBYTE),
+            "protocols": {"protocol": list(protocols)},
+        },
+    }
+
+
+def available(*names: str) -> dict:
+    return {"planName": list(names)}
 
 
 @pytest.fixture
@@ -43,53 +79,22 @@ def email_plans(db, slapd):
                 ("MPS Import::EnableCustomerForPlans", {"path": dn_to_path(dn)})
                 for dn in (CM, CONTOSO, ALPINE, NORTHWIND)
             ),
+            (f"{NS}::CreateOrganizationPlan", organization_plan(BASIC, 2, 1024, 4096, "POP", "IMAP", "OWA")),
+            (f"{NS}::CreateUserPlan", user_plan("Basic Mailbox", BASIC, 1024, "POP", "IMAP", "OWA")),
+            (f"{NS}::CreateUserPlan", user_plan("Webmail Only", BASIC, 512, "OWA")),
             (
                 f"{NS}::CreateOrganizationPlan",
-                {
-                    "name": BASIC,
-                    "maxMailboxes": "2",
-                    "defaultMailboxSizeMB": "1024",
-                    "maxStorageMB": "4096",
-                    "features": features("POP", "IMAP", "OWA"),
-                },
+                organization_plan(PREMIUM, 5, 4096, 51200, "POP", "IMAP", "OWA", "ActiveSync"),
             ),
             (
                 f"{NS}::CreateUserPlan",
-                {
-                    "name": "Basic Mailbox",
-                    "organizationPlan": BASIC,
-                    "features": features("POP", "IMAP", "OWA"),
-                },
+                user_plan("Premium Mailbox", PREMIUM, 4096, "POP", "IMAP", "OWA", "ActiveSync"),
             ),
+            (f"{NS}::AddAvailablePlans", {"organization": CM, "availablePlans": available(BASIC, PREMIUM)}),
             (
-                f"{NS}::CreateUserPlan",
-                {
-                    "name": "Webmail Only",
-                    "organizationPlan": BASIC,
-                    "mailboxSizeMB": "512",
-                    "features": features("OWA"),
-                },
+                f"{NS}::AddAvailablePlans",
+                {"organization": CONTOSO, "availablePlans": available(BASIC, PREMIUM)},
             ),
-            (
-                f"{NS}::CreateOrganizationPlan",
-                {
-                    "name": PREMIUM,
-                    "maxMailboxes": "5",
-                    "defaultMailboxSizeMB": "4096",
-                    "maxStorageMB": "51200",
-                    "features": features("POP", "IMAP", "OWA", "ActiveSync"),
-                },
-            ),
-            (
-                f"{NS}::CreateUserPlan",
-                {
-                    "name": "Premium Mailbox",
-                    "organizationPlan": PREMIUM,
-                    "features": features("POP", "IMAP", "OWA", "ActiveSync"),
-                },
-            ),
-            (f"{NS}::AddAvailablePlans", {"organization": CM, "plans": {"plan": [BASIC, PREMIUM]}}),
-            (f"{NS}::AddAvailablePlans", {"organization": CONTOSO, "plans": {"plan": [BASIC, PREMIUM]}}),
         ]
     )
 
@@ -98,11 +103,12 @@ def email_plans(db, slapd):
 def alpine_subscribed(email_plans):
     provider_run(
         [
-            (f"{NS}::AddAvailablePlans", {"organization": ALPINE, "plans": {"plan": [BASIC, PREMIUM]}}),
             (
-                f"{NS}::Subscribe",
-                {"organization": ALPINE, "organizationPlan": BASIC, "smtpDomain": "alpineskihouse.com"},
+                f"{NS}::AddAvailablePlans",
+                {"organization": ALPINE, "availablePlans": available(BASIC, PREMIUM)},
             ),
+            (f"{NS}::Subscribe", {"organization": ALPINE, "planName": BASIC}),
+            (f"{NS}::CreateSMTPDomain", {"organization": ALPINE, "domainName": "alpineskihouse.com"}),
         ]
     )
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import ALPINE, NORTHWIND
-from tests.email_service.conftest import BASIC, NS, PREMIUM, provider_run
+from tests.email_service.conftest import BASIC, NS, PREMIUM, organization_plan, provider_run
 
 
 @pytest.fixture
 def two_subscriptions(alpine_subscribed):
     provider_run(
         [
-            (f"{NS}::AddAvailablePlans", {"organization": NORTHWIND, "plans": {"plan": [PREMIUM]}}),
             (
-                f"{NS}::Subscribe",
-                {"organization": NORTHWIND, "organizationPlan": PREMIUM, "smtpDomain": "northwind.com"},
+                f"{NS}::AddAvailablePlans",
+                {"organization": NORTHWIND, "availablePlans": {"planName": [PREMIUM]}},
             ),
-            (f"{NS}::ModifyUserPlan", {"user": f"CN=Jane Smith,{ALPINE}", "userPlan": "Basic Mailbox"}),
+            (f"{NS}::Subscribe", {"organization": NORTHWIND, "planName": PREMIUM}),
+            (f"{NS}::CreateSMTPDomain", {"organization": NORTHWIND, "domainName": "northwind.com"}),
+            (f"{NS}::ModifyUserPlan", {"user": f"CN=Jane Smith,{ALPINE}", "planName": "Basic Mailbox"}),
         ]
     )
 
@@ -30,7 +31,7 @@ def results(response) -> list[dict]:
 def test_domain_admins_see_every_subscription_with_usage(api, two_subscriptions):
     rows = results(api("get", "/api/subscriptions/"))
 
-    assert [(row["organizationPlan"], row["smtpDomains"]) for row in rows] == [
+    assert [(row["planName"], row["domainNames"]) for row in rows] == [
         (BASIC, ["alpineskihouse.com"]),
         (PREMIUM, ["northwind.com"]),
     ]
@@ -57,7 +58,7 @@ def test_each_caller_sees_the_subscriptions_and_domains_of_its_scope_only(
     subscriptions = results(api("get", "/api/subscriptions/", user=user))
     smtp = results(api("get", "/api/smtp-domains/", user=user))
 
-    assert [domain for row in subscriptions for domain in row["smtpDomains"]] == domains
+    assert [domain for row in subscriptions for domain in row["domainNames"]] == domains
     assert [row["name"] for row in smtp] == domains
 
 
@@ -69,24 +70,17 @@ def test_a_subscription_out_of_scope_is_not_found(api, two_subscriptions):
 
 
 def test_plans_are_those_in_reach(api, two_subscriptions):
-    provider_run(
-        [
-            (
-                f"{NS}::CreateOrganizationPlan",
-                {"name": "Internal", "maxMailboxes": "1", "defaultMailboxSizeMB": "1", "maxStorageMB": "1"},
-            )
-        ]
-    )
+    provider_run([(f"{NS}::CreateOrganizationPlan", organization_plan("Internal", 1, 1, 1))])
 
-    every = [row["name"] for row in results(api("get", "/api/plans/"))]
-    reseller = [row["name"] for row in results(api("get", "/api/plans/", user="contoso-admin"))]
+    every = [row["planName"] for row in results(api("get", "/api/plans/"))]
+    reseller = [row["planName"] for row in results(api("get", "/api/plans/", user="contoso-admin"))]
     customer = results(api("get", "/api/plans/", user="alpine-admin"))
 
     assert every == [BASIC, PREMIUM, "Internal"]
     assert reseller == [BASIC, PREMIUM]
-    assert [row["name"] for row in customer] == [BASIC, PREMIUM]
-    assert customer[0]["features"] == ["POP", "IMAP", "OWA"]
-    assert [plan["name"] for plan in customer[0]["userPlans"]] == ["Basic Mailbox", "Webmail Only"]
+    assert [row["planName"] for row in customer] == [BASIC, PREMIUM]
+    assert customer[0]["protocols"] == ["POP", "IMAP", "OWA"]
+    assert [plan["planName"] for plan in customer[0]["userPlans"]] == ["Basic Mailbox", "Webmail Only"]
 
 
 @pytest.mark.parametrize("url", ["/api/subscriptions/", "/api/plans/", "/api/smtp-domains/"])

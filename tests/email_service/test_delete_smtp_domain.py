@@ -1,4 +1,5 @@
-"""Hosted Email 2007::DeleteSMTPDomain through POST /api/procedures/."""
+"""Hosted Email 2007::DeleteSMTPDomain (dd279056) and ::DeleteSMTPDomainByGUID (dd251949) through
+POST /api/procedures/."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from tests.email_service.conftest import error
 
 def test_an_org_creator_deletes_its_customers_smtp_domain(call, alpine_subscribed):
     response = call(
-        "DeleteSMTPDomain", {"organization": ALPINE, "smtpDomain": "AlpineSkiHouse.com"}, "cm-admin"
+        "DeleteSMTPDomain", {"organization": ALPINE, "domainName": "AlpineSkiHouse.com"}, "cm-admin"
     )
 
     assert response.status_code == 200, response.content
@@ -19,7 +20,7 @@ def test_an_org_creator_deletes_its_customers_smtp_domain(call, alpine_subscribe
 
 
 def test_a_domain_of_another_organization_is_not_found(call, alpine_subscribed):
-    response = call("DeleteSMTPDomain", {"organization": ALPINE, "smtpDomain": "northwind.com"}, "cm-admin")
+    response = call("DeleteSMTPDomain", {"organization": ALPINE, "domainName": "northwind.com"}, "cm-admin")
 
     assert response.status_code == 404
     assert error(response) == (
@@ -28,19 +29,40 @@ def test_a_domain_of_another_organization_is_not_found(call, alpine_subscribed):
     )
 
 
-def test_the_guid_form_is_for_domain_admins(call, alpine_subscribed, gateway):
+def test_delete_by_guid_is_for_domain_admins_and_for_orphans_only(call, alpine_subscribed, gateway):
     guid = guid_octets(gateway.get(ALPINE).guid)
+    data = {"GUID": guid, "domainName": "alpineskihouse.com"}
 
-    refused = call("DeleteSMTPDomain", {"GUID": guid, "smtpDomain": "alpineskihouse.com"}, "cm-admin")
-    done = call("DeleteSMTPDomain", {"GUID": guid, "smtpDomain": "alpineskihouse.com"})
+    refused = call("DeleteSMTPDomainByGUID", data, "cm-admin")
+    still_there = call("DeleteSMTPDomainByGUID", data)
 
     assert refused.status_code == 403
-    assert done.status_code == 200
+    assert still_there.status_code == 422
+    assert error(still_there) == (
+        f"The object with GUID {guid} was found in Active Directory. This procedure should only be used "
+        "when the corresponding Active Directory object has been deleted."
+    )
+    assert SmtpDomain.objects.count() == 1
+
+
+def test_delete_by_guid_removes_an_orphans_domain_and_answers_it(
+    call, alpine_subscribed, gateway, ldap_admin
+):
+    guid = guid_octets(gateway.get(ALPINE).guid)
+    for dn, _ in sorted(
+        ldap_admin.search_s(ALPINE, 2, "(objectClass=*)", ["1.1"]), key=lambda item: -len(item[0])
+    ):
+        ldap_admin.delete_s(dn)
+
+    response = call("DeleteSMTPDomainByGUID", {"GUID": guid, "domainName": "AlpineSkiHouse.com"})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["executeData"] == {"DomainName": "alpineskihouse.com"}
     assert not SmtpDomain.objects.exists()
 
 
 def test_neither_guid_nor_organization_is_refused(call, alpine_subscribed):
-    response = call("DeleteSMTPDomain", {"smtpDomain": "alpineskihouse.com"})
+    response = call("DeleteSMTPDomain", {"domainName": "alpineskihouse.com"})
 
     assert response.status_code == 400
     assert error(response) == "You must supply either a <GUID> or <organization> element."
@@ -48,7 +70,7 @@ def test_neither_guid_nor_organization_is_refused(call, alpine_subscribed):
 
 def test_customer_administrators_do_not_delete_domains(call, alpine_subscribed):
     response = call(
-        "DeleteSMTPDomain", {"organization": ALPINE, "smtpDomain": "alpineskihouse.com"}, "alpine-admin"
+        "DeleteSMTPDomain", {"organization": ALPINE, "domainName": "alpineskihouse.com"}, "alpine-admin"
     )
 
     assert response.status_code == 403

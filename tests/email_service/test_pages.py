@@ -38,17 +38,18 @@ def test_domain_admins_see_every_plan_and_define_new_ones(browser, email_plans):
     client = browser("administrator")
     page = text(client.get("/email/plans/"))
     assert "Business Basic" in page and "Webmail Only (512 MB: OWA)" in page
-    assert '<label for="id_plan-name">Plan name:</label>' in page
+    assert '<label for="id_plan-planName">Plan name:</label>' in page
 
     response = client.post(
         "/email/plans/",
         {
             "action": "plan",
-            "plan-name": "Business Plus",
+            "plan-planName": "Business Plus",
+            "plan-description": "More room",
             "plan-maxMailboxes": "20",
-            "plan-defaultMailboxSizeMB": "2048",
-            "plan-maxStorageMB": "40960",
-            "plan-features": ["POP", "OWA"],
+            "plan-defaultMailboxMegabytes": "2048",
+            "plan-megabytes": "40960",
+            "plan-protocols": ["POP", "OWA"],
         },
     )
 
@@ -62,15 +63,17 @@ def test_the_engines_refusal_is_shown_beside_the_field(browser, email_plans):
         "/email/plans/",
         {
             "action": "user-plan",
-            "user-plan-name": "Phone",
-            "user-plan-organizationPlan": BASIC,
-            "user-plan-features": ["ActiveSync"],
+            "user-plan-planName": "Phone",
+            "user-plan-description": "Phone only",
+            "user-plan-organizationPlanName": BASIC,
+            "user-plan-prohibitSendQuota": "512",
+            "user-plan-protocols": ["ActiveSync"],
         },
     )
 
     assert response.status_code == 400
     assert (
-        '<p class="error" role="alert" id="id_user-plan-features_error">The organization plan '
+        '<p class="error" role="alert" id="id_user-plan-protocols_error">The organization plan '
         "&#x27;Business Basic&#x27; does not enable ActiveSync; a user plan of it may enable only: "
         "POP, IMAP, OWA.</p>"
     ) in text(response)
@@ -99,7 +102,7 @@ def test_a_reseller_subscribes_a_customer_from_its_page(browser, email_plans):
         {
             "action": "plan-add",
             "available-organization": record_dn(NORTHWIND),
-            "available-plan": PREMIUM,
+            "available-planName": PREMIUM,
         },
     )
     assert passed.status_code == 302, text(passed)
@@ -110,8 +113,8 @@ def test_a_reseller_subscribes_a_customer_from_its_page(browser, email_plans):
         {
             "action": "subscribe",
             "subscribe-organization": record_dn(NORTHWIND),
-            "subscribe-organizationPlan": PREMIUM,
-            "subscribe-smtpDomain": "northwind.com",
+            "subscribe-planName": PREMIUM,
+            "subscribe-domainName": "northwind.com",
         },
     )
 
@@ -126,8 +129,8 @@ def test_a_refused_subscription_shows_the_engines_text(browser, alpine_subscribe
         {
             "action": "subscribe",
             "subscribe-organization": record_dn(ALPINE),
-            "subscribe-organizationPlan": BASIC,
-            "subscribe-smtpDomain": "alpine.example",
+            "subscribe-planName": BASIC,
+            "subscribe-domainName": "alpine.example",
         },
     )
 
@@ -164,13 +167,13 @@ def test_a_customer_administrator_sees_its_plan_and_usage_bars(browser, alpine_s
     assert '<label for="limit-2">Storage: 0 MB of 4096 MB</label>' in page
     assert '<meter id="limit-2" min="0" max="4096" value="0">' in page
     assert "alpineskihouse.com" in page
-    assert '<label for="user-1-userPlan">Plan for Jane Smith</label>' in page
+    assert '<label for="user-1-planName">Plan for Jane Smith</label>' in page
 
 
 def test_a_customer_administrator_changes_a_users_plan(browser, alpine_subscribed):
     client = browser("alpine-admin")
 
-    response = client.post("/email/organization/", {"user": f"LDAP://{JANE}", "userPlan": "Webmail Only"})
+    response = client.post("/email/organization/", {"user": f"LDAP://{JANE}", "planName": "Webmail Only"})
 
     assert response.status_code == 302
     assert UserPlanAssignment.objects.get().user_plan.name == "Webmail Only"
@@ -181,7 +184,7 @@ def test_a_customer_administrator_changes_a_users_plan(browser, alpine_subscribe
 
 def test_a_refused_plan_change_is_shown_in_the_users_row(browser, alpine_subscribed):
     response = browser("alpine-admin").post(
-        "/email/organization/", {"user": f"LDAP://{JANE}", "userPlan": "Premium Mailbox"}
+        "/email/organization/", {"user": f"LDAP://{JANE}", "planName": "Premium Mailbox"}
     )
 
     assert response.status_code == 400
@@ -208,7 +211,7 @@ def test_an_organization_that_is_not_subscribed_says_so(browser, email_plans):
 
 def test_a_refused_change_of_a_user_not_listed_is_shown_at_the_top(browser, alpine_subscribed):
     response = browser("alpine-admin").post(
-        "/email/organization/", {"user": f"LDAP://{BOB}", "userPlan": "Webmail Only"}
+        "/email/organization/", {"user": f"LDAP://{BOB}", "planName": "Webmail Only"}
     )
 
     assert response.status_code == 400

@@ -1,4 +1,5 @@
-"""Hosted Email 2007::Subscribe through POST /api/procedures/ (and the SMTP domain constraint)."""
+"""Hosted Email 2007::Subscribe (dd251611), ::CreateSMTPDomain (dd229930) through
+POST /api/procedures/, and the SMTP domain constraint."""
 
 from __future__ import annotations
 
@@ -10,38 +11,43 @@ from django.db import IntegrityError, transaction
 from email_service.models import SmtpDomain, Subscription
 from hosting.models import CustomerRecord
 from tests.conftest import ALPINE, CM, LITWARE, NORTHWIND
-from tests.email_service.conftest import BASIC, NS, PREMIUM, error, provider_run
+from tests.email_service.conftest import BASIC, NS, PREMIUM, available, error, provider_run
 
 
 @pytest.fixture
 def alpine_may_subscribe(email_plans):
-    provider_run([(f"{NS}::AddAvailablePlans", {"organization": ALPINE, "plans": {"plan": [BASIC]}})])
+    provider_run([(f"{NS}::AddAvailablePlans", {"organization": ALPINE, "availablePlans": available(BASIC)})])
 
 
 def subscribe(call, user="cm-admin", **changes):
-    data = {
-        "organization": f"LDAP://{ALPINE}",
-        "organizationPlan": BASIC,
-        "smtpDomain": "alpineskihouse.com",
-        **changes,
-    }
-    return call("Subscribe", data, user)
+    return call("Subscribe", {"organization": f"LDAP://{ALPINE}", "planName": BASIC, **changes}, user)
 
 
-def test_a_reseller_subscribes_its_customer(call, alpine_may_subscribe, gateway):
-    response = subscribe(call, smtpDomain="AlpineSkiHouse.com")
+def smtp_domain(call, domain, organization=ALPINE, user="cm-admin"):
+    return call("CreateSMTPDomain", {"organization": f"LDAP://{organization}", "domainName": domain}, user)
+
+
+def test_a_reseller_subscribes_its_customer_and_answers_nothing(call, alpine_may_subscribe, gateway):
+    response = subscribe(call)
 
     assert response.status_code == 200, response.content
-    assert response.json()["executeData"]["smtpDomain"] == "AlpineSkiHouse.com"  # the input, mirrored
+    assert response.json()["executeData"] == {}
     subscription = Subscription.objects.get()
     guid = gateway.get(ALPINE).guid
     assert (subscription.organization_guid, subscription.organization_plan.name) == (guid, BASIC)
-    record = CustomerRecord.objects.get(guid=guid)
+
+
+def test_an_smtp_domain_is_an_asset_and_a_upn_suffix_of_the_organization(call, alpine_may_subscribe, gateway):
+    response = smtp_domain(call, "AlpineSkiHouse.com")
+
+    assert response.status_code == 200, response.content
+    record = CustomerRecord.objects.get(guid=gateway.get(ALPINE).guid)
     assert list(record.smtp_domains.values_list("name", flat=True)) == ["alpineskihouse.com"]
+    assert gateway.get(ALPINE).attrs["upnsuffixes"] == ["alpineskihouse.com"]
 
 
 def test_a_plan_not_available_to_the_organization_is_refused(call, alpine_may_subscribe):
-    response = subscribe(call, organizationPlan=PREMIUM)
+    response = subscribe(call, planName=PREMIUM)
 
     assert response.status_code == 422
     assert error(response) == (
@@ -49,22 +55,16 @@ def test_a_plan_not_available_to_the_organization_is_refused(call, alpine_may_su
         "LDAP://OU=AlpineSkiHouse,OU=ConsolidatedMessenger,OU=Hosting,DC=fabrikam,DC=com; its reseller "
         "makes plans available with Hosted Email 2007::AddAvailablePlans."
     )
-    assert response.json()["error"]["field"] == "organizationPlan"
+    assert response.json()["error"]["field"] == "planName"
     assert not Subscription.objects.exists()
 
 
-def test_an_smtp_domain_in_use_is_refused_in_any_letter_case(call, alpine_subscribed):
-    provider_run([(f"{NS}::AddAvailablePlans", {"organization": NORTHWIND, "plans": {"plan": [BASIC]}})])
-
-    response = call(
-        "Subscribe",
-        {"organization": NORTHWIND, "organizationPlan": BASIC, "smtpDomain": "ALPINESKIHOUSE.COM"},
-        "contoso-admin",
-    )
+def test_an_smtp_domain_in_use_is_not_available_in_any_letter_case(call, alpine_subscribed):
+    response = smtp_domain(call, "ALPINESKIHOUSE.COM", organization=NORTHWIND, user="contoso-admin")
 
     assert response.status_code == 409
-    assert error(response) == "The SMTP domain alpineskihouse.com is already in use."
-    assert Subscription.objects.count() == 1
+    assert error(response) == "The SMTP Domain alpineskihouse.com is not available."
+    assert SmtpDomain.objects.count() == 1
 
 
 def test_the_database_itself_refuses_a_duplicate_smtp_domain(alpine_subscribed):
@@ -76,7 +76,7 @@ def test_the_database_itself_refuses_a_duplicate_smtp_domain(alpine_subscribed):
 
 
 def test_an_organization_subscribes_once(call, alpine_subscribed):
-    response = subscribe(call, smtpDomain="alpine.example")
+    response = subscribe(call)
 
     assert response.status_code == 409
     assert error(response).endswith(
@@ -85,11 +85,7 @@ def test_an_organization_subscribes_once(call, alpine_subscribed):
 
 
 def test_a_non_compliant_organization_is_refused(call, email_plans):
-    response = call(
-        "Subscribe",
-        {"organization": LITWARE, "organizationPlan": BASIC, "smtpDomain": "litware.com"},
-        "cm-admin",
-    )
+    response = call("Subscribe", {"organization": LITWARE, "planName": BASIC}, "cm-admin")
 
     assert response.status_code == 422
     assert "is not compliant with the hosting prescription" in error(response)
@@ -99,6 +95,7 @@ def test_an_organization_without_a_plans_record_is_refused(call, alpine_may_subs
     CustomerRecord.objects.filter(dn_key=ALPINE.lower()).delete()
 
     response = subscribe(call)
+    domain = smtp_domain(call, "alpineskihouse.com")
 
     assert response.status_code == 422
     assert error(response) == (
@@ -106,10 +103,11 @@ def test_an_organization_without_a_plans_record_is_refused(call, alpine_may_subs
         "has no BusinessOrganization record in the Plans database; run MPS Import::EnableCustomerForPlans "
         "for it first."
     )
+    assert domain.status_code == 422
 
 
 def test_a_reseller_does_not_subscribe(call, email_plans):
-    response = call("Subscribe", {"organization": CM, "organizationPlan": BASIC, "smtpDomain": "cm.example"})
+    response = call("Subscribe", {"organization": CM, "planName": BASIC})
 
     assert response.status_code == 422
     assert error(response).startswith("Only a customer organization subscribes to Hosted Email 2007;")
@@ -133,23 +131,23 @@ def test_customer_administrators_do_not_subscribe(call, alpine_may_subscribe):
     "domain", ["alpineskihouse", "-bad.com", "a..com", "white space.com", "x" * 64 + ".com"]
 )
 def test_an_ill_formed_smtp_domain_is_refused(call, alpine_may_subscribe, domain):
-    response = subscribe(call, smtpDomain=domain)
+    response = smtp_domain(call, domain)
 
     assert response.status_code == 400
-    assert error(response) == f"<smtpDomain> {domain!r} is not a domain name such as alpineskihouse.com."
-    assert not Subscription.objects.exists()
+    assert error(response) == f"<domainName> {domain!r} is not a domain name such as alpineskihouse.com."
+    assert not SmtpDomain.objects.exists()
 
 
-def test_nothing_is_written_when_the_last_step_fails(call, alpine_may_subscribe):
+def test_nothing_is_written_when_the_last_step_fails(call, alpine_may_subscribe, gateway):
     with mock.patch(
-        "email_service.procedures.subscriptions.smtp_domain_create", side_effect=RuntimeError("disk full")
+        "email_service.procedures.smtp_domains.smtp_domain_create", side_effect=RuntimeError("disk full")
     ):
-        response = subscribe(call)
+        response = smtp_domain(call, "alpineskihouse.com")
 
     assert response.status_code == 500
     assert (
         error(response)
-        == "The procedure Hosted Email 2007::Subscribe failed unexpectedly; the error was logged."
+        == "The procedure Hosted Email 2007::CreateSMTPDomain failed unexpectedly; the error was logged."
     )
-    assert not Subscription.objects.exists()
     assert not SmtpDomain.objects.exists()
+    assert "upnsuffixes" not in gateway.get(ALPINE).attrs

@@ -109,7 +109,7 @@ def test_seed_request_1_unsubscribes_and_mirrors_the_input(mps, alpine_subscribe
     assert not SmtpDomain.objects.exists()
     call = AuditRecord.objects.get(procedure="Unsubscribe", status="succeeded")
     nested = AuditRecord.objects.get(parent=call)
-    assert (nested.namespace, nested.procedure, nested.input["smtpDomain"]) == (
+    assert (nested.namespace, nested.procedure, nested.input["domainName"]) == (
         NS,
         "DeleteSMTPDomain",
         "alpineskihouse.com",
@@ -121,7 +121,7 @@ def test_seed_request_2_unsubscribes_an_orphan_by_guid_with_no_directory_call_bu
     mps, alpine_subscribed, gateway, ldap_admin, form
 ):
     guid = gateway.get(ALPINE).guid
-    provider_run([(f"{NS}::ModifyUserPlan", {"user": JANE, "userPlan": "Basic Mailbox"})])
+    provider_run([(f"{NS}::ModifyUserPlan", {"user": JANE, "planName": "Basic Mailbox"})])
     delete_subtree(ldap_admin, ALPINE)
     given = (guid_octets(guid) if form == "octets" else guid_braced(guid)).encode()
     mps(b"<request/>", "administrator")  # logs in first: the door remembers the credentials
@@ -221,20 +221,21 @@ def test_unsubscribing_an_organization_that_is_not_subscribed_is_refused(mps, em
 
 
 def test_smtp_domain_freed_by_unsubscribe_is_subscribed_again(mps, api, alpine_subscribed):
-    provider_run([(f"{NS}::AddAvailablePlans", {"organization": NORTHWIND, "plans": {"plan": [BASIC]}})])
+    provider_run(
+        [(f"{NS}::AddAvailablePlans", {"organization": NORTHWIND, "availablePlans": {"planName": [BASIC]}})]
+    )
     subscribe = {
         "namespace": NS,
-        "procedure": "Subscribe",
+        "procedure": "CreateSMTPDomain",
         "executeData": {
             "organization": f"LDAP://{NORTHWIND}",
             "preferredDomainController": DC,
-            "organizationPlan": BASIC,
-            "smtpDomain": "AlpineSkiHouse.com",
+            "domainName": "AlpineSkiHouse.com",
         },
     }
     refused = api("post", "/api/procedures/", json=subscribe, user="contoso-admin")
     assert refused.status_code == 409
-    assert refused.json()["error"]["description"] == "The SMTP domain alpineskihouse.com is already in use."
+    assert refused.json()["error"]["description"] == "The SMTP Domain alpineskihouse.com is not available."
 
     assert mps(REQUEST_1, "cm-admin").status_code == 200
     again = api("post", "/api/procedures/", json=subscribe, user="contoso-admin")
@@ -245,7 +246,7 @@ def test_smtp_domain_freed_by_unsubscribe_is_subscribed_again(mps, api, alpine_s
 
 
 def test_unsubscribe_ends_the_user_plan_assignments(mps, alpine_subscribed):
-    provider_run([(f"{NS}::ModifyUserPlan", {"user": JANE, "userPlan": "Basic Mailbox"})])
+    provider_run([(f"{NS}::ModifyUserPlan", {"user": JANE, "planName": "Basic Mailbox"})])
     assert UserPlanAssignment.objects.count() == 1
 
     assert mps(REQUEST_1, "cm-admin").status_code == 200
@@ -260,7 +261,7 @@ def test_a_failing_later_step_leaves_the_subscription_as_it_was(mps, alpine_subs
         b'    <execute namespace="Hosted Email 2007" procedure="Subscribe" impersonate="1">'
         b"<executeData><organization>LDAP://" + ALPINE.encode() + b"</organization>"
         b"<preferredDomainController>AD01.fabrikam.com</preferredDomainController>"
-        b"<organizationPlan>No Such Plan</organizationPlan><smtpDomain>alpine.example</smtpDomain>"
+        b"<planName>No Such Plan</planName>"
         b"</executeData></execute>\n  </procedure> \n",
     )
 

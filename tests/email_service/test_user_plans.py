@@ -7,13 +7,13 @@ import pytest
 
 from email_service.models import UserPlanAssignment
 from tests.conftest import ALPINE, BOB, JANE, NORTHWIND
-from tests.email_service.conftest import BASIC, NS, error, provider_run
+from tests.email_service.conftest import BASIC, MEBIBYTE, NS, error, provider_run, user_plan
 
 ADMIN = f"CN=alpine-admin,{ALPINE}"
 
 
 def modify(call, user_dn, plan, who="alpine-admin"):
-    return call("ModifyUserPlan", {"user": f"LDAP://{user_dn}", "userPlan": plan}, who)
+    return call("ModifyUserPlan", {"user": f"LDAP://{user_dn}", "planName": plan}, who)
 
 
 def plan_of(user_dn: str) -> str | None:
@@ -84,9 +84,7 @@ def test_the_mailbox_limit_is_enforced(call, third_user):
 
 
 def test_the_storage_limit_is_enforced(call, alpine_subscribed):
-    provider_run(
-        [(f"{NS}::CreateUserPlan", {"name": "Big", "organizationPlan": BASIC, "mailboxSizeMB": "3584"})]
-    )
+    provider_run([(f"{NS}::CreateUserPlan", user_plan("Big", BASIC, 3584))])
     assert modify(call, JANE, "Big").status_code == 200
 
     response = modify(call, ADMIN, "Basic Mailbox")
@@ -128,11 +126,16 @@ def test_get_user_plan_answers_the_plan(call, alpine_subscribed):
     response = call("GetUserPlan", {"user": JANE}, "alpine-admin")
 
     assert response.status_code == 200
-    assert response.json()["executeData"]["userPlan"] == {
-        "name": "Webmail Only",
-        "organizationPlan": BASIC,
-        "mailboxSizeMB": 512,
-        "features": {"feature": ["OWA"]},
+    assert response.json()["executeData"]["plan"] == {
+        "planName": "Webmail Only",
+        "description": "Webmail Only plan",
+        "organizationPlanName": BASIC,
+        "features": {
+            "prohibitSendQuota": 512 * MEBIBYTE,
+            "prohibitSendReceiveQuota": 512 * MEBIBYTE,
+            "mailboxMegabytes": 512,
+            "protocols": {"protocol": ["OWA"]},
+        },
     }
 
 
@@ -140,7 +143,7 @@ def test_get_user_plan_of_a_user_without_one_is_empty(call, alpine_subscribed):
     response = call("GetUserPlan", {"user": JANE}, "cm-admin")
 
     assert response.status_code == 200
-    assert response.json()["executeData"]["userPlan"] is None
+    assert response.json()["executeData"]["plan"] is None
 
 
 def test_get_user_plan_assignment_lists_the_organizations_users(call, alpine_subscribed, gateway):
@@ -150,7 +153,7 @@ def test_get_user_plan_assignment_lists_the_organizations_users(call, alpine_sub
 
     assert response.status_code == 200, response.content
     users = response.json()["executeData"]["users"]["user"]
-    assert [(user["name"], user["userPlan"]) for user in users] == [
+    assert [(user["name"], user["planName"]) for user in users] == [
         ("Alpine Ski House administrator", ""),
         ("Jane Smith", "Basic Mailbox"),
     ]
@@ -161,11 +164,17 @@ def test_get_organization_plan_answers_limits_features_and_user_plans(call, alpi
     response = call("GetOrganizationPlan", {"organization": ALPINE}, "alpine-admin")
 
     assert response.status_code == 200
-    plan = response.json()["executeData"]["organizationPlan"]
-    assert plan["name"] == BASIC
-    assert (plan["maxMailboxes"], plan["defaultMailboxSizeMB"], plan["maxStorageMB"]) == (2, 1024, 4096)
-    assert plan["features"] == {"feature": ["POP", "IMAP", "OWA"]}
-    assert [p["name"] for p in plan["userPlans"]["userPlan"]] == ["Basic Mailbox", "Webmail Only"]
+    plan = response.json()["executeData"]
+    assert (plan["planName"], plan["description"]) == (BASIC, "Business Basic plan")
+    assert plan["features"] == {
+        "mailStore": {"dynamicQuota": 0, "megabytes": 4096, "shared": 1, "algorithm": "level"},
+        "maxMailboxes": 2,
+        "defaultMailboxMegabytes": 1024,
+        "protocols": {"protocol": ["POP", "IMAP", "OWA"]},
+    }
+    assert [p["planName"] for p in plan["userPlans"]["plan"]] == ["Basic Mailbox", "Webmail Only"]
+    assignment = call("GetOrganizationPlanAssignment", {"organization": ALPINE}, "alpine-admin")
+    assert assignment.json()["executeData"] == plan
 
 
 def test_get_organization_plan_of_an_organization_that_is_not_subscribed(call, email_plans):
@@ -182,13 +191,24 @@ def test_get_service_information_answers_usage_against_limits(call, alpine_subsc
 
     assert response.status_code == 200, response.content
     info = response.json()["executeData"]
-    assert info["organizationPlan"] == BASIC
+    assert (info["serviceId"], info["serviceName"], info["serviceDescription"]) == (
+        "299B3A26456B467591DBEED999C84809",
+        "HostedEmail",
+        "Hosted Email 2007",
+    )
+    assert info["planTypes"] == {
+        "planType": [
+            {"planTypeName": "ExchOrgHosting", "planTypeCode": "EB"},
+            {"planTypeName": "ExchUserHosting", "planTypeCode": "EU"},
+        ]
+    }
+    assert info["planName"] == BASIC
     assert (info["name"], info["path"]) == (
         "AlpineSkiHouse",
         "LDAP://OU=AlpineSkiHouse,OU=ConsolidatedMessenger,OU=Hosting,DC=fabrikam,DC=com",
     )
     assert info["GUID"] == "{" + str(gateway.get(ALPINE).guid) + "}"
-    assert info["smtpDomains"] == {"smtpDomain": ["alpineskihouse.com"]}
+    assert info["domainNames"] == {"domainName": ["alpineskihouse.com"]}
     assert info["userCount"] == 2
     assert info["usage"] == {"mailboxes": {"used": 1, "limit": 2}, "storageMB": {"used": 1024, "limit": 4096}}
 
@@ -205,7 +225,7 @@ def test_a_user_plan_survives_a_user_rename(call, alpine_subscribed, ldap_admin)
 
     response = call("GetUserPlan", {"user": f"cn=Jane Doe,{ALPINE}"}, "alpine-admin")
 
-    assert response.json()["executeData"]["userPlan"]["name"] == "Webmail Only"
+    assert response.json()["executeData"]["plan"]["planName"] == "Webmail Only"
 
 
 def test_a_deleted_users_mailbox_ends_and_frees_its_place_under_the_limit(call, third_user):

@@ -1,0 +1,121 @@
+"""Every example request of Microsoft's HMC pages (tests/data/hmc/examples.toml), sent to
+``POST /mps/`` against the demo tree as an integrator would send it, answering the documented
+shape. The requests are read from the data file, never copied here."""
+
+from __future__ import annotations
+
+import io
+import tomllib
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from lxml import etree
+
+from portal.mps.xmlio import element_to_value
+from tests.conftest import ALPINE, DC, PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "hmc" / "examples.toml"
+EXAMPLES = tomllib.loads(DATA.read_text(encoding="utf-8"))["example"]
+BY_ID = {example["id"]: example for example in EXAMPLES}
+#: The domain controller the contoso.com examples name: one more name of the demo's server, as a
+#: provider configures its own (LDAP_DOMAIN_CONTROLLERS).
+CONTOSO_DC = "myPrimaryDC.contoso.com"
+
+
+def body(example: dict) -> bytes:
+    """The request as sent: the page's text, its paths changed or its cut-off end completed as
+    the data file says, and nothing else."""
+    text = example["request"]
+    for old, new in example.get("paths", []):
+        assert old in text, (example["id"], old)
+        text = text.replace(old, new)
+    if example["source"] == "completed":
+        text += example["completion"]
+    return text.encode("utf-8")
+
+
+@pytest.fixture
+def demo(slapd, settings):
+    call_command("load_demo", stdout=io.StringIO())
+    controllers = settings.DIRECTORY["DOMAIN_CONTROLLERS"]
+    settings.DIRECTORY = {
+        **settings.DIRECTORY,
+        "DOMAIN_CONTROLLERS": {**controllers, CONTOSO_DC: controllers[DC]},
+    }
+
+
+def _unsubscribe(mps) -> None:
+    response = mps(
+        f"""<request><procedure><execute namespace="Hosted Email 2007" procedure="Unsubscribe">
+        <executeData><organization>LDAP://{ALPINE}</organization>
+        <preferredDomainController>{DC}</preferredDomainController></executeData>
+        </execute></procedure></request>""",
+        "cm-admin",
+    )
+    assert response.status_code == 200, response.content
+
+
+def _run(mps, example_id: str) -> None:
+    example = BY_ID[example_id]
+    response = mps(body(example), example["user"])
+    assert response.status_code == example["status"], response.content
+
+
+SETUP = {
+    "unsubscribe AlpineSkiHouse": lambda mps, ldap_admin: _unsubscribe(mps),
+    "make BronzeMailbox available to AlpineSkiHouse": lambda mps, ldap_admin: _run(mps, "A3"),
+    "run B1": lambda mps, ldap_admin: _run(mps, "B1"),
+    "run B6": lambda mps, ldap_admin: _run(mps, "B6"),
+    "add jimc to AlpineSkiHouse as other tools would": lambda mps, ldap_admin: ldap_admin.add_s(
+        f"CN=jimc,{ALPINE}",
+        [("objectClass", [b"inetOrgPerson"]), ("cn", [b"jimc"]), ("sn", [b"Clark"])],
+    ),
+}
+
+
+def test_the_data_file_holds_every_example_of_the_extract_once():
+    ids = [example["id"] for example in EXAMPLES]
+    assert len(ids) == len(set(ids))
+    for example in EXAMPLES:
+        assert example["source"] in ("verbatim", "paths changed", "completed")
+        assert example.get("runs", True) or example["reason"]
+        for name in example.get("setup", []):
+            assert name in SETUP, name
+    reference = Path("/work/shared/reference/hmc-shapes.md")
+    if reference.exists():  # the extract itself, where it is at hand: every request is in it
+        text = reference.read_text(encoding="utf-8")
+        for example in EXAMPLES:
+            assert example["request"].strip() in text, example["id"]
+
+
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if e.get("runs", True)], ids=lambda e: e["id"])
+def test_the_example_runs_and_answers_the_documented_shape(demo, mps, ldap_admin, example):
+    for name in example.get("setup", []):
+        SETUP[name](mps, ldap_admin)
+
+    response = mps(body(example), example["user"], PASSWORD)
+
+    assert response.status_code == example["status"], response.content
+    assert response["Content-Type"].startswith("text/xml")
+    root = etree.fromstring(response.content)
+    assert root.tag == "response"
+    if "answer" in example:  # the page documents the whole answer: <response><data /></response>
+        (data,) = root
+        assert data.tag == "data"
+        assert element_to_value(data) == example["answer"], response.content
+    for path in example.get("present", []):
+        assert root.xpath(path), (path, response.content)
+    for text in example.get("absent", []):
+        assert text.encode() not in response.content
+
+
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if not e.get("runs", True)], ids=lambda e: e["id"])
+def test_an_example_the_portal_cannot_run_yet_is_refused_clearly(demo, mps, example):
+    response = mps(body(example), "administrator")
+
+    assert 400 <= response.status_code < 500
+    context = etree.fromstring(response.content).find("errorContext")
+    assert context is not None and context.get("description")
