@@ -1,7 +1,7 @@
 """Provisioning pages: organizations and users inside the caller's scope.
 
 A door like the others: reads come from the scoped selectors, every change is one procedure run
-through ``portal.pages.form_run``; the engine decides what the caller may do.
+through ``portal.pages.form_submit``; the engine decides what the caller may do.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,7 +20,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from customers.bulk import import_file_check
-from customers.forms import DeleteOrganizationForm, ImportForm, OrganizationForm, UserForm
+from customers.forms import DeleteOrganizationForm, ImportForm, OrganizationForm, PathForm, UserForm
 from customers.jobs import uploads_dir
 from hosting.selectors import (
     DirectoryObject,
@@ -37,7 +36,7 @@ from portal.engine import DOMAIN_ADMINS, ORG_CREATORS, Caller
 from portal.errors import PortalError
 from portal.jobs import job_start
 from portal.navigation import tree_crumbs
-from portal.pages import action_allowed, caller_of, confirmation_needed, form_run
+from portal.pages import action_allowed, caller_of, confirmation_needed, form_submit
 from portal.selectors import audit_history
 
 PAGE_SIZE = 25
@@ -107,25 +106,14 @@ def organization_create_page(request: HttpRequest) -> HttpResponse:
     caller = caller_of(request)
     parents = _parents(caller)
     form = OrganizationForm(
-        request.POST or None, parents=parents, initial={"parent": request.GET.get("parent", "")}
+        request.POST or None,
+        parents=parents,
+        resellers_in=[path for path, label in parents if label.endswith("(a new reseller)")],
+        initial={"parent": request.GET.get("parent", "")},
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        hosting = [path for path, label in parents if label.endswith("(a new reseller)")]
-        args = {
-            "parentPath": data["parent"],
-            "name": data["name"],
-            "description": data["description"],
-            "preferredDomainController": _dc(),
-        }
-        if data["parent"] in hosting:
-            procedure = "Managed Active Directory::CreateOrganization"
-            args["type"] = "Reseller"
-        else:
-            procedure = "HostedExchange::CreateBusinessOrganization"
-        result = form_run(request, form, procedure, args, field_map={"parentPath": "parent"})
+    if request.method == "POST":
+        result = form_submit(request, form)
         if result is not None:
-            messages.success(request, f"The organization {data['name']} was created.")
             return redirect("customers:organization", guid=result["GUID"].strip("{}"))
     return render(request, "customers/organization_form.html", {"form": form, "no_parent": not parents})
 
@@ -201,15 +189,13 @@ def organization_enable_page(request: HttpRequest, guid: uuid.UUID) -> HttpRespo
     """Make an existing OU a compliant organization (MPS Import::EnableOrganizationForHosting)."""
     caller = caller_of(request)
     org = _object(caller, guid, "organization")
-    form = DeleteOrganizationForm()
-    if form_run(
-        request,
-        form,
-        "MPS Import::EnableOrganizationForHosting",
-        {"path": org.path, "preferredDomainController": _dc()},
-    ):
-        messages.success(request, f"{org.name} is now an organization of the hosting tree.")
-    else:
+    form = PathForm(
+        request.POST,
+        procedure="MPS Import::EnableOrganizationForHosting",
+        data={"path": org.path},
+        success=f"{org.name} is now an organization of the hosting tree.",
+    )
+    if form_submit(request, form) is None:
         for error in form.non_field_errors():
             messages.error(request, error)
     return redirect("customers:organization", guid=guid)
@@ -221,21 +207,10 @@ def organization_delete_page(request: HttpRequest, guid: uuid.UUID) -> HttpRespo
     """Ask, then delete an organization (with what it holds when asked to)."""
     caller = caller_of(request)
     org = _object(caller, guid, "organization")
-    form = DeleteOrganizationForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        result = form_run(
-            request,
-            form,
-            "Managed Active Directory::DeleteOrganization",
-            {
-                "path": org.path,
-                "recursive": "1" if form.cleaned_data["recursive"] else "0",
-                "preferredDomainController": _dc(),
-            },
-        )
-        if result is not None:
-            messages.success(request, f"The organization {org.name} was deleted.")
-            return redirect("customers:organizations")
+    form = DeleteOrganizationForm(request.POST if request.method == "POST" else None, path=org.path)
+    deleted = f"The organization {org.name} was deleted."
+    if request.method == "POST" and form_submit(request, form, success=deleted) is not None:
+        return redirect("customers:organizations")
     return render(
         request, "customers/confirm_delete.html", {"object": org, "form": form, "what": "organization"}
     )
@@ -247,20 +222,9 @@ def user_create_page(request: HttpRequest, guid: uuid.UUID) -> HttpResponse:
     """Create a user in one organization."""
     caller = caller_of(request)
     org = _object(caller, guid, "organization")
-    form = UserForm(request.POST or None, initial={"customerTypeName": "BusinessUser"})
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        kind = data.pop("customerTypeName")
-        procedure = {
-            "BusinessUser": "HostedExchange::CreateBusinessUser",
-            "ConsumerUser": "HostedExchange::CreateConsumerUser",
-        }.get(kind, "Managed Active Directory::CreateUser")
-        args = {key: value for key, value in data.items() if value}
-        args.update(organization=org.path, preferredDomainController=_dc())
-        result = form_run(request, form, procedure, args, field_map={"organization": None})
-        if result is not None:
-            messages.success(request, f"The user {data['name']} was created.")
-            return redirect("customers:organization", guid=guid)
+    form = UserForm(request.POST or None, organization=org.path, initial={"customerTypeName": "BusinessUser"})
+    if request.method == "POST" and form_submit(request, form) is not None:
+        return redirect("customers:organization", guid=guid)
     return render(request, "customers/user_form.html", {"form": form, "org": org})
 
 
@@ -347,7 +311,6 @@ def user_administrator_page(request: HttpRequest, guid: uuid.UUID) -> HttpRespon
         raise Http404("This user's organization has no administrators group.")
     group_path = dn_to_path(group[0])
     role = dn_rdn_value(group[0])
-    form = forms.Form(request.POST)
     if request.POST.get("action") == "remove":
         ask = confirmation_needed(
             request,
@@ -359,13 +322,20 @@ def user_administrator_page(request: HttpRequest, guid: uuid.UUID) -> HttpRespon
         )
         if ask is not None:
             return ask
-        data = {"group": group_path, "member": user.path, "preferredDomainController": _dc()}
-        if form_run(request, form, "Managed Active Directory::GroupRemove", data) is not None:
-            messages.success(request, f"{user.name} is no longer an administrator of {organization.name}.")
+        form = PathForm(
+            request.POST,
+            procedure="Managed Active Directory::GroupRemove",
+            data={"group": group_path, "member": user.path},
+            success=f"{user.name} is no longer an administrator of {organization.name}.",
+        )
     else:
-        data = {"group": group_path, "newMember": user.path, "preferredDomainController": _dc()}
-        if form_run(request, form, "Managed Active Directory::GroupAdd", data) is not None:
-            messages.success(request, f"{user.name} is now an administrator of {organization.name} ({role}).")
+        form = PathForm(
+            request.POST,
+            procedure="Managed Active Directory::GroupAdd",
+            data={"group": group_path, "newMember": user.path},
+            success=f"{user.name} is now an administrator of {organization.name} ({role}).",
+        )
+    form_submit(request, form)
     for error in form.non_field_errors():  # a form without fields: every refusal lands here
         messages.error(request, error)
     return redirect("customers:user", guid=guid)
@@ -377,18 +347,14 @@ def user_delete_page(request: HttpRequest, guid: uuid.UUID) -> HttpResponse:
     """Ask, then delete a user."""
     caller = caller_of(request)
     user = _object(caller, guid, "user")
-    form = DeleteOrganizationForm(request.POST if request.method == "POST" else None)
-    form.fields.pop("recursive")
-    if request.method == "POST" and form.is_valid():
-        result = form_run(
-            request,
-            form,
-            "Managed Active Directory::DeleteUser",
-            {"path": user.path, "preferredDomainController": _dc()},
-        )
-        if result is not None:
-            messages.success(request, f"The user {user.name} was deleted.")
-            return redirect("customers:users")
+    form = PathForm(
+        request.POST if request.method == "POST" else None,
+        procedure="Managed Active Directory::DeleteUser",
+        data={"path": user.path},
+        success=f"The user {user.name} was deleted.",
+    )
+    if request.method == "POST" and form_submit(request, form) is not None:
+        return redirect("customers:users")
     return render(request, "customers/confirm_delete.html", {"object": user, "form": form, "what": "user"})
 
 
