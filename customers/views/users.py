@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from customers.forms import PathForm, UserForm
+from customers.selectors import administrators_group
 from customers.views.common import deletable_users, object_require, page_dc, page_of
 from hosting.selectors import (
-    administrators_group,
     directory_object_at,
     user_list,
 )
