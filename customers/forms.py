@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from hosting.policy import NAME_MAX, PASSWORD_MAX
+from portal.pages import ProcedureForm
 
 USER_KINDS = (
     ("BusinessUser", "Business user (registered in the Plans database)"),
@@ -13,8 +14,13 @@ USER_KINDS = (
 )
 
 
-class OrganizationForm(forms.Form):
-    """A new organization: a customer under a reseller, or (DomainAdmins) a reseller."""
+class OrganizationForm(ProcedureForm):
+    """A new organization: a customer under a reseller, with its SMTP domain
+    (``Hosted Exchange::CreateBusinessOrganization``) or, in the hosting organization, a reseller
+    (``Managed Active Directory::CreateOrganization``)."""
+
+    procedure = "Hosted Exchange::CreateBusinessOrganization"
+    success = "The organization {name} was created."
 
     container = forms.ChoiceField(label="Create in")
     name = forms.CharField(max_length=NAME_MAX)
@@ -26,24 +32,41 @@ class OrganizationForm(forms.Form):
     )
     description = forms.CharField(max_length=1024, required=False)
 
-    def __init__(self, *args, parents: list[tuple[str, str]], resellers_here: list[str], **kwargs) -> None:
+    def __init__(self, *args, parents: list[tuple[str, str]], resellers_in: list[str], **kwargs) -> None:
+        """``resellers_in``: the containers in which a new organization is a reseller."""
         super().__init__(*args, **kwargs)
         self.fields["container"].choices = parents
-        self._resellers_here = resellers_here
+        self.resellers_in = resellers_in
 
     def clean(self) -> dict:
         data = super().clean()
         if (
             data.get("container")
-            and data["container"] not in self._resellers_here
+            and data["container"] not in self.resellers_in
             and not data.get("SMTPDomain")
         ):
             self.add_error("SMTPDomain", "A customer needs its SMTP domain.")
         return data
 
+    def execute_data(self) -> dict:
+        data = self.cleaned_data
+        args = {"container": data["container"], "name": data["name"], "description": data["description"]}
+        if data["container"] in self.resellers_in:
+            self.procedure = "Managed Active Directory::CreateOrganization"
+            args["policyName"] = "reseller"
+        else:
+            args["SMTPDomain"] = data["SMTPDomain"]
+        return args
 
-class UserForm(forms.Form):
-    """A new user of one organization."""
+
+class UserForm(ProcedureForm):
+    """A new user of one organization: a business or consumer user registered in the Plans database
+    (``Hosted Exchange::CreateBusinessUser`` / ``CreateConsumerUser``) or a directory user only
+    (``Managed Active Directory::CreateUser``)."""
+
+    procedure = "Managed Active Directory::CreateUser"
+    field_map = {"container": None, "properties": "mail"}
+    success = "The user {userPrincipalName} was created."
 
     userPrincipalName = forms.CharField(  # noqa: N815 - the procedure's argument name
         label="User principal name",
@@ -69,11 +92,55 @@ class UserForm(forms.Form):
     mail = forms.EmailField(label="E-mail address", max_length=256, required=False)
     customerTypeName = forms.ChoiceField(label="Kind", choices=USER_KINDS, required=False)  # noqa: N815
 
+    def __init__(self, *args, organization: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.organization = organization
 
-class DeleteOrganizationForm(forms.Form):
-    """Confirmation of a delete."""
+    def execute_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        kind = data.pop("customerTypeName")
+        mail = data.pop("mail")
+        self.procedure = {
+            "BusinessUser": "Hosted Exchange::CreateBusinessUser",
+            "ConsumerUser": "Hosted Exchange::CreateConsumerUser",
+        }.get(kind, "Managed Active Directory::CreateUser")
+        args = {**{key: value for key, value in data.items() if value}, "container": self.organization}
+        if mail:
+            # the page's e-mail address is a directory property of the user
+            args["properties"] = {"property": {"@name": "mail", "value": mail}}
+        if kind == "BusinessUser":
+            args["isAdmin"] = "false"
+        return args
+
+
+class DeleteOrganizationForm(ProcedureForm):
+    """Confirmation of ``Managed Active Directory::DeleteOrganization``."""
+
+    procedure = "Managed Active Directory::DeleteOrganization"
+    success = "The organization was deleted."
 
     recursive = forms.BooleanField(label="Also delete every user and organization it holds", required=False)
+
+    def __init__(self, *args, path: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.path = path
+
+    def execute_data(self) -> dict:
+        return {"org": self.path, "recursive": "1" if self.cleaned_data["recursive"] else "0"}
+
+
+class PathForm(ProcedureForm):
+    """A procedure on one object, with nothing to type: confirmed deletes (``DeleteUser``) and
+    one-click actions (``EnableOrganizationForHosting``, ``GroupAdd``/``GroupRemove``)."""
+
+    def __init__(self, *args, procedure: str, data: dict, success: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.procedure = procedure
+        self.data_given = data
+        self.success = success
+
+    def execute_data(self) -> dict:
+        return dict(self.data_given)
 
 
 class ImportForm(forms.Form):

@@ -6,12 +6,19 @@ from __future__ import annotations
 from django import forms
 
 from email_service.models import FEATURES
+from portal.pages import ProcedureForm
 
 FEATURE_CHOICES = [(name, name) for name in FEATURES]
+MEBIBYTE = 1024 * 1024
+SEND_QUOTA_MAX = 2_147_483_647
 
 
-class OrganizationPlanForm(forms.Form):
+class OrganizationPlanForm(ProcedureForm):
     """Hosted Email 2007::CreateOrganizationPlan (its ``features`` built from the fields)."""
+
+    procedure = "Hosted Email 2007::CreateOrganizationPlan"
+    field_map = {"features": "protocols"}
+    success = "The organization plan was created."
 
     planName = forms.CharField(label="Plan name", max_length=128)  # noqa: N815
     description = forms.CharField(max_length=1024)
@@ -25,9 +32,31 @@ class OrganizationPlanForm(forms.Form):
         required=False,
     )
 
+    def execute_data(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "planName": data["planName"],
+            "description": data["description"],
+            "features": {
+                "mailStore": {
+                    "dynamicQuota": 0,
+                    "megabytes": data["megabytes"],
+                    "shared": 1,
+                    "algorithm": "level",
+                },
+                "maxMailboxes": data["maxMailboxes"],
+                "defaultMailboxMegabytes": data["defaultMailboxMegabytes"],
+                "protocols": {"protocol": data["protocols"]},
+            },
+        }
 
-class UserPlanForm(forms.Form):
+
+class UserPlanForm(ProcedureForm):
     """Hosted Email 2007::CreateUserPlan (its ``features`` built from the fields)."""
+
+    procedure = "Hosted Email 2007::CreateUserPlan"
+    field_map = {"features": "protocols"}
+    success = "The user plan was created."
 
     planName = forms.CharField(label="User plan name", max_length=128)  # noqa: N815
     description = forms.CharField(max_length=1024)
@@ -45,9 +74,28 @@ class UserPlanForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["organizationPlanName"].choices = [(name, name) for name in plan_names]
 
+    def execute_data(self) -> dict:
+        data = self.cleaned_data
+        size = data["prohibitSendQuota"] * MEBIBYTE
+        return {
+            "planName": data["planName"],
+            "description": data["description"],
+            "organizationPlanName": data["organizationPlanName"],
+            "features": {
+                # the page's prohibitSendQuota stops at 2,147,483,647 bytes; the mailbox size is
+                # prohibitSendReceiveQuota
+                "prohibitSendQuota": min(size, SEND_QUOTA_MAX),
+                "prohibitSendReceiveQuota": size,
+                "protocols": {"protocol": data["protocols"]},
+            },
+        }
 
-class AvailablePlanForm(forms.Form):
-    """Hosted Email 2007::AddAvailablePlans / RemoveAvailablePlans of one plan."""
+
+class AvailablePlanForm(ProcedureForm):
+    """Hosted Email 2007::AddAvailablePlans (or RemoveAvailablePlans) of one plan."""
+
+    procedure = "Hosted Email 2007::AddAvailablePlans"
+    field_map = {"availablePlans": "planName"}
 
     organization = forms.ChoiceField(label="Organization")
     planName = forms.ChoiceField(label="Organization plan")  # noqa: N815
@@ -57,9 +105,18 @@ class AvailablePlanForm(forms.Form):
         self.fields["organization"].choices = organizations
         self.fields["planName"].choices = [(name, name) for name in plan_names]
 
+    def execute_data(self) -> dict:
+        return {
+            "organization": self.cleaned_data["organization"],
+            "availablePlans": {"planName": [self.cleaned_data["planName"]]},
+        }
 
-class SubscribeForm(forms.Form):
-    """Hosted Email 2007::Subscribe, then ::CreateSMTPDomain, in one call."""
+
+class SubscribeForm(ProcedureForm):
+    """Hosted Email 2007::Subscribe, then ::CreateSMTPDomain (``smtp_domain_data``), in one call."""
+
+    procedure = "Hosted Email 2007::Subscribe"
+    success = "The customer was subscribed."
 
     organization = forms.ChoiceField(label="Customer")
     planName = forms.ChoiceField(label="Organization plan")  # noqa: N815
@@ -70,15 +127,31 @@ class SubscribeForm(forms.Form):
         self.fields["organization"].choices = organizations
         self.fields["planName"].choices = [(name, name) for name in plan_names]
 
+    def execute_data(self) -> dict:
+        return {"organization": self.cleaned_data["organization"], "planName": self.cleaned_data["planName"]}
 
-class UnsubscribeForm(forms.Form):
+    def smtp_domain_data(self) -> dict:
+        """``CreateSMTPDomain``'s executeData, run in the same batch right after ``Subscribe``."""
+        return {
+            "organization": self.cleaned_data["organization"],
+            "domainName": self.cleaned_data["domainName"],
+        }
+
+
+class UnsubscribeForm(ProcedureForm):
     """Hosted Email 2007::Unsubscribe of one organization."""
+
+    procedure = "Hosted Email 2007::Unsubscribe"
+    success = "The customer was unsubscribed."
 
     organization = forms.CharField(widget=forms.HiddenInput)
 
 
-class ModifyUserPlanForm(forms.Form):
+class ModifyUserPlanForm(ProcedureForm):
     """Hosted Email 2007::ModifyUserPlan of one user."""
+
+    procedure = "Hosted Email 2007::ModifyUserPlan"
+    success = "The user's plan was changed."
 
     user = forms.CharField(widget=forms.HiddenInput)
     planName = forms.ChoiceField(label="User plan")  # noqa: N815

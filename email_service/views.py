@@ -9,9 +9,6 @@ decides whether a call is allowed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -40,7 +37,7 @@ from portal.directory import dn_key, dn_to_path, path_to_dn
 from portal.engine import DOMAIN_ADMINS, ORG_CREATORS, Batch
 from portal.errors import PortalError
 from portal.navigation import Crumb, tree_crumbs
-from portal.pages import caller_of, confirmation_needed, form_error, form_run
+from portal.pages import caller_of, confirmation_needed, form_error, form_submit, page_domain_controller
 
 NS = "Hosted Email 2007"
 
@@ -48,56 +45,6 @@ NS = "Hosted Email 2007"
 def _dc() -> str:
     """The domain controller pages use: the first configured one."""
     return next(iter(settings.DIRECTORY["DOMAIN_CONTROLLERS"]))
-
-
-def _submit(
-    request: HttpRequest,
-    form: forms.Form,
-    procedure: str,
-    data: Callable[[dict], dict],
-    done: str,
-    *,
-    field_map: dict[str, str] | None = None,
-) -> bool:
-    """Validate ``form`` and run ``procedure`` with ``data(cleaned_data)``; True when it succeeded."""
-    if not form.is_valid():
-        return False
-    args = {**data(form.cleaned_data), "preferredDomainController": _dc()}
-    if form_run(request, form, f"{NS}::{procedure}", args, field_map=field_map) is None:
-        return False
-    messages.success(request, done)
-    return True
-
-
-def _subscribe(request: HttpRequest, form: SubscribeForm) -> bool:
-    """Subscribe a customer with its plan and give it its SMTP domain, in one call (one batch):
-    ``Subscribe`` then ``CreateSMTPDomain``; a refusal of either changes nothing."""
-    if not form.is_valid():
-        return False
-    data, dc = form.cleaned_data, _dc()
-    try:
-        with Batch(caller_of(request), "page") as batch:
-            batch.call(
-                f"{NS}::Subscribe",
-                {
-                    "organization": data["organization"],
-                    "planName": data["planName"],
-                    "preferredDomainController": dc,
-                },
-            )
-            batch.call(
-                f"{NS}::CreateSMTPDomain",
-                {
-                    "organization": data["organization"],
-                    "domainName": data["domainName"],
-                    "preferredDomainController": dc,
-                },
-            )
-    except PortalError as err:
-        form_error(form, err)
-        return False
-    messages.success(request, "The customer was subscribed.")
-    return True
 
 
 def _organizations(request: HttpRequest, *types: str) -> list[tuple[str, str]]:
@@ -111,6 +58,25 @@ def _availability(request: HttpRequest) -> list[tuple[str, list[str]]]:
     for row in available_plan_list(caller_of(request)):
         grouped.setdefault(row.dn_key, (row.path, []))[1].append(row.organization_plan.name)
     return [grouped[key] for key in sorted(grouped)]
+
+
+def _subscribe(request: HttpRequest, form: SubscribeForm) -> bool:
+    """Subscribe a customer with its plan and give it its SMTP domain in one call (one batch):
+    ``Subscribe`` then ``CreateSMTPDomain``; a refusal of either changes nothing."""
+    if not form.is_valid():
+        return False
+    dc = page_domain_controller()
+    try:
+        with Batch(caller_of(request), "page") as batch:
+            batch.call(form.procedure, {**form.execute_data(), "preferredDomainController": dc})
+            batch.call(
+                f"{NS}::CreateSMTPDomain", {**form.smtp_domain_data(), "preferredDomainController": dc}
+            )
+    except PortalError as err:
+        form_error(form, err)
+        return False
+    messages.success(request, form.success)
+    return True
 
 
 @login_required
@@ -137,55 +103,11 @@ def plans_page(request: HttpRequest) -> HttpResponse:
     )
     done = False
     if action == "plan":
-        done = _submit(
-            request,
-            plan_form,
-            "CreateOrganizationPlan",
-            lambda d: {
-                "planName": d["planName"],
-                "description": d["description"],
-                "features": {
-                    "mailStore": {
-                        "dynamicQuota": 0,
-                        "megabytes": d["megabytes"],
-                        "shared": 1,
-                        "algorithm": "level",
-                    },
-                    "maxMailboxes": d["maxMailboxes"],
-                    "defaultMailboxMegabytes": d["defaultMailboxMegabytes"],
-                    "protocols": {"protocol": d["protocols"]},
-                },
-            },
-            "The organization plan was created.",
-            field_map={"features": "protocols"},
-        )
+        done = form_submit(request, plan_form) is not None
     elif action == "user-plan":
-        done = _submit(
-            request,
-            user_plan_form,
-            "CreateUserPlan",
-            lambda d: {
-                "planName": d["planName"],
-                "description": d["description"],
-                "organizationPlanName": d["organizationPlanName"],
-                "features": {
-                    "prohibitSendQuota": min(d["prohibitSendQuota"] * 1024 * 1024, 2_147_483_647),
-                    "prohibitSendReceiveQuota": d["prohibitSendQuota"] * 1024 * 1024,
-                    "protocols": {"protocol": d["protocols"]},
-                },
-            },
-            "The user plan was created.",
-            field_map={"features": "protocols"},
-        )
+        done = form_submit(request, user_plan_form) is not None
     elif action == "available":
-        done = _submit(
-            request,
-            available_form,
-            "AddAvailablePlans",
-            lambda d: {"organization": d["organization"], "availablePlans": {"planName": [d["planName"]]}},
-            "The plan was made available.",
-            field_map={"availablePlans": "planName"},
-        )
+        done = form_submit(request, available_form, success="The plan was made available.") is not None
     if done:
         return redirect("email_service:plans")
     return render(
@@ -224,13 +146,15 @@ def subscriptions_page(request: HttpRequest) -> HttpResponse:
     unsubscribe = UnsubscribeForm(post if action == "unsubscribe" else None, prefix="unsubscribe")
     done = False
     if action in ("plan-add", "plan-remove"):
-        done = _submit(
-            request,
-            pass_on,
-            "AddAvailablePlans" if action == "plan-add" else "RemoveAvailablePlans",
-            lambda d: {"organization": d["organization"], "availablePlans": {"planName": [d["planName"]]}},
-            "The plan was passed on." if action == "plan-add" else "The plan was taken back.",
-            field_map={"availablePlans": "planName"},
+        adding = action == "plan-add"
+        done = (
+            form_submit(
+                request,
+                pass_on,
+                procedure=f"{NS}::AddAvailablePlans" if adding else f"{NS}::RemoveAvailablePlans",
+                success="The plan was passed on." if adding else "The plan was taken back.",
+            )
+            is not None
         )
     elif action == "subscribe":
         done = _subscribe(request, subscribe)
@@ -246,7 +170,7 @@ def subscriptions_page(request: HttpRequest) -> HttpResponse:
             )
             if ask is not None:
                 return ask
-        done = _submit(request, unsubscribe, "Unsubscribe", dict, "The customer was unsubscribed.")
+        done = form_submit(request, unsubscribe) is not None
     if done:
         return redirect("email_service:subscriptions")
     rows = [
@@ -302,7 +226,7 @@ def organization_page(request: HttpRequest) -> HttpResponse:
     failed: ModifyUserPlanForm | None = None
     if request.method == "POST":
         failed = ModifyUserPlanForm(request.POST, plan_names=[request.POST.get("planName", "")])
-        if _submit(request, failed, "ModifyUserPlan", dict, "The user's plan was changed."):
+        if form_submit(request, failed) is not None:
             return redirect(request.get_full_path())
     read = {"organization": organization, "preferredDomainController": _dc()}
     try:
