@@ -107,8 +107,8 @@ def business_organization_create(
         },
     )
     dn = dn_child("OU", name.strip(), container)
-    ctx.directory.modify(dn, {"uPNSuffixes": [domain]})
     _register(ctx, created["org"]["@path"], CustomerType.BUSINESS_ORGANIZATION)
+    ctx.directory.modify(dn, {"uPNSuffixes": [domain]})
     return {"org": {**created["org"], **organization_element(ctx, dn)}}
 
 

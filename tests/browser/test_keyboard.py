@@ -96,15 +96,19 @@ def test_a_form_is_filled_in_and_sent_with_the_keyboard_alone(page, demo, portal
     # sent empty: each refused field says why, and the message is tied to its control
     tab_to(page, "Create")
     page.keyboard.press("Enter")
-    name = page.get_by_label("Name", exact=True)
+    name = page.get_by_label("User principal name", exact=True)
     expect(name).to_have_attribute("aria-invalid", "true")
     described = [
         page.locator(f"#{ref}").inner_text() for ref in name.get_attribute("aria-describedby").split()
     ]
-    assert described == ["Also the logon name.", "This field is required."]
+    assert described == [
+        "name@domain.com: the logon name, and the user's name in the directory.",
+        "This field is required.",
+    ]
 
-    tab_to(page, "Name")
-    for text in ("Kim Akers", "kim.akers@alpineskihouse.com", "Ski4ever!2024", "Kim", "Akers"):
+    tab_to(page, "User principal name")
+    # the short logon name is left empty: the part before @ is taken
+    for text in ("kim.akers@alpineskihouse.com", "", "Ski4ever!2024", "Kim", "Akers"):
         page.keyboard.type(text)
         page.keyboard.press("Tab")
     assert page.evaluate(FOCUSED)["name"] == "Display name"
@@ -113,7 +117,7 @@ def test_a_form_is_filled_in_and_sent_with_the_keyboard_alone(page, demo, portal
     tab_to(page, "Create")
     page.keyboard.press("Enter")
     page.get_by_role("heading", level=1, name="AlpineSkiHouse", exact=True).wait_for()
-    assert page.get_by_role("status").inner_text() == "The user Kim Akers was created."
+    assert page.get_by_role("status").inner_text() == "The user kim.akers@alpineskihouse.com was created."
     assert page.get_by_role("region", name="History").get_by_text("CreateConsumerUser").is_visible()
 
 

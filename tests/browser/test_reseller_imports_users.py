@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 STRONG = "Str0ng-Secret"
 USERS_CSV = (
-    "organization,name,userPrincipalName,password,mail,customerTypeName\n"
+    "container,sAMAccountName,userPrincipalName,newPassword,mail,customerTypeName\n"
     f'"LDAP://{ALPINE}",Ann Lee,ann@alpineskihouse.com,{STRONG},ann@alpineskihouse.com,BusinessUser\n'
     f'"LDAP://{ALPINE}",Weak Pass,weak@alpineskihouse.com,password,,BusinessUser\n'
     f'"LDAP://{NORTHWIND}",Far Away,far@northwind.com,{STRONG},,\n'
@@ -35,7 +35,7 @@ def test_import_shows_live_progress_then_each_rows_result(page, demo, held_job):
     page.get_by_label("CSV or LDIF file").set_input_files(csv_file("wrong.csv", "name,password\nx,y\n"))
     page.get_by_role("button", name="Import").click()
     expect(page.get_by_label("CSV or LDIF file")).to_have_accessible_description(
-        re.compile("missing: .*organization")
+        re.compile("missing: .*container")
     )
     screenshot(page, "import-refused")
 
@@ -75,5 +75,5 @@ def test_import_shows_live_progress_then_each_rows_result(page, demo, held_job):
     assert [line.split(",")[1] for line in lines[2:]] == ["failed", "failed"]
 
     navigate(page, "Users")
-    expect(page.get_by_role("link", name="Ann Lee", exact=True)).to_be_visible()
-    expect(page.get_by_role("link", name="Weak Pass", exact=True)).to_have_count(0)
+    expect(page.get_by_role("link", name="ann@alpineskihouse.com", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="weak@alpineskihouse.com", exact=True)).to_have_count(0)
