@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 
 from email_service.demo import load_email_service
 from portal.directory import dn_to_path
-from portal.engine import IMPERSONATE_SERVICE, Batch, Caller
+from portal.engine import Batch, Caller, Impersonate
 
 HOSTING = "OU=Hosting,DC=fabrikam,DC=com"
 DEMO_ORGANIZATIONS = [
@@ -28,7 +28,7 @@ class Command(BaseCommand):
                 batch.call(
                     "MPS Import::EnableCustomerForPlans",
                     {"path": dn_to_path(dn), "preferredDomainController": dc},
-                    impersonate=IMPERSONATE_SERVICE,
+                    impersonate=Impersonate.SERVICE,
                 )
             load_email_service(batch, dc)
         self.stdout.write(f"demo data: {len(DEMO_ORGANIZATIONS)} organizations in the Plans database")
