@@ -5,7 +5,7 @@ seen (with ``dn_key``, its normalized form for case-insensitive lookups and scop
 GUID is what identifies the object, so that the records outlive a deleted entry: an orphaned
 organization is still found, and unsubscribed, by GUID (seed 001, version 4.5).
 
-Rows change only through the procedures of ``email_service.procedures``.
+Rows change only through the procedures of the ``email_service.procedures`` package.
 """
 
 from __future__ import annotations

@@ -141,7 +141,9 @@ def test_an_ill_formed_smtp_domain_is_refused(call, alpine_may_subscribe, domain
 
 
 def test_nothing_is_written_when_the_last_step_fails(call, alpine_may_subscribe):
-    with mock.patch("email_service.procedures.smtp_domain_create", side_effect=RuntimeError("disk full")):
+    with mock.patch(
+        "email_service.procedures.subscriptions.smtp_domain_create", side_effect=RuntimeError("disk full")
+    ):
         response = subscribe(call)
 
     assert response.status_code == 500
