@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from django.conf import settings
-
 from customers.models import CustomerRecord
 from portal.directory import (
     LdifRecord,
@@ -31,6 +29,7 @@ from portal.directory import (
     dn_key,
     dn_parent,
     dn_rdn_value,
+    domain_controller_default,
     get_gateway,
     ldif_records,
     path_to_dn,
@@ -360,7 +359,7 @@ def users_import(
     counted ahead). A file whose header is wrong is refused as a whole (:class:`InvalidArgument`);
     any other fault is reported on its row.
     """
-    dc = preferred_domain_controller or next(iter(settings.DIRECTORY["DOMAIN_CONTROLLERS"]))
+    dc = preferred_domain_controller or domain_controller_default()
     get_gateway(dc)  # an unknown domain controller is refused before any row
     organizations = _Organizations(dc)
     result = ImportResult()

@@ -10,7 +10,6 @@ import uuid
 from pathlib import Path
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -35,7 +34,7 @@ from customers.selectors import (
 )
 from email_service.forms import ModifyUserPlanForm
 from email_service.selectors import smtp_domain_list, subscription_list, subscription_usage
-from portal.directory import dn_key, dn_parent, dn_rdn_value, dn_to_path
+from portal.directory import dn_key, dn_parent, dn_rdn_value, dn_to_path, domain_controller_default
 from portal.engine import DOMAIN_ADMINS, ORG_CREATORS, Batch, Caller
 from portal.errors import PortalError
 from portal.jobs import job_start
@@ -44,10 +43,6 @@ from portal.pages import action_allowed, caller_of, confirmation_needed, form_ru
 from portal.selectors import audit_history
 
 PAGE_SIZE = 25
-
-
-def _dc() -> str:
-    return next(iter(settings.DIRECTORY["DOMAIN_CONTROLLERS"]))
 
 
 def _page(request: HttpRequest, objects: list):
@@ -63,7 +58,7 @@ def _deletable(caller: Caller, page) -> set[str]:
         if action_allowed(
             caller,
             "Managed Active Directory::DeleteUser",
-            {"path": user.path, "preferredDomainController": _dc()},
+            {"path": user.path, "preferredDomainController": domain_controller_default()},
         )
     }
 
@@ -119,7 +114,7 @@ def organization_create_page(request: HttpRequest) -> HttpResponse:
             "parentPath": data["parent"],
             "name": data["name"],
             "description": data["description"],
-            "preferredDomainController": _dc(),
+            "preferredDomainController": domain_controller_default(),
         }
         if data["parent"] in hosting:
             procedure = "Managed Active Directory::CreateOrganization"
@@ -140,7 +135,7 @@ SAMPLE_USER = {"name": "sample", "userPrincipalName": "sample@example.com", "pas
 
 def _organization_actions(caller: Caller, org: DirectoryObject) -> dict[str, bool]:
     """Which of the organization page's actions the engine would let ``caller`` start."""
-    dc = {"preferredDomainController": _dc()}
+    dc = {"preferredDomainController": domain_controller_default()}
     kind = org.organization_type
     return {
         "enable": not org.compliant
@@ -198,7 +193,7 @@ def _email_panel(caller: Caller, org: DirectoryObject) -> dict | None:
                     "organization": org.path,
                     "organizationPlan": "sample",
                     "smtpDomain": "example.com",
-                    "preferredDomainController": _dc(),
+                    "preferredDomainController": domain_controller_default(),
                 },
             )
         )
@@ -248,7 +243,7 @@ def organization_enable_page(request: HttpRequest, guid: uuid.UUID) -> HttpRespo
         request,
         form,
         "MPS Import::EnableOrganizationForHosting",
-        {"path": org.path, "preferredDomainController": _dc()},
+        {"path": org.path, "preferredDomainController": domain_controller_default()},
     ):
         messages.success(request, f"{org.name} is now an organization of the hosting tree.")
     else:
@@ -272,7 +267,7 @@ def organization_delete_page(request: HttpRequest, guid: uuid.UUID) -> HttpRespo
             {
                 "path": org.path,
                 "recursive": "1" if form.cleaned_data["recursive"] else "0",
-                "preferredDomainController": _dc(),
+                "preferredDomainController": domain_controller_default(),
             },
         )
         if result is not None:
@@ -298,7 +293,7 @@ def user_create_page(request: HttpRequest, guid: uuid.UUID) -> HttpResponse:
             "ConsumerUser": "HostedExchange::CreateConsumerUser",
         }.get(kind, "Managed Active Directory::CreateUser")
         args = {key: value for key, value in data.items() if value}
-        args.update(organization=org.path, preferredDomainController=_dc())
+        args.update(organization=org.path, preferredDomainController=domain_controller_default())
         result = form_run(request, form, procedure, args, field_map={"organization": None})
         if result is not None:
             messages.success(request, f"The user {data['name']} was created.")
@@ -324,7 +319,7 @@ def _read(caller: Caller, full_name: str, data: dict) -> dict | None:
     """A read procedure's answer for a page, or None when the engine refuses it."""
     try:
         with Batch(caller, "page") as batch:
-            return batch.call(full_name, {**data, "preferredDomainController": _dc()})
+            return batch.call(full_name, {**data, "preferredDomainController": domain_controller_default()})
     except PortalError:
         return None
 
@@ -347,7 +342,11 @@ def user_page(request: HttpRequest, guid: uuid.UUID) -> HttpResponse:
     may_change = bool(plan_names) and action_allowed(
         caller,
         "Hosted Email 2007::ModifyUserPlan",
-        {"user": user.path, "userPlan": plan_names[0], "preferredDomainController": _dc()},
+        {
+            "user": user.path,
+            "userPlan": plan_names[0],
+            "preferredDomainController": domain_controller_default(),
+        },
     )
     posted = request.POST if request.method == "POST" else None
     form = ModifyUserPlanForm(
@@ -360,7 +359,7 @@ def user_page(request: HttpRequest, guid: uuid.UUID) -> HttpResponse:
             data = {
                 "user": user.path,
                 "userPlan": form.cleaned_data["userPlan"],
-                "preferredDomainController": _dc(),
+                "preferredDomainController": domain_controller_default(),
             }
             if form_run(request, form, "Hosted Email 2007::ModifyUserPlan", data) is not None:
                 messages.success(request, f"The e-mail plan of {user.name} is now {data['userPlan']}.")
@@ -378,7 +377,7 @@ def user_page(request: HttpRequest, guid: uuid.UUID) -> HttpResponse:
             "may_delete": action_allowed(
                 caller,
                 "Managed Active Directory::DeleteUser",
-                {"path": user.path, "preferredDomainController": _dc()},
+                {"path": user.path, "preferredDomainController": domain_controller_default()},
             ),
             "administrator": _administrator(caller, user, organization),
             "crumbs": tree_crumbs(caller, user.dn),
@@ -400,7 +399,11 @@ def _administrator(caller: Caller, user, organization) -> dict | None:
         if is_member
         else ("Managed Active Directory::GroupAdd", "newMember")
     )
-    data = {"group": dn_to_path(group_dn), member_arg: user.path, "preferredDomainController": _dc()}
+    data = {
+        "group": dn_to_path(group_dn),
+        member_arg: user.path,
+        "preferredDomainController": domain_controller_default(),
+    }
     return {
         "role": dn_rdn_value(group_dn),
         "organization": organization.name,
@@ -434,11 +437,19 @@ def user_administrator_page(request: HttpRequest, guid: uuid.UUID) -> HttpRespon
         )
         if ask is not None:
             return ask
-        data = {"group": group_path, "member": user.path, "preferredDomainController": _dc()}
+        data = {
+            "group": group_path,
+            "member": user.path,
+            "preferredDomainController": domain_controller_default(),
+        }
         if form_run(request, form, "Managed Active Directory::GroupRemove", data) is not None:
             messages.success(request, f"{user.name} is no longer an administrator of {organization.name}.")
     else:
-        data = {"group": group_path, "newMember": user.path, "preferredDomainController": _dc()}
+        data = {
+            "group": group_path,
+            "newMember": user.path,
+            "preferredDomainController": domain_controller_default(),
+        }
         if form_run(request, form, "Managed Active Directory::GroupAdd", data) is not None:
             messages.success(request, f"{user.name} is now an administrator of {organization.name} ({role}).")
     for error in form.non_field_errors():  # a form without fields: every refusal lands here
@@ -459,7 +470,7 @@ def user_delete_page(request: HttpRequest, guid: uuid.UUID) -> HttpResponse:
             request,
             form,
             "Managed Active Directory::DeleteUser",
-            {"path": user.path, "preferredDomainController": _dc()},
+            {"path": user.path, "preferredDomainController": domain_controller_default()},
         )
         if result is not None:
             messages.success(request, f"The user {user.name} was deleted.")

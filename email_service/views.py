@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -36,18 +35,13 @@ from email_service.selectors import (
     subscription_list,
     subscription_usage,
 )
-from portal.directory import dn_key, dn_to_path, path_to_dn
+from portal.directory import dn_key, dn_to_path, domain_controller_default, path_to_dn
 from portal.engine import DOMAIN_ADMINS, ORG_CREATORS, Batch
 from portal.errors import PortalError
 from portal.navigation import Crumb, tree_crumbs
 from portal.pages import caller_of, confirmation_needed, form_run
 
 NS = "Hosted Email 2007"
-
-
-def _dc() -> str:
-    """The domain controller pages use: the first configured one."""
-    return next(iter(settings.DIRECTORY["DOMAIN_CONTROLLERS"]))
 
 
 def _submit(
@@ -62,7 +56,7 @@ def _submit(
     """Validate ``form`` and run ``procedure`` with ``data(cleaned_data)``; True when it succeeded."""
     if not form.is_valid():
         return False
-    args = {**data(form.cleaned_data), "preferredDomainController": _dc()}
+    args = {**data(form.cleaned_data), "preferredDomainController": domain_controller_default()}
     if form_run(request, form, f"{NS}::{procedure}", args, field_map=field_map) is None:
         return False
     messages.success(request, done)
@@ -248,7 +242,7 @@ def organization_page(request: HttpRequest) -> HttpResponse:
         failed = ModifyUserPlanForm(request.POST, plan_names=[request.POST.get("userPlan", "")])
         if _submit(request, failed, "ModifyUserPlan", dict, "The user's plan was changed."):
             return redirect(request.get_full_path())
-    read = {"organization": organization, "preferredDomainController": _dc()}
+    read = {"organization": organization, "preferredDomainController": domain_controller_default()}
     try:
         with Batch(caller, "page") as batch:
             info = batch.call(f"{NS}::GetServiceInformation", read)

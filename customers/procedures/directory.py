@@ -23,7 +23,6 @@ from customers.hosting import (
 )
 from customers.models import CustomerRecord
 from customers.policy import mail_check, name_check, password_check, user_principal_name_check
-from customers.procedures.plans import DC
 from customers.signals import users_deleted
 from portal.directory import (
     ORGANIZATION_PRESCRIPTION,
@@ -43,6 +42,7 @@ from portal.engine import (
     CUSTOMER_ADMINISTRATORS,
     DOMAIN_ADMINS,
     ORG_CREATORS,
+    PREFERRED_DOMAIN_CONTROLLER,
     Arg,
     CallContext,
     Caller,
@@ -63,7 +63,7 @@ ORGANIZATION_ARGS = (
     ),
     Arg("name", required=True, max_length=64, description="The organization's name (its OU)."),
     Arg("description", max_length=1024, description="(optional) What the organization is."),
-    DC,
+    PREFERRED_DOMAIN_CONTROLLER,
 )
 USER_ARGS = (
     Arg("organization", "path", required=True, description="LDAP path of the user's organization."),
@@ -74,7 +74,7 @@ USER_ARGS = (
     Arg("surname", max_length=64),
     Arg("displayName", max_length=256),
     Arg("mail", max_length=256),
-    DC,
+    PREFERRED_DOMAIN_CONTROLLER,
 )
 
 
@@ -277,7 +277,10 @@ def _records_delete(entries: list[Entry]) -> int:
 
 @procedure(
     "Managed Active Directory::DeleteUser",
-    args=(Arg("path", "path", required=True, description="LDAP path of the user."), DC),
+    args=(
+        Arg("path", "path", required=True, description="LDAP path of the user."),
+        PREFERRED_DOMAIN_CONTROLLER,
+    ),
     security=Security(
         roles=(ORG_CREATORS, CUSTOMER_ADMINISTRATORS),
         check=_not_self,
@@ -303,7 +306,7 @@ def user_delete(ctx: CallContext, *, path: str, preferredDomainController: str) 
     args=(
         Arg("path", "path", required=True, description="LDAP path of the organization."),
         Arg("recursive", "bool", description="(optional) 1 deletes what the organization holds too."),
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
     ),
     security=Security(
         roles=(ORG_CREATORS,),

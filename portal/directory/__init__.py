@@ -21,6 +21,7 @@ from portal.directory.gateway import (
     Entry,
     UndoJournal,
     default_gateway,
+    domain_controller_default,
     get_gateway,
     reset_gateways,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "dn_rdn",
     "dn_rdn_value",
     "dn_to_path",
+    "domain_controller_default",
     "filter_escape",
     "get_gateway",
     "guid_braced",

@@ -507,9 +507,16 @@ def get_gateway(name: str) -> DirectoryGateway:
         return gateway
 
 
+def domain_controller_default() -> str:
+    """The name of the domain controller used where a caller names none (pages, commands, the
+    demo loader): the first one configured."""
+    return next(iter(settings.DIRECTORY["DOMAIN_CONTROLLERS"]))
+
+
 def default_gateway() -> DirectoryGateway:
-    """The first configured domain controller (for reads that name none, such as page lists)."""
-    return get_gateway(next(iter(settings.DIRECTORY["DOMAIN_CONTROLLERS"])))
+    """The gateway of :func:`domain_controller_default` (for reads that name none, such as page
+    lists)."""
+    return get_gateway(domain_controller_default())
 
 
 def reset_gateways() -> None:

@@ -1,5 +1,6 @@
 """The procedure engine: registry, input schemas, security, transaction and undo, audit."""
 
+from portal.engine.args import PREFERRED_DOMAIN_CONTROLLER
 from portal.engine.core import (
     Batch,
     BatchSeries,
@@ -29,6 +30,7 @@ __all__ = [
     "CUSTOMER_ADMINISTRATORS",
     "DOMAIN_ADMINS",
     "ORG_CREATORS",
+    "PREFERRED_DOMAIN_CONTROLLER",
     "ROLES",
     "Arg",
     "Batch",

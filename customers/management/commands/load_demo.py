@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from email_service.demo import load_email_service
-from portal.directory import dn_to_path
+from portal.directory import dn_to_path, domain_controller_default
 from portal.engine import Batch, Caller, Impersonate
 
 HOSTING = "OU=Hosting,DC=fabrikam,DC=com"
@@ -22,7 +21,7 @@ class Command(BaseCommand):
     help = "Register the demo organizations in the Plans database (idempotent)."
 
     def handle(self, *args, **options) -> None:
-        dc = next(iter(settings.DIRECTORY["DOMAIN_CONTROLLERS"]))
+        dc = domain_controller_default()
         with Batch(Caller.service(), "command") as batch:
             for dn in DEMO_ORGANIZATIONS:
                 batch.call(
