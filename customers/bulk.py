@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from customers.models import CustomerRecord
+from hosting.models import CustomerRecord
 from portal.directory import (
     LdifRecord,
     dn_child,

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
-from customers.models import CustomerRecord
+from hosting.models import CustomerRecord
 from portal.directory import dn_key, dn_to_path, guid_braced
 
 #: The mailbox features a plan may enable, as the procedures spell them.

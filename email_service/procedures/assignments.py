@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from customers.hosting import user_check
 from email_service.models import (
     Subscription,
     UserPlanAssignment,
@@ -19,6 +18,7 @@ from email_service.procedures.common import (
     user_plan_describe,
 )
 from email_service.selectors import subscription_usage
+from hosting.tree import user_check
 from portal.directory import dn_to_path, guid_braced
 from portal.engine import (
     PREFERRED_DOMAIN_CONTROLLER,

@@ -7,8 +7,6 @@ import re
 
 from django.db import IntegrityError, transaction
 
-from customers.hosting import entry_require
-from customers.models import CustomerRecord
 from email_service.models import (
     FEATURES,
     OrganizationPlan,
@@ -16,6 +14,8 @@ from email_service.models import (
     Subscription,
     UserPlan,
 )
+from hosting.models import CustomerRecord
+from hosting.tree import entry_require
 from portal.directory import Entry, dn_key, dn_to_path
 from portal.engine import (
     CUSTOMER_ADMINISTRATORS,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from customers.hosting import CUSTOMER, RESELLER, entry_require, organization_check
 from email_service.models import (
     AvailablePlan,
     OrganizationPlan,
@@ -22,6 +21,7 @@ from email_service.procedures.common import (
     positive_require,
     subscription_require,
 )
+from hosting.tree import CUSTOMER, RESELLER, entry_require, organization_check
 from portal.directory import Entry, dn_parent, dn_to_path
 from portal.engine import (
     DOMAIN_ADMINS,

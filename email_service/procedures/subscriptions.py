@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import uuid
 
-from customers.hosting import CUSTOMER, organization_check
-from customers.models import CustomerRecord, CustomerType
 from email_service.models import (
     AvailablePlan,
     SmtpDomain,
@@ -29,6 +27,8 @@ from email_service.procedures.common import (
     subscription_require,
 )
 from email_service.selectors import subscription_usage
+from hosting.models import CustomerRecord, CustomerType
+from hosting.tree import CUSTOMER, organization_check
 from portal.directory import dn_to_path, guid_braced
 from portal.engine import (
     PREFERRED_DOMAIN_CONTROLLER,

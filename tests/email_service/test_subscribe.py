@@ -7,8 +7,8 @@ from unittest import mock
 import pytest
 from django.db import IntegrityError, transaction
 
-from customers.models import CustomerRecord
 from email_service.models import SmtpDomain, Subscription
+from hosting.models import CustomerRecord
 from tests.conftest import ALPINE, CM, LITWARE, NORTHWIND
 from tests.email_service.conftest import BASIC, NS, PREMIUM, error, provider_run
 
