@@ -96,6 +96,24 @@ def directory(request, settings):
         state.dirty = True
 
 
+@pytest.fixture(autouse=True)
+def state_guard():
+    """Every test fails when the portal's state changes outside a running engine batch: a model
+    write of a portal app or a directory write, other than a job's bookkeeping, Django's login
+    bookkeeping and what the test arranges itself (``tests/guard.py``)."""
+    from tests.guard import guard_start, guard_stop, portal_tables
+
+    guard = guard_start(portal_tables())
+    yield guard
+    found = guard.take()
+    guard_stop()
+    if found:
+        pytest.fail(
+            "The portal's state changed outside the engine:\n" + "\n".join(dict.fromkeys(found)),
+            pytrace=False,
+        )
+
+
 @pytest.fixture
 def ldap_admin(slapd):
     """A root connection to the test slapd (for arranging and inspecting); marks the tree dirty."""
