@@ -4,7 +4,6 @@ its menu entries."""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -25,7 +24,7 @@ from portal.contributions import (
 from portal.directory import dn_key, dn_parent, domain_controller_default
 from portal.engine import CUSTOMER_ADMINISTRATORS, DOMAIN_ADMINS, ORG_CREATORS, Caller
 from portal.navigation import object_url
-from portal.pages import action_allowed, form_run, read_call
+from portal.pages import action_allowed, form_submit, read_call
 
 
 def usage_panel(request, caller: Caller, _obj) -> dict:
@@ -130,15 +129,12 @@ def user_panel_post(request, caller: Caller, user):
     if "userPlan" not in request.POST:
         return None
     context, form = _user_panel(caller, user, request.POST, refused=True)
-    if form.is_valid():
-        data = {
-            "user": user.path,
-            "userPlan": form.cleaned_data["userPlan"],
-            "preferredDomainController": domain_controller_default(),
-        }
-        if form_run(request, form, "Hosted Email 2007::ModifyUserPlan", data) is not None:
-            messages.success(request, f"The e-mail plan of {user.name} is now {data['userPlan']}.")
-            return redirect(object_url(user.entry))
+    # the user is the page's, whatever the post says
+    form.data = form.data.copy()
+    form.data["user"] = user.path
+    success = f"The e-mail plan of {user.name} is now {request.POST.get('userPlan', '')}."
+    if form_submit(request, form, success=success) is not None:
+        return redirect(object_url(user.entry))
     return context
 
 
