@@ -1,8 +1,10 @@
 """The procedure engine: every state change of the portal runs here.
 
 A door opens a :class:`Batch` for its caller and runs one or more calls in it. The batch is one
-database transaction; every directory write records its undo in the batch's journal; when any call
-fails, the undos run in reverse order, the transaction rolls back and the error reaches the door.
+durable database transaction (never part of an outer one; many independent calls run as a
+:class:`BatchSeries`, one batch each); every directory write records its undo in the batch's
+journal; when any call fails, the undos run in reverse order, the transaction rolls back and the
+error reaches the door.
 Every call, nested ones included, becomes an append-only :class:`~portal.models.AuditRecord`:
 inside the transaction when the batch commits, after the rollback when it fails.
 """
@@ -187,7 +189,10 @@ class CallContext:
 
 
 class Batch:
-    """One transaction holding one or more top-level calls of one caller through one door."""
+    """One transaction holding one or more top-level calls of one caller through one door.
+
+    Used as a context manager; entering it inside another transaction raises ``RuntimeError``
+    (a durable atomic block), and while it runs :func:`batch_current` answers it."""
 
     def __init__(
         self,
