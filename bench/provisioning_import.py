@@ -101,7 +101,7 @@ class Floor:
 
 
 def _organization(name: str) -> str:
-    from portal.engine import Caller, run
+    from portal.engine import Caller, Impersonate, run
 
     run(
         Caller.service(),
@@ -113,7 +113,7 @@ def _organization(name: str) -> str:
             "preferredDomainController": DC,
         },
         door="command",
-        impersonate=2,
+        impersonate=Impersonate.SERVICE,
     )
     return f"OU={name},{CM}"
 

@@ -9,7 +9,6 @@ decides whether a call is allowed.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -33,18 +32,13 @@ from email_service.selectors import (
 )
 from hosting.models import CustomerType
 from hosting.selectors import customer_record_list
-from portal.directory import dn_key, dn_to_path, path_to_dn
+from portal.directory import dn_key, dn_to_path, domain_controller_default, path_to_dn
 from portal.engine import DOMAIN_ADMINS, ORG_CREATORS, Batch
 from portal.errors import PortalError
 from portal.navigation import Crumb, tree_crumbs
-from portal.pages import caller_of, confirmation_needed, form_error, form_submit, page_domain_controller
+from portal.pages import caller_of, confirmation_needed, form_error, form_submit
 
 NS = "Hosted Email 2007"
-
-
-def _dc() -> str:
-    """The domain controller pages use: the first configured one."""
-    return next(iter(settings.DIRECTORY["DOMAIN_CONTROLLERS"]))
 
 
 def _organizations(request: HttpRequest, *types: str) -> list[tuple[str, str]]:
@@ -65,7 +59,7 @@ def _subscribe(request: HttpRequest, form: SubscribeForm) -> bool:
     ``Subscribe`` then ``CreateSMTPDomain``; a refusal of either changes nothing."""
     if not form.is_valid():
         return False
-    dc = page_domain_controller()
+    dc = domain_controller_default()
     try:
         with Batch(caller_of(request), "page") as batch:
             batch.call(form.procedure, {**form.execute_data(), "preferredDomainController": dc})
@@ -228,7 +222,7 @@ def organization_page(request: HttpRequest) -> HttpResponse:
         failed = ModifyUserPlanForm(request.POST, plan_names=[request.POST.get("planName", "")])
         if form_submit(request, failed) is not None:
             return redirect(request.get_full_path())
-    read = {"organization": organization, "preferredDomainController": _dc()}
+    read = {"organization": organization, "preferredDomainController": domain_controller_default()}
     try:
         with Batch(caller, "page") as batch:
             info = batch.call(f"{NS}::GetServiceInformation", read)

@@ -11,7 +11,6 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import ProtectedError
 
-from customers.procedures.plans import DC, DC_OPTIONAL
 from hosting import tree as hosting
 from hosting.models import CustomerRecord
 from hosting.policy import name_check, password_check, user_principal_name_check
@@ -43,6 +42,8 @@ from portal.engine import (
     CUSTOMER_ADMINISTRATORS,
     DOMAIN_ADMINS,
     ORG_CREATORS,
+    PREFERRED_DOMAIN_CONTROLLER,
+    PREFERRED_DOMAIN_CONTROLLER_OPTIONAL,
     Arg,
     CallContext,
     Caller,
@@ -225,7 +226,7 @@ def properties_parse(value: dict, allowed: dict[str, str]) -> dict[str, list[str
 
 @procedure(
     "Managed Active Directory::CreateOrganization",
-    args=(*ORGANIZATION_ARGS, DC_OPTIONAL),
+    args=(*ORGANIZATION_ARGS, PREFERRED_DOMAIN_CONTROLLER_OPTIONAL),
     security=Security(
         roles=(ORG_CREATORS,),
         check=_resellers_need_domain_admins,
@@ -322,7 +323,7 @@ def _user_policy_check(org: Entry, policy: str | None) -> None:
 
 @procedure(
     "Managed Active Directory::CreateUser",
-    args=(*USER_ARGS, DC_OPTIONAL),
+    args=(*USER_ARGS, PREFERRED_DOMAIN_CONTROLLER_OPTIONAL),
     security=Security(
         roles=(ORG_CREATORS, CUSTOMER_ADMINISTRATORS),
         description="Impersonate caller: OrgCreators inside their scope; CustomerAdministrators in "
@@ -407,7 +408,7 @@ def user_create(
             description='The new password (<newPassword do-not-log="1">); never written to any record '
             "and never answered.",
         ),
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
     ),
     security=Security(
         roles=(ORG_CREATORS, CUSTOMER_ADMINISTRATORS),
@@ -504,7 +505,10 @@ def _records_delete(entries: list[Entry]) -> int:
 
 @procedure(
     "Managed Active Directory::DeleteUser",
-    args=(Arg("user", "path", required=True, description="LDAP path of the user."), DC_OPTIONAL),
+    args=(
+        Arg("user", "path", required=True, description="LDAP path of the user."),
+        PREFERRED_DOMAIN_CONTROLLER_OPTIONAL,
+    ),
     security=Security(
         roles=(ORG_CREATORS, CUSTOMER_ADMINISTRATORS),
         check=_not_self,
@@ -532,7 +536,7 @@ def user_delete(ctx: CallContext, *, user: str, preferredDomainController: str |
     args=(
         Arg("org", "path", required=True, description="LDAP path of the organization to delete."),
         Arg("recursive", "bool", description="(optional) 1 deletes what the organization holds too."),
-        DC_OPTIONAL,
+        PREFERRED_DOMAIN_CONTROLLER_OPTIONAL,
     ),
     security=Security(
         roles=(ORG_CREATORS,),

@@ -21,11 +21,11 @@ their next login; a remembered machine-door credential within ``PORTAL_CREDENTIA
 
 from __future__ import annotations
 
-from customers.procedures.plans import DC_OPTIONAL
 from portal.directory import DirectorySession, Entry, dn_key, dn_parent, dn_rdn_value, dn_to_path
 from portal.engine import (
     CUSTOMER_ADMINISTRATORS,
     ORG_CREATORS,
+    PREFERRED_DOMAIN_CONTROLLER_OPTIONAL,
     ROLES,
     Arg,
     CallContext,
@@ -85,7 +85,7 @@ def _members(entry: Entry) -> list[str]:
     args=(
         GROUP,
         Arg("newMember", "path", required=True, description="LDAP path of the user to add."),
-        DC_OPTIONAL,
+        PREFERRED_DOMAIN_CONTROLLER_OPTIONAL,
     ),
     security=Security(
         roles=MEMBER_ADMINS,
@@ -109,7 +109,7 @@ def group_add(ctx: CallContext, *, group: str, newMember: str, preferredDomainCo
     args=(
         GROUP,
         Arg("member", "path", required=True, description="LDAP path of the user to remove."),
-        DC_OPTIONAL,
+        PREFERRED_DOMAIN_CONTROLLER_OPTIONAL,
     ),
     security=Security(
         roles=MEMBER_ADMINS,

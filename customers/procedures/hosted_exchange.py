@@ -15,12 +15,19 @@ from customers.procedures.directory import (
     USER_ARGS,
     organization_element,
 )
-from customers.procedures.plans import DC
 from hosting import tree as hosting
 from hosting.models import CustomerType
 from hosting.tree import entry_require
 from portal.directory import dn_child, dn_to_path, filter_escape
-from portal.engine import CUSTOMER_ADMINISTRATORS, ORG_CREATORS, Arg, CallContext, Security, procedure
+from portal.engine import (
+    CUSTOMER_ADMINISTRATORS,
+    ORG_CREATORS,
+    PREFERRED_DOMAIN_CONTROLLER,
+    Arg,
+    CallContext,
+    Security,
+    procedure,
+)
 from portal.errors import Conflict, InvalidArgument
 
 #: The text Managed Email 2007::CreateSMTPDomain gives for a domain another organization holds.
@@ -75,7 +82,7 @@ def smtp_domain_check(ctx: CallContext, domain: str, *, argument: str) -> str:
         *(arg for arg in ORGANIZATION_ARGS if arg.name != "policyName"),
         Arg("SMTPDomain", required=True, max_length=253, description="The organization's SMTP domain."),
         MAIL_STORE,
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
     ),
     security=Security(roles=(ORG_CREATORS,), description="OrgCreators inside their scope."),
 )
@@ -158,7 +165,7 @@ def _user_create(ctx: CallContext, customer_type: str, policy: str) -> dict:
         ),
         PLAN_NAME,
         MAIL_STORE,
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
     ),
     security=USER_SECURITY,
 )
@@ -172,7 +179,7 @@ def business_user_create(ctx: CallContext, **args: object) -> dict:
 
 @procedure(
     "Hosted Exchange::CreateConsumerUser",
-    args=(*BUSINESS_USER_ARGS, PLAN_NAME, MAIL_STORE, DC),
+    args=(*BUSINESS_USER_ARGS, PLAN_NAME, MAIL_STORE, PREFERRED_DOMAIN_CONTROLLER),
     security=USER_SECURITY,
 )
 def consumer_user_create(ctx: CallContext, **args: object) -> dict:

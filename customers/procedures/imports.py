@@ -17,7 +17,7 @@ registered in the Plans database too. Both leave the marks the prerequisite chec
 from __future__ import annotations
 
 from customers.procedures.directory import user_element
-from customers.procedures.plans import DC, ORGANIZATION_CUSTOMER_TYPE
+from customers.procedures.plans import ORGANIZATION_CUSTOMER_TYPE
 from hosting import tree as hosting
 from hosting.models import CustomerType
 from hosting.policy import user_principal_name_check
@@ -27,6 +27,7 @@ from portal.engine import (
     CUSTOMER_ADMINISTRATORS,
     DOMAIN_ADMINS,
     ORG_CREATORS,
+    PREFERRED_DOMAIN_CONTROLLER,
     Arg,
     CallContext,
     Security,
@@ -118,7 +119,7 @@ ORG_POLICY = Arg(
 
 @procedure(
     "MPS Import::ImportOrganization",
-    args=(ORG_PATH, DC, ORG_POLICY),
+    args=(ORG_PATH, PREFERRED_DOMAIN_CONTROLLER, ORG_POLICY),
     security=ORG_SECURITY,
 )
 def organization_import(
@@ -144,7 +145,7 @@ def organization_import(
 
 @procedure(
     "MPS Import::EnableOrganizationForHosting",
-    args=(ORG_PATH, DC, ORG_POLICY),
+    args=(ORG_PATH, PREFERRED_DOMAIN_CONTROLLER, ORG_POLICY),
     security=ORG_SECURITY,
 )
 def organization_enable_for_hosting(
@@ -171,7 +172,7 @@ USER_IMPORT_ARGS = (
         choices=USER_TYPES,
         description="(optional) BusinessUser (the default) or ConsumerUser.",
     ),
-    DC,
+    PREFERRED_DOMAIN_CONTROLLER,
 )
 
 

@@ -52,11 +52,6 @@ SERVICE_DESCRIPTION = "Hosted Email 2007"
 ORGANIZATION_PLAN_TYPE = ("ExchOrgHosting", "EB")
 USER_PLAN_TYPE = ("ExchUserHosting", "EU")
 
-DC = Arg(
-    "preferredDomainController",
-    required=True,
-    description="The domain controller to use for Active Directory actions (its FQDN).",
-)
 ORGANIZATION = Arg("organization", "path", required=True, description="The LDAP path of the organization.")
 FEATURE_LIST = Arg(
     "features",

@@ -10,7 +10,6 @@ from email_service.models import (
     UserPlan,
 )
 from email_service.procedures.common import (
-    DC,
     DOMAIN_ADMINS_ONLY,
     MEBIBYTE,
     NAMESPACE,
@@ -29,6 +28,7 @@ from portal.directory import Entry, dn_parent, dn_to_path
 from portal.engine import (
     DOMAIN_ADMINS,
     ORG_CREATORS,
+    PREFERRED_DOMAIN_CONTROLLER,
     Arg,
     CallContext,
     Security,
@@ -116,7 +116,7 @@ def _protocols(features: dict, allowed: list[str] | None = None) -> list[str]:
 @procedure(
     f"{NAMESPACE}::CreateOrganizationPlan",
     args=(
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
         Arg(
             "planName", required=True, max_length=128, description="The unique name of the organization plan."
         ),
@@ -204,7 +204,7 @@ USER_QUOTAS = (
 @procedure(
     f"{NAMESPACE}::CreateUserPlan",
     args=(
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
         Arg("planName", required=True, max_length=128, description="The name of the user plan."),
         Arg("description", required=True, max_length=1024, description="What the plan is."),
         FEATURES_ARG,
@@ -317,7 +317,7 @@ def _availability_target(ctx: CallContext, organization: str) -> tuple[Entry, st
 
 @procedure(
     f"{NAMESPACE}::AddAvailablePlans",
-    args=(ORGANIZATION, PLAN_LIST, DC),
+    args=(ORGANIZATION, PLAN_LIST, PREFERRED_DOMAIN_CONTROLLER),
     security=Security(
         roles=(ORG_CREATORS,),
         description="DomainAdmins for a reseller; OrgCreators of a reseller for its customers.",
@@ -362,7 +362,7 @@ def available_plans_add(
 
 @procedure(
     f"{NAMESPACE}::RemoveAvailablePlans",
-    args=(ORGANIZATION, PLAN_LIST, DC),
+    args=(ORGANIZATION, PLAN_LIST, PREFERRED_DOMAIN_CONTROLLER),
     security=Security(
         roles=(ORG_CREATORS,),
         description="DomainAdmins for a reseller; OrgCreators of a reseller for its customers.",
@@ -409,7 +409,11 @@ def available_plans_remove(
     return {}
 
 
-@procedure(f"{NAMESPACE}::GetOrganizationAvailablePlans", args=(ORGANIZATION, DC), security=READERS)
+@procedure(
+    f"{NAMESPACE}::GetOrganizationAvailablePlans",
+    args=(ORGANIZATION, PREFERRED_DOMAIN_CONTROLLER),
+    security=READERS,
+)
 def available_plans_get(ctx: CallContext, *, organization: str, preferredDomainController: str) -> dict:
     """The plans an organization's users may have (dd252343): each available organization plan
     (planTypeName ExchOrgHosting) and each of its user plans (ExchUserHosting).
@@ -428,7 +432,9 @@ def available_plans_get(ctx: CallContext, *, organization: str, preferredDomainC
     return {"availablePlans": {"plan": plans}}
 
 
-@procedure(f"{NAMESPACE}::GetOrganizationPlan", args=(ORGANIZATION, DC), security=READERS)
+@procedure(
+    f"{NAMESPACE}::GetOrganizationPlan", args=(ORGANIZATION, PREFERRED_DOMAIN_CONTROLLER), security=READERS
+)
 def organization_plan_get(ctx: CallContext, *, organization: str, preferredDomainController: str) -> dict:
     """The organization plan an organization subscribes with, and its user plans: the answer of
     ``GetOrganizationPlanAssignment``."""
@@ -436,7 +442,11 @@ def organization_plan_get(ctx: CallContext, *, organization: str, preferredDomai
     return plan_describe(subscription.organization_plan)
 
 
-@procedure(f"{NAMESPACE}::GetOrganizationPlanAssignment", args=(ORGANIZATION, DC), security=READERS)
+@procedure(
+    f"{NAMESPACE}::GetOrganizationPlanAssignment",
+    args=(ORGANIZATION, PREFERRED_DOMAIN_CONTROLLER),
+    security=READERS,
+)
 def organization_plan_assignment_get(
     ctx: CallContext, *, organization: str, preferredDomainController: str
 ) -> dict:

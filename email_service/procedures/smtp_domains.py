@@ -7,7 +7,6 @@ import uuid
 
 from email_service.models import SmtpDomain
 from email_service.procedures.common import (
-    DC,
     DOMAIN_ADMINS_ONLY,
     GUID_FOUND_PROCEDURE,
     GUID_OR_ORGANIZATION,
@@ -24,7 +23,7 @@ from email_service.procedures.common import (
 from hosting.models import CustomerRecord
 from hosting.tree import hosting_root
 from portal.directory import dn_to_path, filter_escape
-from portal.engine import Arg, CallContext, procedure
+from portal.engine import PREFERRED_DOMAIN_CONTROLLER, Arg, CallContext, procedure
 from portal.errors import Conflict, NotFound, PrerequisiteFailed
 
 DOMAIN_TYPES = ("Authoritative", "InternalRelay", "ExternalRelay")
@@ -37,7 +36,7 @@ DOMAIN_NAME = Arg("domainName", required=True, max_length=253, description="The 
     args=(
         ORGANIZATION,
         DOMAIN_NAME,
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
         Arg(
             "domainType",
             choices=DOMAIN_TYPES,
@@ -104,7 +103,7 @@ def _domain_forget(ctx: CallContext, guid, where: str, domain: str, entry=None) 
             "passes it; DeleteSMTPDomainByGUID is the procedure to call for one.",
         ),
         DOMAIN_NAME,
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
     ),
     one_of=GUID_OR_ORGANIZATION,
     security=GUID_SECURITY,
@@ -136,7 +135,7 @@ def smtp_domain_delete(
     args=(
         Arg("GUID", "guid", required=True, description="The GUID of the orphaned organization."),
         DOMAIN_NAME,
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
     ),
     security=DOMAIN_ADMINS_ONLY,
 )

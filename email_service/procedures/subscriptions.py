@@ -11,7 +11,6 @@ from email_service.models import (
     Subscription,
 )
 from email_service.procedures.common import (
-    DC,
     GUID_FOUND,
     GUID_OR_ORGANIZATION,
     GUID_SECURITY,
@@ -35,6 +34,7 @@ from hosting.models import CustomerRecord, CustomerType
 from hosting.tree import CUSTOMER, organization_check
 from portal.directory import dn_to_path, guid_braced
 from portal.engine import (
+    PREFERRED_DOMAIN_CONTROLLER,
     Arg,
     CallContext,
     procedure,
@@ -46,7 +46,7 @@ from portal.errors import Conflict, NotFound, PrerequisiteFailed
     f"{NAMESPACE}::Subscribe",
     args=(
         ORGANIZATION,
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
         Arg(
             "planName", required=True, max_length=128, description="The organization plan to subscribe with."
         ),
@@ -110,7 +110,7 @@ def _plan_available_require(entry, plan) -> None:
     f"{NAMESPACE}::ChangeOrganizationPlanAssignment",
     args=(
         ORGANIZATION,
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
         Arg("planName", required=True, max_length=128, description="The organization plan to apply."),
     ),
     security=MANAGERS,
@@ -179,7 +179,7 @@ def organization_plan_change(
             description="The GUID of an orphaned organization, whose directory entry was deleted "
             "(version 4.5); {08fd2bcd-dcd6-4d80-9cd4-1e88069e37f8} or cd2bfd08d6dc804d9cd41e88069e37f8.",
         ),
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
     ),
     one_of=GUID_OR_ORGANIZATION,
     security=GUID_SECURITY,
@@ -233,7 +233,7 @@ def subscription_end(
 @procedure(
     f"{NAMESPACE}::GetServiceInformation",
     args=(
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
         Arg(
             "organization",
             "path",

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.engine import Batch, Caller, all_procedures, jsonable
+from portal.engine import Batch, Caller, Impersonate, all_procedures, jsonable
 
 
 class ProcedureCallSerializer(serializers.Serializer):
@@ -22,7 +22,9 @@ class ProcedureCallSerializer(serializers.Serializer):
         help_text="The procedure's arguments, as components/schemas/<Namespace><Procedure>ExecuteData "
         "describes them.",
     )
-    impersonate = serializers.ChoiceField(choices=[0, 1, 2], required=False, default=1)
+    impersonate = serializers.ChoiceField(
+        choices=[int(value) for value in Impersonate], required=False, default=int(Impersonate.CALLER)
+    )
     doNotLog = serializers.ListField(  # noqa: N815 - the MPS attribute do-not-log
         child=serializers.CharField(),
         required=False,
