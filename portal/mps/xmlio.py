@@ -647,14 +647,19 @@ def render_response(data: etree._Element) -> bytes:
     ``<executeData>`` when the request had no data and the caller passes that).
 
     The result is UTF-8 with the declaration ``<?xml version="1.0" encoding="utf-8"?>``, indented
-    by two spaces: whitespace-only text between elements is re-laid, comments and processing
-    instructions are left out, other text is kept, so :func:`element_to_value` reads the same
+    by two spaces: whitespace-only text between elements is re-laid, an element holding only
+    whitespace is written empty (``<data />``), comments and processing instructions are left out,
+    other text is kept, so :func:`element_to_value` reads the same
     value back. ``data`` is not changed.
     """
     response = etree.Element("response")
     response.append(_detached(data))
     # Indenting would put whitespace beside a comment inside a leaf and change its text.
     etree.strip_tags(response, etree.Comment, etree.ProcessingInstruction)
+    for element in response.iter():
+        # what a move left behind: the layout of the request, not a value (<data />, as the pages)
+        if len(element) == 0 and element.text is not None and not element.text.strip():
+            element.text = None
     etree.indent(response, space="  ")
     return _serialize(response)
 
