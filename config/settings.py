@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "portal.apps.PortalConfig",
+    "hosting",
     "customers",
     "email_service",
     "billing",
