@@ -85,11 +85,12 @@ class MailServers:
         smtp_port: int | None = None,
         imap_port: int | None = None,
         rundir: str | os.PathLike | None = None,
-        auth_failure_delay: int = 2,
+        login_brakes: bool = True,
     ) -> None:
         self.directory = directory
-        #: seconds Dovecot waits before it answers a failed log-in (a brake on password guessing)
-        self.auth_failure_delay = auth_failure_delay
+        #: whether Dovecot slows down failed log-ins (a brake on password guessing); the tests,
+        #: which fail log-ins on purpose, turn it off
+        self.login_brakes = login_brakes
         self.attributes: MailAttributes = mail_attributes(directory.flavor)
         self.smtp_port = smtp_port or free_port()
         self.imap_port = imap_port or free_port()
@@ -188,9 +189,12 @@ virtual_transport = lmtp:unix:{lmtp}
 lmtp_destination_recipient_limit = 50
 """
         )
+        # smtpd remembers each address's class (hosted domain or not) for its whole life: one
+        # process per SMTP session, so that a domain the directory gains or loses counts at once
         (self.postfix_config / "master.cf").write_text(
             f"""# The portal's private Postfix: SMTP on 127.0.0.1:{self.smtp_port} only (no port 25).
 127.0.0.1:{self.smtp_port} inet n - n - - smtpd
+  -o max_use=1
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -248,6 +252,12 @@ postlog   unix-dgram n  -       n       -       1       postlogd
         )
         for path in (passdb, userdb):
             path.chmod(0o600)
+        brakes = (
+            ""
+            if self.login_brakes
+            else "auth_failure_delay = 0\n"
+            "service anvil {\n  unix_listener anvil-auth-penalty {\n    mode = 0\n  }\n}\n"
+        )
         self.dovecot_config.write_text(
             f"""# The portal's private Dovecot: written by portal/mailservers.py, do not edit.
 instance_name = portal-{self.imap_port}
@@ -260,8 +270,7 @@ ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_username_format = %Lu
-auth_failure_delay = {self.auth_failure_delay} secs
-mail_uid = {MAIL_USER}
+{brakes}mail_uid = {MAIL_USER}
 mail_gid = {MAIL_USER}
 first_valid_uid = 1
 first_valid_gid = 1

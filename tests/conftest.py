@@ -190,7 +190,7 @@ def mail_servers(slapd):
     from portal.mailservers import DirectoryAccess, MailServers
 
     access = DirectoryAccess(slapd.server.ldap_uri.rstrip("/"), ROOT_DN, ROOT_PW, HOSTING)
-    servers = MailServers(access, auth_failure_delay=0)
+    servers = MailServers(access, login_brakes=False)
     servers.start()
     saved = dict(settings.MAIL)
     settings.MAIL.update(
