@@ -82,3 +82,22 @@ class ModifyUserPlanForm(forms.Form):
     def __init__(self, *args, plan_names: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["userPlan"].choices = [("", "Choose a plan"), *((name, name) for name in plan_names)]
+
+
+class CreateMailboxForm(forms.Form):
+    """Hosted Email 2007::CreateMailbox of one user."""
+
+    planName = forms.ChoiceField(label="Mailbox plan")  # noqa: N815
+    alias = forms.CharField(label="Alias", max_length=64)
+    emailAddresses = forms.CharField(  # noqa: N815
+        label="E-mail addresses",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One a line; the first is the primary address.",
+    )
+
+    def __init__(self, *args, plan_names: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["planName"].choices = [("", "Choose a plan"), *((name, name) for name in plan_names)]
+
+    def addresses(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["emailAddresses"].splitlines() if line.strip()]

@@ -10,9 +10,9 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from email_service.forms import ModifyUserPlanForm
+from email_service.forms import CreateMailboxForm, ModifyUserPlanForm
 from email_service.models import UserPlanAssignment
-from email_service.selectors import smtp_domain_list, subscription_list, subscription_usage
+from email_service.selectors import mail_recipients, smtp_domain_list, subscription_list, subscription_usage
 from hosting.selectors import directory_object_at
 from portal.contributions import (
     Counter,
@@ -60,6 +60,8 @@ def organization_panel(request, caller: Caller, org) -> dict | None:
             smtp_domain_list(caller).filter(dn_key=dn_key(org.dn)).values_list("name", flat=True)
         )
         panel["url"] = reverse("email_service:organization") + "?" + urlencode({"organization": org.path})
+        panel["mailboxes"], panel["lists"] = mail_recipients(org.dn)
+        panel["mail_host"] = settings.MAIL
     else:
         parent = directory_object_at(caller, dn_parent(org.dn), kind="organization")
         panel["may_subscribe"] = (
@@ -98,8 +100,36 @@ def _user_plan_state(caller: Caller, user) -> tuple[dict | None, dict | None, li
     return user_plan, plan, plan_names
 
 
+MAILBOX_ACTIONS = {
+    "disable": (
+        "DisableMailbox",
+        "The mailbox of {name} is disabled: it receives nothing and refuses log-in.",
+    ),
+    "enable": ("EnableMailbox", "The mailbox of {name} is enabled again."),
+    "delete": ("DeleteMailbox", "The mailbox of {name} is deleted."),
+}
+
+
+def _mailbox_state(caller: Caller, user) -> dict | None:
+    """The user's mailbox as GetMailbox answers it (with usage in MB for the bar), or None."""
+    answer = read_call(
+        caller, "Hosted Email 2007::GetMailbox", {"user": user.path, "preferredDomainController": _dc()}
+    )
+    if answer is None:
+        return None
+    quota = int(answer["quotaKB"] or 0)
+    used = int(answer["usedKB"]) if answer["usedKB"] else None
+    return {
+        **answer,
+        "addresses": answer["emailAddresses"]["value"],
+        "enabled": answer["enabled"] == "true",
+        "quota_mb": round(quota / 1024, 1),
+        "used_mb": None if used is None else round(used / 1024, 2),
+    }
+
+
 def _user_panel(
-    caller: Caller, user, posted=None, *, refused: bool = False
+    caller: Caller, user, posted=None, *, refused: bool = False, create_posted=None
 ) -> tuple[dict, ModifyUserPlanForm]:
     user_plan, plan, plan_names = _user_plan_state(caller, user)
     may_change = refused or (
@@ -115,17 +145,77 @@ def _user_panel(
         initial={"user": user.path, "userPlan": user_plan["name"] if user_plan else ""},
         plan_names=plan_names,
     )
-    context = {"user_plan": user_plan if plan else None, "plan": plan, "form": form if may_change else None}
+    mailbox = _mailbox_state(caller, user)
+    may_manage = action_allowed(
+        caller, "Hosted Email 2007::DisableMailbox", {"user": user.path, "preferredDomainController": _dc()}
+    )
+    create_form = None
+    if mailbox is None and may_manage and plan_names:
+        local = (user.entry.first("userPrincipalName") or "").partition("@")[0]
+        create_form = CreateMailboxForm(
+            create_posted,
+            initial={"planName": user_plan["name"] if user_plan else "", "alias": local},
+            plan_names=plan_names,
+            prefix="mailbox",
+        )
+    context = {
+        "user_plan": user_plan if plan else None,
+        "plan": plan,
+        "form": form if may_change else None,
+        "mailbox": mailbox,
+        "may_manage": may_manage and mailbox is not None,
+        "create_form": create_form,
+        "mail_host": settings.MAIL,
+    }
     return context, form
 
 
 def user_panel(request, caller: Caller, user) -> dict:
-    """The user's e-mail plan, with the form to change it for those the engine lets."""
+    """The user's e-mail plan and mailbox, with the actions the engine lets the caller take."""
     return _user_panel(caller, user)[0]
 
 
+def _mailbox_post(request, caller: Caller, user):
+    action = request.POST.get("mailbox_action", "")
+    if action == "create":
+        context, _ = _user_panel(caller, user, create_posted=request.POST)
+        form = context["create_form"]
+        if form is None:
+            return context
+        if form.is_valid():
+            data = {
+                "user": user.path,
+                "planName": form.cleaned_data["planName"],
+                "alias": form.cleaned_data["alias"],
+                "emailAddresses": {"value": form.addresses()},
+                "preferredDomainController": _dc(),
+            }
+            if form_run(request, form, "Hosted Email 2007::CreateMailbox", data) is not None:
+                messages.success(
+                    request, f"{user.name} has a mailbox at {data['emailAddresses']['value'][0]}."
+                )
+                return redirect(object_url(user.entry))
+        return context
+    if action not in MAILBOX_ACTIONS:
+        return None
+    procedure, done = MAILBOX_ACTIONS[action]
+    context, form = _user_panel(caller, user)
+    if action == "delete" and request.POST.get("confirm") != "yes":
+        messages.error(request, "Tick the box to confirm that the mailbox is to be deleted.")
+        return redirect(object_url(user.entry))
+    data = {"user": user.path, "preferredDomainController": _dc()}
+    if form_run(request, form, f"Hosted Email 2007::{procedure}", data) is not None:
+        messages.success(request, done.format(name=user.name))
+    else:
+        for error in form.non_field_errors() or [e for errors in form.errors.values() for e in errors]:
+            messages.error(request, error)
+    return redirect(object_url(user.entry))
+
+
 def user_panel_post(request, caller: Caller, user):
-    """A change of the user's e-mail plan posted on the user's page."""
+    """A change of the user's e-mail plan or mailbox posted on the user's page."""
+    if "mailbox_action" in request.POST:
+        return _mailbox_post(request, caller, user)
     if "userPlan" not in request.POST:
         return None
     context, form = _user_panel(caller, user, request.POST, refused=True)

@@ -120,3 +120,33 @@ def available_plan_list(caller: Caller) -> QuerySet[AvailablePlan]:
     if scope is None:
         return AvailablePlan.objects.none()
     return AvailablePlan.objects.filter(scope).select_related("organization_plan")
+
+
+def mail_recipients(organization_dn: str) -> tuple[list[dict], list[dict]]:
+    """The mailboxes and distribution lists of an organization, as the directory holds them (the
+    page showing them has checked the caller's scope): each with ``name``, ``dn``, ``addresses``
+    (primary first), ``enabled`` and, for lists, ``members``."""
+    from portal.directory import default_gateway
+    from portal.directory.mail import mail_attributes, proxy_addresses_read
+
+    gateway = default_gateway()
+    names = mail_attributes(gateway.flavor)
+    mailboxes, lists = [], []
+    for entry in gateway.search(organization_dn, f"({names.addresses}=*)", scope="onelevel"):
+        found = proxy_addresses_read(entry.attrs.get(names.addresses.lower(), []))
+        if found is None:
+            continue
+        item = {
+            "name": entry.first("displayName") or entry.name,
+            "dn": entry.dn,
+            "entry": entry,
+            "addresses": list(found.addresses),
+            "enabled": found.enabled,
+        }
+        if entry.kind == "group":
+            item["members"] = len(entry.attrs.get(names.member.lower(), []))
+            lists.append(item)
+        else:
+            mailboxes.append(item)
+    key = lambda item: item["name"].lower()  # noqa: E731
+    return sorted(mailboxes, key=key), sorted(lists, key=key)

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("PORTAL_DEMO", "1")
+# no mail server unless a test asks for the session's pair (fixture mail_servers)
+os.environ["DOVECOT_CONFIG"] = "/nonexistent/dovecot.conf"
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_LDIF = ROOT / "demo" / "directory.ldif"

@@ -10,6 +10,7 @@ database keeps the user plan assignment (``ModifyUserPlan``), which the plan lim
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 
 from django.conf import settings
@@ -258,7 +259,7 @@ def usage_kib(entry: Entry) -> tuple[int, int] | None:
     cannot tell (no Dovecot configuration here, or a mailbox that receives nothing)."""
     config = settings.MAIL.get("DOVECOT_CONFIG")
     logon = entry.first(mail_attributes(settings.DIRECTORY["FLAVOR"]).logon)
-    if not config or not logon:
+    if not config or not logon or not os.path.exists(config):
         return None
     try:
         return mailbox_usage(config, logon)
