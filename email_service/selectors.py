@@ -125,14 +125,23 @@ def available_plan_list(caller: Caller) -> QuerySet[AvailablePlan]:
 def mail_recipients(organization_dn: str) -> tuple[list[dict], list[dict]]:
     """The mailboxes and distribution lists of an organization, as the directory holds them (the
     page showing them has checked the caller's scope): each with ``name``, ``dn``, ``addresses``
-    (primary first), ``enabled`` and, for lists, ``members``."""
+    (primary first), ``enabled``, for mailboxes ``used_mb`` and ``quota_mb`` as the mail server
+    counts them (None when it cannot tell), and for lists ``members``."""
+    import os
+
+    from django.conf import settings
+
     from portal.directory import default_gateway
     from portal.directory.mail import mail_attributes, proxy_addresses_read
+    from portal.mailservers import mailbox_usages
 
     gateway = default_gateway()
     names = mail_attributes(gateway.flavor)
     mailboxes, lists = [], []
-    for entry in gateway.search(organization_dn, f"({names.addresses}=*)", scope="onelevel"):
+    found_entries = gateway.search(organization_dn, f"({names.addresses}=*)", scope="onelevel")
+    config = settings.MAIL.get("DOVECOT_CONFIG")
+    usages = mailbox_usages(config) if found_entries and config and os.path.exists(config) else {}
+    for entry in found_entries:
         found = proxy_addresses_read(entry.attrs.get(names.addresses.lower(), []))
         if found is None:
             continue
@@ -143,6 +152,9 @@ def mail_recipients(organization_dn: str) -> tuple[list[dict], list[dict]]:
             "addresses": list(found.addresses),
             "enabled": found.enabled,
         }
+        usage = usages.get((entry.first(names.logon) or "").lower())
+        item["used_mb"] = round(usage[0] / 1024, 2) if usage else None
+        item["quota_mb"] = round(usage[1] / 1024, 1) if usage else None
         if entry.kind == "group":
             item["members"] = len(entry.attrs.get(names.member.lower(), []))
             lists.append(item)

@@ -59,6 +59,17 @@ class DirectoryAccess:
     flavor: str = "openldap"
 
 
+@dataclass(frozen=True)
+class StaticMailbox:
+    """A mailbox written into static maps instead of looked up in the directory (the benchmark's
+    comparison: the same servers without the LDAP lookups)."""
+
+    addresses: tuple[str, ...]
+    user: str
+    home_name: str
+    quota_kib: int
+
+
 def _wait_port(port: int, timeout: float, proc: subprocess.Popen | None, what: str, log: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -86,11 +97,14 @@ class MailServers:
         imap_port: int | None = None,
         rundir: str | os.PathLike | None = None,
         login_brakes: bool = True,
+        static: list[StaticMailbox] | None = None,
     ) -> None:
         self.directory = directory
         #: whether Dovecot slows down failed log-ins (a brake on password guessing); the tests,
         #: which fail log-ins on purpose, turn it off
         self.login_brakes = login_brakes
+        #: mailboxes for static maps: no directory lookups at all (for the benchmark only)
+        self.static = static
         self.attributes: MailAttributes = mail_attributes(directory.flavor)
         self.smtp_port = smtp_port or free_port()
         self.imap_port = imap_port or free_port()
@@ -140,14 +154,18 @@ class MailServers:
         self.queue.mkdir(parents=True, exist_ok=True)
         (self.rundir / "postfix-data").mkdir(exist_ok=True)
         shutil.chown(self.rundir / "postfix-data", user=POSTFIX_USER)
-        domains = self._ldap_map("domains", a.domain_filter(), a.domains)
-        mailboxes = self._ldap_map("mailboxes", a.recipient_filter(), a.primary)
-        lists = self._ldap_map(
-            "lists",
-            a.list_filter(),
-            a.primary,
-            f"special_result_attribute = {a.member}\nleaf_result_attribute = {a.primary}\n",
-        )
+        if self.static is not None:
+            domain_map, mailbox_map, list_map = self._static_maps()
+        else:
+            domains = self._ldap_map("domains", a.domain_filter(), a.domains)
+            mailboxes = self._ldap_map("mailboxes", a.recipient_filter(), a.primary)
+            lists = self._ldap_map(
+                "lists",
+                a.list_filter(),
+                a.primary,
+                f"special_result_attribute = {a.member}\nleaf_result_attribute = {a.primary}\n",
+            )
+            domain_map, mailbox_map, list_map = f"ldap:{domains}", f"ldap:{mailboxes}", f"ldap:{lists}"
         lmtp = self.dovecot_base / "lmtp"
         quota_status = self.dovecot_base / "quota-status"
         (self.postfix_config / "main.cf").write_text(
@@ -182,9 +200,9 @@ smtpd_relay_restrictions = reject_unauth_destination
 smtpd_recipient_restrictions = reject_unlisted_recipient, check_policy_service unix:{quota_status}
 unknown_virtual_mailbox_reject_code = 550
 # the hosted domains, mailboxes and distribution lists, read from the directory on every lookup
-virtual_mailbox_domains = ldap:{domains}
-virtual_mailbox_maps = ldap:{mailboxes}
-virtual_alias_maps = ldap:{lists}
+virtual_mailbox_domains = {domain_map}
+virtual_mailbox_maps = {mailbox_map}
+virtual_alias_maps = {list_map}
 virtual_transport = lmtp:unix:{lmtp}
 lmtp_destination_recipient_limit = 50
 """
@@ -216,6 +234,29 @@ scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 """
         )
+
+    def _static_maps(self) -> tuple[str, str, str]:
+        domains = sorted({address.rpartition("@")[2] for m in self.static for address in m.addresses})
+        mailboxes = [f"{address} {m.addresses[0]}" for m in self.static for address in m.addresses]
+        for name, lines in (
+            ("domains", [f"{d} ok" for d in domains]),
+            ("mailboxes", mailboxes),
+            ("lists", []),
+        ):
+            (self.postfix_config / f"{name}.map").write_text("\n".join(lines) + "\n")
+        return tuple(
+            f"texthash:{self.postfix_config / name}.map" for name in ("domains", "mailboxes", "lists")
+        )
+
+    def _static_userdb(self) -> str:
+        path = self.dovecot_config.parent / "users"
+        lines = [
+            f"{key}:::::{self.mailboxes}/{m.home_name}::user={m.user} quota_rule=*:storage={m.quota_kib}k"
+            for m in self.static
+            for key in (m.user, *m.addresses)
+        ]
+        path.write_text("\n".join(lines) + "\n")
+        return f"userdb {{\n  driver = passwd-file\n  args = {path}\n}}\n"
 
     def _write_dovecot(self) -> None:
         a = self.attributes
@@ -252,6 +293,11 @@ postlog   unix-dgram n  -       n       -       1       postlogd
         )
         for path in (passdb, userdb):
             path.chmod(0o600)
+        userdb_block = (
+            self._static_userdb()
+            if self.static is not None
+            else f"userdb {{\n  driver = ldap\n  args = {userdb}\n}}\n"
+        )
         brakes = (
             ""
             if self.login_brakes
@@ -282,11 +328,7 @@ passdb {{
   driver = ldap
   args = {passdb}
 }}
-userdb {{
-  driver = ldap
-  args = {userdb}
-}}
-service imap-login {{
+{userdb_block}service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1
     port = {self.imap_port}
@@ -411,3 +453,24 @@ def mailbox_usage(dovecot_config: str | os.PathLike, user: str) -> tuple[int, in
             limit = 0 if fields[3] in ("-", "") else int(fields[3])
             return int(fields[2]), limit
     return None
+
+
+def mailbox_usages(dovecot_config: str | os.PathLike) -> dict[str, tuple[int, int]]:
+    """Storage used and limit in KiB of every enabled mailbox Dovecot knows, by user name in lower
+    case, from one ``doveadm quota get -A`` (it walks the user database: one process for a page's
+    whole list instead of one per mailbox)."""
+    result = subprocess.run(
+        [DOVEADM, "-c", str(dovecot_config), "-f", "tab", "quota", "get", "-A"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    usages: dict[str, tuple[int, int]] = {}
+    for line in result.stdout.splitlines()[1:]:
+        fields = line.split("\t")
+        # user, quota name, type, value, limit, percent
+        if len(fields) >= 5 and fields[2] == "STORAGE":
+            limit = 0 if fields[4] in ("-", "") else int(fields[4])
+            usages[fields[0].lower()] = (int(fields[3]), limit)
+    return usages

@@ -77,8 +77,14 @@ def test_creating_a_mailbox_from_the_user_page(demo, browser, url):
     sent = send(demo, "admin@alpineskihouse.com")
     wait_for(demo, "alpine-admin@alpineskihouse.com", PASSWORD, sent["Subject"])
     org = text(client.get(url(ALPINE)))
-    assert "<td>Alpine Ski House administrator</td><td>office@alpineskihouse.com</td><td>enabled</td>" in org
-    assert "<td>Jane Smith</td><td>jane.smith@alpineskihouse.com</td><td>enabled</td>" in org
+    assert (
+        "<td>Alpine Ski House administrator</td><td>office@alpineskihouse.com</td><td>enabled</td><td>0.0"
+        in org
+    )
+    assert (
+        "<td>Jane Smith</td><td>jane.smith@alpineskihouse.com</td><td>enabled</td><td>0.0 MB of 2048.0 MB</td>"
+        in org
+    )
 
 
 def test_a_refused_mailbox_shows_the_engine_error_beside_the_field(demo, browser, url):
