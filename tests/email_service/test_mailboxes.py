@@ -321,3 +321,16 @@ def test_a_mailbox_made_through_mps_receives_mail_within_a_second(servers, mps):
     wait_for(servers, "ann@tailspin.example", "Tailspin-2026!", sent["Subject"])
     assert time.monotonic() - answered < 1.0
     assert inbox_subjects(servers, "ann@tailspin.example", "Tailspin-2026!") == [sent["Subject"]] * 3
+
+
+def test_a_deleted_organization_gets_no_more_mail(jane, call):
+    response = call(
+        "DeleteOrganization",
+        {"path": dn_to_path(ALPINE), "recursive": "1"},
+        user="cm-admin",
+        namespace="Managed Active Directory",
+    )
+    assert response.status_code == 200, response.content
+    assert rcpt_status(jane, "postmaster@alpineskihouse.com")[0] == 554
+    with pytest.raises(imaplib.IMAP4.error):
+        imap_login(jane, UPN, PASSWORD)
