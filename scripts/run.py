@@ -94,7 +94,8 @@ def main() -> int:
         status = processes[-1].returncode
     except KeyboardInterrupt:
         pass
-    except subprocess.CalledProcessError as exc:
+    except (subprocess.CalledProcessError, RuntimeError) as exc:
+        # RuntimeError: a mail server did not start (its log's tail is in the text)
         print(f"failed: {exc}", file=sys.stderr)
         status = 1
     finally:
