@@ -12,7 +12,13 @@ from django.utils.http import urlencode
 
 from email_service.forms import CreateMailboxForm, ModifyUserPlanForm
 from email_service.models import UserPlanAssignment
-from email_service.selectors import mail_recipients, smtp_domain_list, subscription_list, subscription_usage
+from email_service.selectors import (
+    mail_recipients,
+    mail_stored_mb,
+    smtp_domain_list,
+    subscription_list,
+    subscription_usage,
+)
 from hosting.selectors import directory_object_at
 from portal.contributions import (
     Counter,
@@ -38,8 +44,9 @@ def usage_panel(request, caller: Caller, _obj) -> dict:
     usage = sorted(
         ((subscription, subscription_usage(subscription)) for subscription in subscription_list(caller)),
         key=lambda pair: -pair[1].mailboxes_percent,
-    )
-    return {"usage": usage[:10]}
+    )[:10]
+    stored = mail_stored_mb([subscription.dn for subscription, _ in usage])
+    return {"usage": [(s, use, stored.get(s.dn_key)) for s, use in usage]}
 
 
 def organization_panel(request, caller: Caller, org) -> dict | None:

@@ -104,25 +104,53 @@ def available_plan_list(caller: Caller) -> QuerySet[AvailablePlan]:
     return AvailablePlan.objects.restrict(caller).select_related("organization_plan")
 
 
+def _mail_usages() -> dict[str, tuple[int, int]] | None:
+    """Every mailbox's usage as the mail server counts it, by user name; None when this host has
+    no Dovecot configuration to ask."""
+    import os
+
+    from django.conf import settings
+
+    from portal.mailservers import mailbox_usages
+
+    config = settings.MAIL.get("DOVECOT_CONFIG")
+    if not config or not os.path.exists(config):
+        return None
+    return mailbox_usages(config)
+
+
+def mail_stored_mb(organization_dns: list[str]) -> dict[str, float | None]:
+    """The mail stored in each organization's mailboxes in MB (by ``dn_key``), as the mail server
+    counts it; None for all when it cannot tell."""
+    from portal.directory import default_gateway, dn_key
+    from portal.directory.mail import mail_attributes
+
+    usages = _mail_usages() if organization_dns else None
+    if usages is None:
+        return {dn_key(dn): None for dn in organization_dns}
+    gateway = default_gateway()
+    names = mail_attributes(gateway.flavor)
+    out: dict[str, float | None] = {}
+    for dn in organization_dns:
+        users = gateway.search(dn, names.login_filter("*"), scope="onelevel")
+        kib = sum(usages.get((user.first(names.logon) or "").lower(), (0, 0))[0] for user in users)
+        out[dn_key(dn)] = round(kib / 1024, 1)
+    return out
+
+
 def mail_recipients(organization_dn: str) -> tuple[list[dict], list[dict]]:
     """The mailboxes and distribution lists of an organization, as the directory holds them (the
     page showing them has checked the caller's scope): each with ``name``, ``dn``, ``addresses``
     (primary first), ``enabled``, for mailboxes ``used_mb`` and ``quota_mb`` as the mail server
     counts them (None when it cannot tell), and for lists ``members``."""
-    import os
-
-    from django.conf import settings
-
     from portal.directory import default_gateway
     from portal.directory.mail import mail_attributes, proxy_addresses_read
-    from portal.mailservers import mailbox_usages
 
     gateway = default_gateway()
     names = mail_attributes(gateway.flavor)
     mailboxes, lists = [], []
     found_entries = gateway.search(organization_dn, f"({names.addresses}=*)", scope="onelevel")
-    config = settings.MAIL.get("DOVECOT_CONFIG")
-    usages = mailbox_usages(config) if found_entries and config and os.path.exists(config) else {}
+    usages = (_mail_usages() if found_entries else None) or {}
     for entry in found_entries:
         found = proxy_addresses_read(entry.attrs.get(names.addresses.lower(), []))
         if found is None:

@@ -106,3 +106,14 @@ def test_a_reseller_sees_the_mailboxes_on_the_organization_page(demo, browser, u
     page = text(browser("cm-admin").get(url(ALPINE)))
     assert "<td>Jane Smith</td><td>jane.smith@alpineskihouse.com</td><td>enabled</td>" in page
     assert "No distribution lists." in page
+
+
+def test_the_dashboard_shows_the_mail_stored_next_to_the_allocated_storage(demo, browser):
+    sent = send(demo, UPN, message(size=300_000))
+    wait_for(demo, UPN, PASSWORD, sent["Subject"])
+    page = text(browser("cm-admin").get("/"))
+    usage = page[page.index('id="usage-title"') :]
+    row = re.search(r"<td>AlpineSkiHouse</td>.*?</tr>", usage, re.S).group(0)
+    assert "2048 of 102400 MB" in row  # allocated by the plans
+    stored = re.search(r"<td>([0-9.]+) MB</td>", row)
+    assert stored and 0.25 < float(stored.group(1)) < 0.4  # stored, as Dovecot counts it
