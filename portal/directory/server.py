@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import zlib
 from pathlib import Path
 
 import ldap
@@ -107,17 +108,17 @@ class PortalSlapd(slapdtest.SlapdObject):
         super().start()
 
     def _upgrade_schema(self) -> None:
-        # A directory kept from an earlier `make run` has the project's schema of that day; the
-        # schema only ever gains attributes and classes, so the old one is replaced (offline,
-        # before slapd starts) by the current file when the file changed.
+        # A directory kept from an earlier `make run` has the project's schema of that day. The
+        # schema only ever gains attributes and classes, so the stored schema entry is rewritten
+        # (offline, before slapd starts) from the current file when the file changed; it keeps
+        # its place, so the indexes that name its attributes stay valid.
         stamp = Path(self.testrundir) / "hosting-schema.sha256"
         digest = hashlib.sha256(SCHEMA_FILE.read_bytes()).hexdigest()
         if stamp.exists() and stamp.read_text().strip() == digest:
             return
         schema_dir = Path(self._slapd_conf) / "cn=config" / "cn=schema"
-        for old in schema_dir.glob("cn={*}hosting.ldif"):
-            old.unlink()
-        self.slapadd(None, ["-n0", "-l", str(SCHEMA_FILE)])
+        for stored in schema_dir.glob("cn={*}hosting.ldif"):
+            _schema_entry_rewrite(stored)
         stamp.write_text(digest + "\n")
 
     def stop(self) -> None:
@@ -135,6 +136,25 @@ class PortalSlapd(slapdtest.SlapdObject):
         conn.protocol_version = 3
         conn.simple_bind_s(ROOT_DN, ROOT_PW)
         return conn
+
+
+def _schema_entry_rewrite(stored: Path) -> None:
+    """Rewrite a schema entry of slapd's cn=config folder with the definitions of SCHEMA_FILE,
+    keeping its name, ordinal and operational attributes (and the checksum slapd verifies)."""
+    (_, record), *_ = read_ldif(SCHEMA_FILE)
+    rdn = stored.name[: -len(".ldif")]
+    kept = [
+        line
+        for line in stored.read_text().split("\n")
+        if line.split(":", 1)[0]
+        in ("structuralObjectClass", "entryUUID", "creatorsName", "createTimestamp", "entryCSN")
+    ]
+    lines = [f"dn: {rdn}", "objectClass: olcSchemaConfig", f"cn: {rdn[3:]}"]
+    for name in ("olcAttributeTypes", "olcObjectClasses"):
+        lines += [f"{name}: {{{i}}}{value.decode()}" for i, value in enumerate(record.get(name, []))]
+    body = "\n".join([*lines, *kept]) + "\n"
+    crc = zlib.crc32(body.encode()) & 0xFFFFFFFF
+    stored.write_text(f"# AUTO-GENERATED FILE - DO NOT EDIT!! Use ldapmodify.\n# CRC32 {crc:08x}\n{body}")
 
 
 def read_ldif(path: str | os.PathLike) -> list[tuple[str, dict[str, list[bytes]]]]:
