@@ -9,7 +9,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from email_service.forms import CreateMailboxForm, ModifyUserPlanForm
+from email_service.forms import CreateMailboxForm, MailboxActionForm, ModifyUserPlanForm
 from email_service.models import UserPlanAssignment
 from email_service.selectors import (
     mail_recipients,
@@ -160,6 +160,7 @@ def _user_panel(
         local = (user.entry.first("userPrincipalName") or "").partition("@")[0]
         create_form = CreateMailboxForm(
             create_posted,
+            user_path=user.path,
             initial={"planName": user_plan["name"] if user_plan else "", "alias": local},
             plan_names=plan_names,
             prefix="mailbox",
@@ -188,34 +189,27 @@ def _mailbox_post(request, caller: Caller, user):
         form = context["create_form"]
         if form is None:
             return context
-        if form.is_valid():
-            data = {
-                "user": user.path,
-                "planName": form.cleaned_data["planName"],
-                "alias": form.cleaned_data["alias"],
-                "emailAddresses": {"value": form.addresses()},
-                "preferredDomainController": _dc(),
-            }
-            if form_run(request, form, "Hosted Email 2007::CreateMailbox", data) is not None:
-                messages.success(
-                    request, f"{user.name} has a mailbox at {data['emailAddresses']['value'][0]}."
-                )
-                return redirect(object_url(user.entry))
+        address = form.data.get("mailbox-emailAddresses", "").strip().split("\n")[0].strip()
+        if form_submit(request, form, success=f"{user.name} has a mailbox at {address}.") is not None:
+            return redirect(object_url(user.entry))
         return context
     if action not in MAILBOX_ACTIONS:
         return None
     procedure, done = MAILBOX_ACTIONS[action]
-    context, form = _user_panel(caller, user)
+    form = MailboxActionForm({}, user_path=user.path)
     if action == "delete" and request.POST.get("confirm") != "yes":
-        messages.error(request, "Tick the box to confirm that the mailbox is to be deleted.")
+        form.is_valid()
+        form.add_error(None, "Tick the box to confirm that the mailbox is to be deleted.")
+    elif (
+        form_submit(
+            request, form, procedure=f"Hosted Email 2007::{procedure}", success=done.format(name=user.name)
+        )
+        is not None
+    ):
         return redirect(object_url(user.entry))
-    data = {"user": user.path, "preferredDomainController": _dc()}
-    if form_run(request, form, f"Hosted Email 2007::{procedure}", data) is not None:
-        messages.success(request, done.format(name=user.name))
-    else:
-        for error in form.non_field_errors() or [e for errors in form.errors.values() for e in errors]:
-            messages.error(request, error)
-    return redirect(object_url(user.entry))
+    context, _ = _user_panel(caller, user)
+    context["action_errors"] = form.non_field_errors()
+    return context
 
 
 def user_panel_post(request, caller: Caller, user):

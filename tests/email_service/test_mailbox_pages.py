@@ -117,3 +117,15 @@ def test_the_dashboard_shows_the_mail_stored_next_to_the_allocated_storage(demo,
     assert "2048 of 102400 MB" in row  # allocated by the plans
     stored = re.search(r"<td>([0-9.]+) MB</td>", row)
     assert stored and 0.25 < float(stored.group(1)) < 0.4  # stored, as Dovecot counts it
+
+
+def test_deleting_a_mailbox_from_the_user_page_asks_first(demo, browser, url):
+    client = browser("alpine-admin")
+    response = client.post(url(JANE), {"mailbox_action": "delete"})
+    assert response.status_code == 400
+    assert "Tick the box to confirm that the mailbox is to be deleted." in text(response)
+    assert rcpt_status(demo, UPN)[0] == 250
+    response = client.post(url(JANE), {"mailbox_action": "delete", "confirm": "yes"})
+    assert response.status_code == 302
+    assert "The mailbox of Jane Smith is deleted." in text(client.get(url(JANE)))
+    assert rcpt_status(demo, UPN)[0] == 550
