@@ -6,7 +6,7 @@ from __future__ import annotations
 from email_service.models import OrganizationPlan, Subscription, UserPlan
 from portal.directory import dn_to_path, get_gateway
 from portal.directory.mail import mail_attributes, proxy_addresses_read
-from portal.engine import IMPERSONATE_SERVICE, Batch, Caller
+from portal.engine import Batch, Caller, Impersonate
 
 HOSTING = "OU=Hosting,DC=fabrikam,DC=com"
 RESELLERS = [f"OU=ConsolidatedMessenger,{HOSTING}", f"OU=Contoso,{HOSTING}"]
@@ -45,7 +45,7 @@ def load_email_service(batch: Batch, dc: str) -> None:
         batch.call(
             f"Hosted Email 2007::{name}",
             {**data, "preferredDomainController": dc},
-            impersonate=IMPERSONATE_SERVICE,
+            impersonate=Impersonate.SERVICE,
         )
 
     for plan_name, (limits, features, user_plans) in EMAIL_PLANS.items():
