@@ -17,7 +17,6 @@ from django.conf import settings
 
 from email_service.models import SmtpDomain, Subscription, UserPlanAssignment
 from email_service.procedures.common import (
-    DC,
     NAMESPACE,
     READERS,
     USER_PLAN_MANAGERS,
@@ -37,7 +36,7 @@ from portal.directory.mail import (
     proxy_addresses_read,
     proxy_addresses_write,
 )
-from portal.engine import Arg, CallContext, procedure
+from portal.engine import PREFERRED_DOMAIN_CONTROLLER, Arg, CallContext, procedure
 from portal.errors import Conflict, InvalidArgument, NotFound, PrerequisiteFailed
 from portal.mailservers import mailbox_usage
 
@@ -278,7 +277,7 @@ def usage_kib(entry: Entry) -> tuple[int, int] | None:
         dataclasses.replace(ALIAS, required=True),
         dataclasses.replace(ADDRESSES, required=True, min_items=1),
         OVERRIDES,
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
     ),
     security=USER_PLAN_MANAGERS,
 )
@@ -323,7 +322,9 @@ def mailbox_create(
     return ctx.mirror()
 
 
-@procedure(f"{NAMESPACE}::DeleteMailbox", args=(USER, DC), security=USER_PLAN_MANAGERS)
+@procedure(
+    f"{NAMESPACE}::DeleteMailbox", args=(USER, PREFERRED_DOMAIN_CONTROLLER), security=USER_PLAN_MANAGERS
+)
 def mailbox_delete(ctx: CallContext, *, user: str, preferredDomainController: str) -> dict:
     """Remove a user's mailbox: its mail attributes leave the entry (the mail server refuses its
     addresses and its IMAP log-in) and its user plan assignment ends, freeing its place under the
@@ -354,14 +355,18 @@ def _mailbox_switch(ctx: CallContext, user: str, *, enabled: bool) -> dict:
     return ctx.mirror()
 
 
-@procedure(f"{NAMESPACE}::DisableMailbox", args=(USER, DC), security=USER_PLAN_MANAGERS)
+@procedure(
+    f"{NAMESPACE}::DisableMailbox", args=(USER, PREFERRED_DOMAIN_CONTROLLER), security=USER_PLAN_MANAGERS
+)
 def mailbox_disable(ctx: CallContext, *, user: str, preferredDomainController: str) -> dict:
     """Disable a mailbox: it keeps its mail, addresses and plan, but the mail server refuses mail
     for it (550) and its IMAP log-in. Already disabled: nothing changes. Answers the input."""
     return _mailbox_switch(ctx, user, enabled=False)
 
 
-@procedure(f"{NAMESPACE}::EnableMailbox", args=(USER, DC), security=USER_PLAN_MANAGERS)
+@procedure(
+    f"{NAMESPACE}::EnableMailbox", args=(USER, PREFERRED_DOMAIN_CONTROLLER), security=USER_PLAN_MANAGERS
+)
 def mailbox_enable(ctx: CallContext, *, user: str, preferredDomainController: str) -> dict:
     """Enable a disabled mailbox again: mail flows to its addresses and the old mail is still there.
     Already enabled: nothing changes. Answers the input."""
@@ -370,7 +375,7 @@ def mailbox_enable(ctx: CallContext, *, user: str, preferredDomainController: st
 
 @procedure(
     f"{NAMESPACE}::ModifyMailbox",
-    args=(USER, ALIAS, ADDRESSES, OVERRIDES, DC),
+    args=(USER, ALIAS, ADDRESSES, OVERRIDES, PREFERRED_DOMAIN_CONTROLLER),
     security=USER_PLAN_MANAGERS,
 )
 def mailbox_modify(
@@ -408,7 +413,7 @@ def mailbox_modify(
     return ctx.mirror()
 
 
-@procedure(f"{NAMESPACE}::GetMailbox", args=(USER, DC), security=READERS)
+@procedure(f"{NAMESPACE}::GetMailbox", args=(USER, PREFERRED_DOMAIN_CONTROLLER), security=READERS)
 def mailbox_get(ctx: CallContext, *, user: str, preferredDomainController: str) -> dict:
     """A user's mailbox as the mail server sees it.
 
@@ -434,7 +439,12 @@ def mailbox_get(ctx: CallContext, *, user: str, preferredDomainController: str) 
 
 @procedure(
     f"{NAMESPACE}::ChangeUserPlanAssignment",
-    args=(USER, Arg("planName", required=True, description="The user plan to apply."), OVERRIDES, DC),
+    args=(
+        USER,
+        Arg("planName", required=True, description="The user plan to apply."),
+        OVERRIDES,
+        PREFERRED_DOMAIN_CONTROLLER,
+    ),
     security=USER_PLAN_MANAGERS,
 )
 def mailbox_plan_change(
@@ -467,7 +477,7 @@ def mailbox_plan_change(
             "becomes an address in the organization's first SMTP domain.",
         ),
         Arg("managedBy", required=True, description="The userPrincipalName of the user who manages it."),
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
     ),
     security=USER_PLAN_MANAGERS,
 )
@@ -530,7 +540,7 @@ def distribution_list_create(
             choices=("Authoritative", "InternalRelay", "ExternalRelay"),
             description="Authoritative (the default; the only kind this mail service accepts mail for).",
         ),
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
     ),
     security=USER_PLAN_MANAGERS,
 )
