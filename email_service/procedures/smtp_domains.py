@@ -1,5 +1,6 @@
 """SMTP domains: the organization's assets in the Plans database that say which mail it receives,
-and the ``uPNSuffixes`` of its directory entry."""
+and the domains its directory entry accepts (``uPNSuffixes``). ``CreateSMTPDomain`` lives with
+the mailboxes (``mailboxes.py``): it gives the mail server its domain."""
 
 from __future__ import annotations
 
@@ -11,85 +12,36 @@ from email_service.procedures.common import (
     GUID_FOUND_PROCEDURE,
     GUID_OR_ORGANIZATION,
     GUID_SECURITY,
-    MANAGERS,
     NAMESPACE,
-    ORGANIZATION,
-    SMTP_DOMAIN_NOT_AVAILABLE,
     argument_text,
     organization_entry,
-    smtp_domain_create,
     smtp_domain_normalize,
 )
-from hosting.models import CustomerRecord
-from hosting.tree import hosting_root
-from portal.directory import dn_to_path, filter_escape
+from email_service.procedures.mailboxes import accepted_domains, accepted_domains_set, domain_in_use
+from portal.directory import dn_to_path
 from portal.engine import PREFERRED_DOMAIN_CONTROLLER, Arg, CallContext, procedure
-from portal.errors import Conflict, NotFound, PrerequisiteFailed
-
-DOMAIN_TYPES = ("Authoritative", "InternalRelay", "ExternalRelay")
+from portal.errors import NotFound, PrerequisiteFailed
 
 DOMAIN_NAME = Arg("domainName", required=True, max_length=253, description="The SMTP domain.")
 
 
-@procedure(
-    f"{NAMESPACE}::CreateSMTPDomain",
-    args=(
-        ORGANIZATION,
-        DOMAIN_NAME,
-        PREFERRED_DOMAIN_CONTROLLER,
-        Arg(
-            "domainType",
-            choices=DOMAIN_TYPES,
-            description="(optional) Authoritative (the default), InternalRelay or ExternalRelay.",
-        ),
-    ),
-    security=MANAGERS,
-)
-def smtp_domain_add(
-    ctx: CallContext,
-    *,
-    organization: str,
-    domainName: str,
-    preferredDomainController: str,
-    domainType: str | None,
-) -> dict:
-    """Accept an SMTP domain for an organization (dd229930): an asset of its Plans database record
-    (which it must have), and one of its ``uPNSuffixes``. A domain another organization holds is
-    refused with the text of Managed Email 2007::CreateSMTPDomain: ``The SMTP Domain %domainName%
-    is not available.`` Answers nothing (``<executeData/>``)."""
-    entry = organization_entry(ctx, organization)
-    domain = smtp_domain_normalize(domainName)
-    record = CustomerRecord.objects.filter(guid=entry.guid).first()
-    if record is None:
-        raise PrerequisiteFailed(
-            f"The organization {dn_to_path(entry.dn)} has no record in the Plans database; run "
-            "MPS Import::EnableCustomerForPlans for it first.",
-            field="organization",
-        )
-    elsewhere = [
-        holder
-        for holder in ctx.directory.search(hosting_root(), f"(uPNSuffixes={filter_escape(domain)})")
-        if holder.guid != entry.guid
-    ]
-    if elsewhere:
-        raise Conflict(SMTP_DOMAIN_NOT_AVAILABLE.replace("%domainName%", domain), field="domainName")
-    smtp_domain_create(record, entry, domain)
-    suffixes = list(entry.attrs.get("upnsuffixes", []))
-    if all(item.lower() != domain for item in suffixes):
-        ctx.directory.modify(entry.dn, {"uPNSuffixes": [*suffixes, domain]})
-    return {}
-
-
-def _domain_forget(ctx: CallContext, guid, where: str, domain: str, entry=None) -> None:
+def _domain_forget(ctx: CallContext, guid: uuid.UUID, where: str, domain: str, entry=None) -> None:
     asset = SmtpDomain.objects.filter(name=domain, organization_guid=guid).first()
     if asset is None:
         raise NotFound(f"The SMTP domain {domain} is not registered to {where}.", field="domainName")
+    if entry is not None:
+        user = domain_in_use(ctx, entry, domain)
+        if user is not None:
+            raise PrerequisiteFailed(
+                f"The SMTP domain {domain} is still used by {user}; change or delete its addresses first.",
+                field="domainName",
+            )
     asset.delete()
     if entry is not None:
-        suffixes = list(entry.attrs.get("upnsuffixes", []))
-        kept = [item for item in suffixes if item.lower() != domain]
-        if len(kept) != len(suffixes):
-            ctx.directory.modify(entry.dn, {"uPNSuffixes": kept})
+        accepted = accepted_domains(ctx, entry)
+        kept = [item for item in accepted if item.lower() != domain]
+        if len(kept) != len(accepted):
+            accepted_domains_set(ctx, entry, kept)
 
 
 @procedure(
@@ -117,10 +69,11 @@ def smtp_domain_delete(
     preferredDomainController: str,
 ) -> dict:
     """Remove an accepted SMTP domain of an organization (dd279056): the asset of its Plans
-    database record and the organization's ``uPNSuffixes`` entry, so that the domain is free for
-    use again. Seed 001 calls it for an orphaned organization by ``GUID`` (DomainAdmins): then no
-    directory call is made, the asset alone says which domain to delete. Answers nothing
-    (``<executeData/>``)."""
+    database record and the organization's accepted domain (``uPNSuffixes``), so that the mail
+    server no longer accepts mail for it and the domain is free for use again. A domain that a
+    mailbox or list of the organization still uses is refused. Seed 001 calls it for an orphaned
+    organization by ``GUID`` (DomainAdmins): then no directory call is made, the asset alone says
+    which domain to delete. Answers nothing (``<executeData/>``)."""
     domain = smtp_domain_normalize(domainName)
     if GUID is not None:
         _domain_forget(ctx, GUID, f"the organization with GUID {argument_text(ctx, 'GUID')}", domain)

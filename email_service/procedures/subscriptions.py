@@ -29,6 +29,7 @@ from email_service.procedures.common import (
     organization_users,
     subscription_require,
 )
+from email_service.procedures.mailboxes import organization_mail_end
 from email_service.selectors import subscription_usage
 from hosting.models import CustomerRecord, CustomerType
 from hosting.tree import CUSTOMER, organization_check
@@ -192,7 +193,9 @@ def subscription_end(
     By ``organization`` (OrgCreators): the organization's entry is read. By ``GUID`` (DomainAdmins;
     it overrides ``organization``): the organization is assumed deleted with its children, so the
     only directory call is the check that no object with that GUID exists any more; everything
-    else comes from the Plans database. In both cases each SMTP domain asset of the organization's
+    else comes from the Plans database. By ``organization``, every mailbox and distribution list of
+    the organization loses its addresses first (its mail is refused, its IMAP log-in too). In both
+    cases each SMTP domain asset of the organization's
     Plans database record is deleted through ``Hosted Email 2007::DeleteSMTPDomain`` (so it can
     be subscribed again), user plan assignments end, and the subscription ends. A successful call
     mirrors its input.
@@ -218,6 +221,9 @@ def subscription_end(
         entry = organization_entry(ctx, organization)
         subscription = subscription_require(entry)
         target = {"organization": entry.dn}
+        # its mail ends first: the mailboxes' and lists' addresses leave the directory, then the
+        # domains the mail server accepts for it
+        organization_mail_end(ctx, entry)
     # Seed 001, "Remarks": DeleteSMTPDomain is still called, and the SMTP domains to delete come
     # from the Plans database assets alone.
     for domain in SmtpDomain.objects.filter(organization_guid=subscription.organization_guid):

@@ -222,7 +222,13 @@ def test_unsubscribing_an_organization_that_is_not_subscribed_is_refused(mps, em
 
 def test_smtp_domain_freed_by_unsubscribe_is_subscribed_again(mps, api, alpine_subscribed):
     provider_run(
-        [(f"{NS}::AddAvailablePlans", {"organization": NORTHWIND, "availablePlans": {"planName": [BASIC]}})]
+        [
+            (
+                f"{NS}::AddAvailablePlans",
+                {"organization": NORTHWIND, "availablePlans": {"planName": [BASIC]}},
+            ),
+            (f"{NS}::Subscribe", {"organization": NORTHWIND, "planName": BASIC}),
+        ]
     )
     subscribe = {
         "namespace": NS,

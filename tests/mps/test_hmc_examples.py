@@ -58,6 +58,17 @@ def _unsubscribe(mps) -> None:
     assert response.status_code == 200, response.content
 
 
+def _delete_mailbox(mps) -> None:
+    response = mps(
+        f"""<request><procedure><execute namespace="Hosted Email 2007" procedure="DeleteMailbox">
+        <executeData><user>LDAP://CN=Jane Smith,{ALPINE}</user>
+        <preferredDomainController>{DC}</preferredDomainController></executeData>
+        </execute></procedure></request>""",
+        "cm-admin",
+    )
+    assert response.status_code == 200, response.content
+
+
 def _run(mps, example_id: str) -> None:
     example = BY_ID[example_id]
     response = mps(body(example), example["user"])
@@ -68,6 +79,7 @@ SETUP = {
     "unsubscribe AlpineSkiHouse": lambda mps, ldap_admin: _unsubscribe(mps),
     "make BronzeMailbox available to AlpineSkiHouse": lambda mps, ldap_admin: _run(mps, "A3"),
     "run B1": lambda mps, ldap_admin: _run(mps, "B1"),
+    "delete Jane Smith's mailbox, which uses the domain": lambda mps, ldap_admin: _delete_mailbox(mps),
     "run B6": lambda mps, ldap_admin: _run(mps, "B6"),
     "add jimc to AlpineSkiHouse as other tools would": lambda mps, ldap_admin: ldap_admin.add_s(
         f"CN=jimc,{ALPINE}",
@@ -115,7 +127,7 @@ def test_the_example_runs_and_answers_the_documented_shape(demo, mps, ldap_admin
 
 
 @pytest.mark.parametrize("example", [e for e in EXAMPLES if not e.get("runs", True)], ids=lambda e: e["id"])
-def test_an_example_the_portal_cannot_run_yet_is_refused_clearly(demo, mps, example):
+def test_an_example_that_cannot_run_against_the_demo_is_refused_clearly(demo, mps, example):
     response = mps(body(example), "administrator")
 
     assert 400 <= response.status_code < 500
