@@ -8,4 +8,4 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
-        from billing import jobs, procedures, search  # noqa: F401 - registers procedures, job, search
+        from billing import dunning, jobs, lifecycle, procedures, search  # noqa: F401 - registers them

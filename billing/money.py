@@ -41,3 +41,20 @@ def add_months(day: dt.date, months: int, *, anchor_day: int | None = None) -> d
     month += 1
     last = calendar.monthrange(year, month)[1]
     return dt.date(year, month, min(anchor_day or day.day, last))
+
+
+def days_between(start: dt.date, end: dt.date) -> int:
+    """Days from ``start`` up to (not including) ``end``."""
+    return (end - start).days
+
+
+def prorate(amount: Decimal, days_used: int, days_in_period: int, currency: str) -> Decimal:
+    """``amount`` for ``days_used`` of a period of ``days_in_period`` days: amount x days used ÷
+    days in the period, rounded half up to the minor unit (one line at a time).
+
+    ``prorate(Decimal("10.00"), 15, 31, "USD")`` is ``4.84`` (4.8387… rounded half up).
+    """
+    if days_in_period <= 0:
+        raise ValueError("a period has at least one day")
+    days_used = max(0, min(days_used, days_in_period))
+    return money_round(Decimal(amount) * days_used / days_in_period, currency)
