@@ -31,6 +31,7 @@ from billing.models import (
     InvoiceLine,
     ServiceDiscount,
     UserPackage,
+    UserService,
 )
 from billing.money import ZERO, discount_value, money_round, prorate
 
@@ -285,7 +286,17 @@ def bill_run_execute(
                     summary.skipped += 1
         if progress:
             progress(min(offset + CHUNK, total), total)
+    user_packages_close_due(run_date)
     return summary
+
+
+def user_packages_close_due(run_date: dt.date) -> int:
+    """End the user packages whose cancellation day has come and that are billed up to it."""
+    ending = UserPackage.objects.filter(
+        active=True, cancel_date__lte=run_date, next_bill_date__gte=F("cancel_date")
+    )
+    UserService.objects.filter(user_package__in=ending, canceled_on__isnull=True).update(canceled_on=run_date)
+    return ending.update(active=False, status="Canceled", canceled_on=F("cancel_date"))
 
 
 def user_package_bill_now(up: UserPackage, run_date: dt.date) -> Invoice | None:

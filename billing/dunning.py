@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
+from billing.cycle import user_packages_close_due
 from billing.ledger import accounts_ledger, open_invoices, paid_through
 from billing.mailboxes import account_mailboxes_set
 from billing.models import BillingAccount, DunningNotice, DunningPolicy, DunningRun, Invoice, UserPackage
@@ -258,6 +259,7 @@ def dunning_run_execute(
     """Dunning for ``run_date``, in chunks of accounts; answers the summary and the invoices whose
     card charge is retried after commit. Must run inside the engine's transaction."""
     summary = DunningSummary(run_date)
+    user_packages_close_due(run_date)
     _scheduled(ctx, run_date, summary)
     policies = Policies()
     account_ids = list(_past_due(run_date))

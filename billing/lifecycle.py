@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from django.db.models import Count
 from django.utils import timezone
 
+from billing import money
 from billing.cycle import user_package_bill_period
 from billing.ledger import (
     account_ledger,
@@ -93,7 +94,7 @@ NO_PAYMENT_STATUSES = (PROSPECT,)
 
 
 def _today() -> dt.date:
-    return timezone.localdate()
+    return money.today()
 
 
 def _day(value: dt.datetime | dt.date | None) -> dt.date | None:

@@ -6,6 +6,8 @@ import calendar
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils import timezone
+
 #: Currencies the portal bills in, with the number of places of their minor unit. Amounts are
 #: stored with two places, so a currency with more than two is not offered.
 CURRENCY_PLACES: dict[str, int] = {"USD": 2, "EUR": 2, "GBP": 2, "CAD": 2, "AUD": 2, "CHF": 2, "JPY": 0}
@@ -58,3 +60,9 @@ def prorate(amount: Decimal, days_used: int, days_in_period: int, currency: str)
         raise ValueError("a period has at least one day")
     days_used = max(0, min(days_used, days_in_period))
     return money_round(Decimal(amount) * days_used / days_in_period, currency)
+
+
+def today() -> dt.date:
+    """The billing day: the portal's local date. Everything in billing asks here (``money.today()``),
+    so that a test can set the clock in one place."""
+    return timezone.localdate()

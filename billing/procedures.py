@@ -14,8 +14,8 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
+from billing import money
 from billing.cycle import (
     bill_run_execute,
     invoices_to_charge,
@@ -329,7 +329,7 @@ def user_package_add(
                 field="xmlServiceDiscounts",
             )
 
-    today = timezone.localdate()
+    today = money.today()
     # Seed: "use DateTime.MinValue to set as now".
     start = today if NextBillDate is None or NextBillDate.year == 1 else NextBillDate.date()
     # billNow with a later bill date: the package starts today and the rest of the bill period
@@ -469,12 +469,12 @@ def invoice_charge(ctx: CallContext, *, invoiceID: int) -> dict:
             payment_type=PaymentType.CREDIT_CARD,
             card_type=method.brand,
             reference=result.reference,
-            paid_on=timezone.localdate(),
+            paid_on=money.today(),
             added_by=ctx.caller.username,
             charge=attempt,
         )
         invoice_disperse_first(invoice, payment)
-        answer = account_restore_if_paid(ctx, account, on=timezone.localdate())
+        answer = account_restore_if_paid(ctx, account, on=money.today())
     return {
         "invoiceID": invoice.pk,
         "status": invoice.status,
