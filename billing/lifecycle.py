@@ -612,8 +612,9 @@ def payment_add(
         if not card:
             raise InvalidArgument(INVALID_CARD_TYPE, field="cardType")
     number = None
-    if kind == PaymentType.CHECK or (CheckNumber or "").strip():
-        text = (CheckNumber or "").strip()
+    text = (CheckNumber or "").strip()
+    if kind == PaymentType.CHECK or text not in ("", "0"):
+        # EngageIP's CheckNumber is an Integer: 0 means none for other payment types
         if not re.fullmatch(r"\d{1,9}", text) or int(text) == 0:
             raise InvalidArgument(INVALID_CHECK_NUMBER, field="CheckNumber")
         number = int(text)
