@@ -16,6 +16,8 @@ from billing.models import (
     BillingAccount,
     BillRun,
     ChargeAttempt,
+    CreditNote,
+    DunningRun,
     Invoice,
     Package,
     Payment,
@@ -109,14 +111,30 @@ def payment_list(caller: Caller, *, account: str | None = None) -> QuerySet[Paym
     return payments
 
 
+def credit_note_list(caller: Caller, *, account: str | None = None) -> QuerySet[CreditNote]:
+    """Credit notes of the accounts ``caller`` sees, with their lines."""
+    notes = CreditNote.objects.select_related("account").prefetch_related("lines")
+    scope = _scope_q(caller, "account__")
+    if scope is not None:
+        notes = notes.filter(scope)
+    if account:
+        notes = notes.filter(account__username=account)
+    return notes
+
+
+def dunning_run_list(caller: Caller) -> QuerySet[DunningRun]:
+    """Dunning runs: billing staff only."""
+    return DunningRun.objects.all() if billing_staff(caller) else DunningRun.objects.none()
+
+
 def charge_attempt_list(caller: Caller, *, account: str | None = None) -> QuerySet[ChargeAttempt]:
     """Card charge attempts (approved and declined) of the accounts ``caller`` sees."""
-    attempts = ChargeAttempt.objects.select_related("invoice__account")
-    scope = _scope_q(caller, "invoice__account__")
+    attempts = ChargeAttempt.objects.select_related("invoice", "account")
+    scope = _scope_q(caller, "account__")
     if scope is not None:
         attempts = attempts.filter(scope)
     if account:
-        attempts = attempts.filter(invoice__account__username=account)
+        attempts = attempts.filter(account__username=account)
     return attempts
 
 

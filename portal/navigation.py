@@ -96,6 +96,7 @@ def navigation_items(caller: Caller, *, is_staff: bool) -> list[NavItem]:
     if caller.has_role("BillingAdmins"):
         items.append(("Catalogue", "billing:catalogue", "catalogue"))
         items.append(("Bill runs", "billing:bill-run", "bill-run"))
+        items.append(("Dunning", "billing:dunning", "dunning"))
     if is_staff:
         items.append(("Administration", "admin:index", "admin"))
     items.append(("API", "api:docs", "api"))
