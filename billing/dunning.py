@@ -202,22 +202,17 @@ def _chunk(
             changing.append((account, "mail", days, invoice))
     DunningNotice.objects.bulk_create(notices)
     summary.notices += len(notices)
+    suspending = [item for item in changing if item[1] == SUSPENDED]
+    if suspending:
+        _suspend(ctx, suspending, ledgers, run_date)
+        summary.suspended += len(suspending)
+        summary.suspended_accounts += [account.username for account, *_ in suspending]
     for account, status, days, invoice in changing:
         due = ledgers[account.pk].due
         if status == "mail":
             _mail_after_paid_period(ctx, account, run_date)
         elif status == SUSPENDED:
-            account_status_apply(
-                ctx,
-                account,
-                SUSPENDED,
-                on=run_date,
-                reason=f"Unpaid: {due} {account.currency} past due {days} days (invoice {invoice.number})",
-                amount=due,
-                by_dunning=True,
-            )
-            summary.suspended += 1
-            summary.suspended_accounts.append(account.username)
+            continue
         else:
             for up in UserPackage.objects.filter(account=account, active=True):
                 ctx.call(
@@ -240,6 +235,44 @@ def _chunk(
             summary.cancelled += 1
             summary.cancelled_accounts.append(account.username)
     return to_charge
+
+
+def _suspend(ctx: CallContext, items: list, ledgers: dict, run_date: dt.date) -> None:
+    """Suspend the accounts of a chunk for non-payment: the status, reason and amount on each, in
+    one update; the mailboxes of those with no package paid through the day disabled (what was
+    paid for is honoured: the others keep their mail until the daily run after their paid-through
+    day)."""
+    accounts = [account for account, *_ in items]
+    ups = list(UserPackage.objects.filter(account__in=accounts, active=True))
+    honoured: dict[int, dt.date] = {}
+    days_by_up = paid_through(ups)
+    for up in ups:
+        day = days_by_up.get(up.pk)
+        if day is not None and day > honoured.get(up.account_id, dt.date.min):
+            honoured[up.account_id] = day
+    for account, _, days, invoice in items:
+        due = ledgers[account.pk].due
+        account.status, account.status_changed_on, account.status_amount = SUSPENDED, run_date, due
+        account.status_reason = (
+            f"Unpaid: {due} {account.currency} past due {days} days (invoice {invoice.number})"
+        )
+        account.status_by_dunning = True
+        if honoured.get(account.pk, dt.date.min) < run_date and not account.mail_suspended:
+            if account.customer_record_id is not None:
+                account_mailboxes_set(ctx, account, enabled=False)
+            account.mail_suspended = True
+    BillingAccount.objects.bulk_update(
+        accounts,
+        [
+            "status",
+            "status_changed_on",
+            "status_amount",
+            "status_reason",
+            "status_by_dunning",
+            "mail_suspended",
+        ],
+        batch_size=500,
+    )
 
 
 def _mail_after_paid_period(ctx: CallContext, account: BillingAccount, run_date: dt.date) -> None:

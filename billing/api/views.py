@@ -1,7 +1,7 @@
 """The billing REST resources: read-only, scoped by the caller (``billing.selectors``).
 
 Changes go through ``/api/procedures/`` (``Billing::AddPackageToUserWithOptionalServices``,
-``Billing::RunBillCycle``, ...).
+``Billing::RunBillCycle``, ``Billing::AddPayment``, ``Billing::CancelUserPackage``, ...).
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ from rest_framework import viewsets
 from billing import selectors
 from billing.api.serializers import (
     BillingAccountSerializer,
+    CreditNoteSerializer,
     InvoiceSerializer,
     PackageSerializer,
+    PaymentSerializer,
     UserPackageSerializer,
 )
-from billing.models import BillingAccount, Invoice, Package, UserPackage
+from billing.models import BillingAccount, CreditNote, Invoice, Package, Payment, UserPackage
 from portal.engine import Caller
 
 ACCOUNT_FILTER = OpenApiParameter("account", str, description="Only those of this account (its username).")
@@ -75,3 +77,28 @@ class InvoiceViewSet(_Scoped):
 
     def get_queryset(self):
         return selectors.invoice_list(self.caller, account=self.account_filter)
+
+
+@extend_schema(parameters=[ACCOUNT_FILTER])
+class PaymentViewSet(_Scoped):
+    """Payments of the accounts inside the caller's scope, with what each was dispersed to.
+    Record one with ``Billing::AddPayment`` (idempotent by ``reference``) or ``Billing::MakePayment``."""
+
+    queryset = Payment.objects.none()  # for the schema; get_queryset scopes the real one
+    serializer_class = PaymentSerializer
+
+    def get_queryset(self):
+        return selectors.payment_list(self.caller, account=self.account_filter).prefetch_related("dispersals")
+
+
+@extend_schema(parameters=[ACCOUNT_FILTER])
+class CreditNoteViewSet(_Scoped):
+    """Credit notes of the accounts inside the caller's scope, with their lines (issued by
+    ``Billing::CancelUserPackage`` and ``Billing::DeleteOptionalUserService`` with a prorated
+    transaction)."""
+
+    queryset = CreditNote.objects.none()  # for the schema; get_queryset scopes the real one
+    serializer_class = CreditNoteSerializer
+
+    def get_queryset(self):
+        return selectors.credit_note_list(self.caller, account=self.account_filter)
