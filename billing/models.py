@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 
 from billing.money import CURRENCY_CHOICES, add_months
+from portal.models import RestrictedQuerySet
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -48,7 +49,7 @@ class BillingAccount(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     customer_record = models.ForeignKey(
-        "customers.CustomerRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "hosting.CustomerRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="USD")
     default_payment_method = models.ForeignKey(
@@ -70,6 +71,10 @@ class BillingAccount(models.Model):
         default=False, help_text="The mailboxes of its organization were disabled for non-payment."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    #: where the row sits in the hosting tree: the Plans database record of its account
+    scope_field = "customer_record__dn_key"
 
     class Meta:
         ordering = ["username"]
@@ -179,6 +184,10 @@ class UserPackage(models.Model):
     cancel_option = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = RestrictedQuerySet.as_manager()
+    #: where the row sits in the hosting tree: the Plans database record of its account
+    scope_field = "account__customer_record__dn_key"
+
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["active", "next_bill_date"])]
@@ -271,6 +280,10 @@ class Invoice(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = RestrictedQuerySet.as_manager()
+    #: where the row sits in the hosting tree: the Plans database record of its account
+    scope_field = "account__customer_record__dn_key"
+
     class Meta:
         ordering = ["-issued_on", "-id"]
         constraints = [models.CheckConstraint(condition=Q(total__gte=0), name="invoice_total_not_negative")]
@@ -344,6 +357,10 @@ class ChargeAttempt(models.Model):
     attempted_at = models.DateTimeField(auto_now_add=True)
     attempted_by = models.CharField(max_length=150, default="")
 
+    objects = RestrictedQuerySet.as_manager()
+    #: where the row sits in the hosting tree: the Plans database record of its account
+    scope_field = "account__customer_record__dn_key"
+
     class Meta:
         ordering = ["-attempted_at", "-id"]
 
@@ -392,6 +409,10 @@ class Payment(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
     charge = models.OneToOneField(ChargeAttempt, null=True, on_delete=models.PROTECT, related_name="payment")
 
+    objects = RestrictedQuerySet.as_manager()
+    #: where the row sits in the hosting tree: the Plans database record of its account
+    scope_field = "account__customer_record__dn_key"
+
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [
@@ -417,6 +438,10 @@ class CreditNote(models.Model):
     reason = models.CharField(max_length=256, blank=True)
     created_by = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    #: where the row sits in the hosting tree: the Plans database record of its account
+    scope_field = "account__customer_record__dn_key"
 
     class Meta:
         ordering = ["-issued_on", "-id"]

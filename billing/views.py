@@ -28,7 +28,7 @@ from billing.forms import (
 from billing.ledger import account_ledger, paid_through
 from billing.models import BillingAccount, DunningNotice, DunningPolicy
 from billing.pdf import invoice_pdf
-from customers.selectors import directory_object_at
+from hosting.selectors import directory_object_at
 from portal.engine import Caller
 from portal.jobs import job_start
 from portal.navigation import Crumb, tree_crumbs

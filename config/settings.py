@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "portal.apps.PortalConfig",
+    "hosting",
     "customers",
     "email_service",
     "billing",

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0002_billing_admins_group'),
+        ('billing', '0003_customer_record_in_hosting'),
     ]
 
     operations = [
