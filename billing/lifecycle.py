@@ -14,7 +14,7 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from billing import money
@@ -24,7 +24,6 @@ from billing.ledger import (
     accounts_disperse,
     credit_note_issue,
     invoice_disperse_first,
-    open_invoices,
     paid_through,
 )
 from billing.models import (
@@ -154,16 +153,15 @@ def current_period(up: UserPackage, on: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def user_package_credit_after(
-    up: UserPackage, end: dt.date, *, on: dt.date, reason: str, created_by: str
+    up: UserPackage, end: dt.date, *, on: dt.date, reason: str, created_by: str, service=None
 ) -> list[int]:
-    """Credit notes for what ``up`` was invoiced for days from ``end`` on: each line's amount x
-    unused days / days of the line, half up, less what was credited of it before. Answers the
-    credit note IDs (one per account billed)."""
-    lines = list(
-        InvoiceLine.objects.filter(user_package=up, period_end__gte=end)
-        .select_related("invoice__account", "service")
-        .prefetch_related("credits")
-    )
+    """Credit notes for what ``up`` (only its ``service`` when given) was invoiced for days from
+    ``end`` on: each line's amount x unused days / days of the line, half up, less what was
+    credited of it before. Answers the credit note IDs (one per account billed)."""
+    lines = InvoiceLine.objects.filter(user_package=up, period_end__gte=end)
+    if service is not None:
+        lines = lines.filter(service=service)
+    lines = list(lines.select_related("invoice__account", "service").prefetch_related("credits"))
     by_account: dict[int, tuple[BillingAccount, list[CreditNoteLine]]] = {}
     for line in lines:
         first = max(end, line.period_start)
@@ -339,46 +337,18 @@ def user_service_delete(ctx: CallContext, *, userServiceID: int, deleteOption: s
         )
         if lines.exists():
             # credit only this service's lines: a throwaway package view limited to them
-            notes = _service_credit_after(up, user_service, today, ctx.caller.username)
+            notes = user_package_credit_after(
+                up,
+                today,
+                on=today,
+                reason=f"Optional service {user_service.pk} deleted ({PRORATED})",
+                created_by=ctx.caller.username,
+                service=user_service.service,
+            )
     up.optional_services.remove(user_service.service)
     user_service.canceled_on, user_service.delete_option = today, option
     user_service.save(update_fields=["canceled_on", "delete_option"])
     return {"userServiceID": user_service.pk, "canceledDate": today.isoformat(), "creditNoteIDs": notes}
-
-
-def _service_credit_after(up: UserPackage, user_service: UserService, end: dt.date, by: str) -> list[int]:
-    lines = InvoiceLine.objects.filter(user_package=up, service=user_service.service, period_end__gte=end)
-    credit_lines = []
-    account = None
-    for line in lines.select_related("invoice__account").prefetch_related("credits"):
-        account = line.invoice.account
-        first = max(end, line.period_start)
-        line_days = (line.period_end - line.period_start).days + 1
-        unused = (line.period_end - first).days + 1
-        already = sum((credit.amount for credit in line.credits.all()), ZERO)
-        amount = min(prorate(line.amount, unused, line_days, line.invoice.currency), line.amount - already)
-        credit_lines.append(
-            CreditNoteLine(
-                user_package=up,
-                service=user_service.service,
-                invoice_line=line,
-                description=f"{up.package.name}: {user_service.service.name} not used "
-                f"({first.isoformat()} to {line.period_end.isoformat()}, {unused} of {line_days} days)",
-                period_start=first,
-                period_end=line.period_end,
-                amount=amount,
-            )
-        )
-    if account is None:
-        return []
-    note = credit_note_issue(
-        account,
-        on=end,
-        reason=f"Optional service {user_service.pk} deleted ({PRORATED})",
-        lines=credit_lines,
-        created_by=by,
-    )
-    return [note.pk] if note else []
 
 
 @procedure(
@@ -760,7 +730,9 @@ def invoices_get(ctx: CallContext, *, username: str) -> dict:
     owed on it and on the invoices before it). Exception ``INVALID USERNAME``."""
     account = account_require(ctx, username, text=INVALID_USERNAME)
     invoices = list(
-        Invoice.objects.filter(account=account).annotate(paid=_dispersed_sum()).order_by("issued_on", "id")
+        Invoice.objects.filter(account=account)
+        .annotate(paid=Sum("dispersals__amount"))
+        .order_by("issued_on", "id")
     )
     running = ZERO
     rows = []
@@ -786,12 +758,6 @@ def invoices_get(ctx: CallContext, *, username: str) -> dict:
             }
         )
     return {"username": account.username, "invoices": rows}
-
-
-def _dispersed_sum():
-    from django.db.models import Sum
-
-    return Sum("dispersals__amount")
 
 
 @procedure(
@@ -900,8 +866,3 @@ def user_services_get(ctx: CallContext, *, username: str) -> dict:
         for us in services
     ]
     return {"username": account.username, "userServices": rows}
-
-
-def open_invoice_ids(account: BillingAccount) -> list[int]:
-    """Open invoices of the account, oldest first."""
-    return [invoice.pk for invoice in open_invoices([account.pk])]

@@ -354,3 +354,35 @@ def test_balance_due_counts_invoices_due_by_the_day(bill, hosting, clock):
     with pytest.raises(InvalidArgument) as caught:
         bill("GetUserBalanceDue", {"username": "northwind", "dueDate": "soon"})
     assert caught.value.text == "INVALID DATE"
+
+
+def test_deleting_an_optional_service_prorated_credits_only_its_unused_days(bill, clock):
+    from billing.models import UserService
+
+    clock(dt.date(2027, 4, 1))
+    up = bill(
+        "AddPackageToUserWithOptionalServices",
+        {
+            "username": "northwind",
+            "packageID": 1,
+            "NextBillDate": "2027-04-01",
+            "billNow": True,
+            "xmlOptionalServices": "<OptionalServices><ServiceID>23</ServiceID></OptionalServices>",
+        },
+    )["userPackageID"]
+    assert Invoice.objects.get().total == D("16.50")  # Mailbox 4.00, Archiving 2.50, My Service 10.00
+    user_service = UserService.objects.get(user_package_id=up, service__name="My Service")
+    clock(dt.date(2027, 4, 16))
+    done = bill(
+        "DeleteOptionalUserService",
+        {"userServiceID": user_service.pk, "deleteOption": "ImmediatelyWithProratedTransaction"},
+    )
+    assert CreditNote.objects.get(pk=done["creditNoteIDs"][0]).total == D("5.00")  # 15 of 30 days
+    bill("RunBillCycle", {"date": "2027-05-01"})
+    assert Invoice.objects.get(issued_on=dt.date(2027, 5, 1)).total == D("6.50")
+    with pytest.raises(NotFound) as caught:
+        bill(
+            "DeleteOptionalUserService",
+            {"userServiceID": user_service.pk, "deleteOption": "ImmediatelyWithNoTransaction"},
+        )
+    assert caught.value.text == "INVALID SERVICE"

@@ -90,3 +90,14 @@ def test_the_daily_command_runs_dunning_as_the_service_identity(bill):
     assert "1 accounts past due" in out.getvalue() and "1 suspended" in out.getvalue()
     run = DunningRun.objects.get()
     assert (run.run_date, run.started_by) == (dt.date(2026, 2, 1), "portal-service")
+
+
+def test_the_reseller_sees_a_suspended_customer_with_reason_and_amount(browser, bill):
+    _owing(bill)
+    bill("RunDunning", {"date": "2026-02-01"})
+    home = browser("contoso-admin").get("/").content.decode()
+    assert "northwind" in home and "Unpaid: 6.50 USD past due 31 days" in home
+    org = browser("contoso-admin").get("/billing/accounts/northwind/").content.decode()
+    assert "Suspended" in org and "disabled for non-payment" in org
+    api = browser("contoso-admin").get("/api/billing/accounts/northwind/").json()
+    assert (api["status"], api["statusAmount"]) == ("Suspended", "6.50")
