@@ -10,8 +10,6 @@ from decimal import Decimal
 import pytest
 
 from billing.models import BillingAccount, ChargeAttempt, DunningNotice, UserPackage
-from portal.engine import Arg, Security, procedure
-from portal.engine.registry import _registry
 from portal.models import AuditRecord
 from tests.conftest import CONTOSO
 
@@ -36,29 +34,6 @@ def owing(bill, clock):
         {"username": "northwind", "packageID": 1, "NextBillDate": DAY0.isoformat(), "billNow": True},
     )
     return BillingAccount.objects.get(username="northwind")
-
-
-@pytest.fixture
-def mailboxes():
-    """Stand-ins for the mail service's ``DisableMailbox`` / ``EnableMailbox`` (being built on
-    real Postfix and Dovecot elsewhere): they record each user they are called for, so that the
-    test sees billing call them by name, nested and audited. Removed after the test."""
-    calls: list[tuple[str, str]] = []
-    names = ("Hosted Email 2007::DisableMailbox", "Hosted Email 2007::EnableMailbox")
-    for name in names:
-
-        def step(ctx, *, user: str, preferredDomainController: str | None, name=name) -> dict:
-            calls.append((name.split("::")[1], f"LDAP://{user}".lower()))
-            return {"user": user}
-
-        procedure(
-            name,
-            args=(Arg("user", "path", required=True), Arg("preferredDomainController")),
-            security=Security(roles=("OrgCreators",)),
-        )(step)
-    yield calls
-    for name in names:
-        _registry.pop(name.lower(), None)
 
 
 def dun(bill, day: dt.date) -> dict:
@@ -213,3 +188,55 @@ def test_run_dunning_needs_billing_rights(bill, owing):
 
     with pytest.raises(AccessDenied):
         bill("RunDunning", {"date": "2027-04-01"}, user="cm-admin")
+
+
+def test_one_account_from_a_declined_card_to_suspension_and_back_by_a_payment(
+    client, api, bill, clock, mailboxes, django_capture_on_commit_callbacks
+):
+    """The walk of the issue, on the doors: a declined card, dunning to suspension (the
+    organization's mailboxes disabled), a payment through the EngageIP HTTP POST form, service
+    restored in that same call."""
+    from tests.conftest import basic
+
+    clock(DAY0)
+    bill("SetPaymentCard", {"username": "northwind", "cardNumber": "4000000000009995"})
+    with django_capture_on_commit_callbacks(execute=True):
+        bill(
+            "AddPackageToUserWithOptionalServices",
+            {
+                "username": "northwind",
+                "packageID": 1,
+                "NextBillDate": DAY0.isoformat(),
+                "billNow": True,
+                "chargeCreditCard": True,
+            },
+        )
+    assert ChargeAttempt.objects.get().message == "Your card has insufficient funds."
+    for days in (1, 3, 7, 14):
+        with django_capture_on_commit_callbacks(execute=True):
+            answer = api(
+                "post",
+                "/api/procedures/",
+                json={
+                    "namespace": "Billing",
+                    "procedure": "RunDunning",
+                    "executeData": {"date": (DAY0 + dt.timedelta(days=days)).isoformat()},
+                },
+            )
+        assert answer.status_code == 200, answer.json()
+    assert ChargeAttempt.objects.filter(approved=False).count() == 4
+    account = BillingAccount.objects.get(username="northwind")
+    assert (account.status, account.mail_suspended) == ("Suspended", True)
+    assert [name for name, _ in mailboxes] == ["DisableMailbox"]
+    answer = client.post(
+        "/adminportal/webservice.asmx/AddPayment",
+        data="username=northwind&amount=6.50&detail=&paymenttype=Check&paymentDate=2027-03-16"
+        "&isAutoDisperse=true&cardType=&CheckNumber=314",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=basic("administrator"),
+    )
+    assert answer.status_code == 200 and answer.content == b""
+    account.refresh_from_db()
+    assert (account.status, account.mail_suspended) == ("Enabled", False)
+    assert [name for name, _ in mailboxes] == ["DisableMailbox", "EnableMailbox"]
+    assert [step for step, _ in steps()] == ["restored", "retry", "retry", "retry", "suspended"]
