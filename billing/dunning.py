@@ -238,8 +238,8 @@ def _chunk(
 
 
 def _suspend(ctx: CallContext, items: list, ledgers: dict, run_date: dt.date) -> None:
-    """Suspend the accounts of a chunk for non-payment: the status, reason and amount on each, in
-    one update; the mailboxes of those with no package paid through the day disabled (what was
+    """Suspend the accounts of a chunk for non-payment: the status, reason and amount on each (an
+    UPDATE per distinct amount and reason); the mailboxes of those with no package paid through the day disabled (what was
     paid for is honoured: the others keep their mail until the daily run after their paid-through
     day)."""
     accounts = [account for account, *_ in items]
@@ -250,29 +250,24 @@ def _suspend(ctx: CallContext, items: list, ledgers: dict, run_date: dt.date) ->
         day = days_by_up.get(up.pk)
         if day is not None and day > honoured.get(up.account_id, dt.date.min):
             honoured[up.account_id] = day
-    for account, _, days, invoice in items:
+    groups: dict[tuple, list[int]] = {}
+    for account, _, days, _invoice in items:
         due = ledgers[account.pk].due
-        account.status, account.status_changed_on, account.status_amount = SUSPENDED, run_date, due
-        account.status_reason = (
-            f"Unpaid: {due} {account.currency} past due {days} days (invoice {invoice.number})"
+        mail_off = account.mail_suspended or honoured.get(account.pk, dt.date.min) < run_date
+        if mail_off and not account.mail_suspended and account.customer_record_id is not None:
+            account_mailboxes_set(ctx, account, enabled=False)
+        reason = f"Unpaid: {due} {account.currency} past due {days} days"
+        groups.setdefault((due, reason, mail_off), []).append(account.pk)
+    # One UPDATE per distinct amount and reason (usually a handful per chunk), not one per account.
+    for (due, reason, mail_off), ids in groups.items():
+        BillingAccount.objects.filter(pk__in=ids).update(
+            status=SUSPENDED,
+            status_changed_on=run_date,
+            status_amount=due,
+            status_reason=reason,
+            status_by_dunning=True,
+            mail_suspended=mail_off,
         )
-        account.status_by_dunning = True
-        if honoured.get(account.pk, dt.date.min) < run_date and not account.mail_suspended:
-            if account.customer_record_id is not None:
-                account_mailboxes_set(ctx, account, enabled=False)
-            account.mail_suspended = True
-    BillingAccount.objects.bulk_update(
-        accounts,
-        [
-            "status",
-            "status_changed_on",
-            "status_amount",
-            "status_reason",
-            "status_by_dunning",
-            "mail_suspended",
-        ],
-        batch_size=500,
-    )
 
 
 def _mail_after_paid_period(ctx: CallContext, account: BillingAccount, run_date: dt.date) -> None:
