@@ -239,9 +239,9 @@ def _chunk(
 
 def _suspend(ctx: CallContext, items: list, ledgers: dict, run_date: dt.date) -> None:
     """Suspend the accounts of a chunk for non-payment: the status, reason and amount on each (an
-    UPDATE per distinct amount and reason); the mailboxes of those with no package paid through the day disabled (what was
-    paid for is honoured: the others keep their mail until the daily run after their paid-through
-    day)."""
+    UPDATE per distinct amount and reason); the mailboxes of those with no package paid through
+    the day are disabled (what was paid for is honoured: the others keep their mail until the
+    daily run after their paid-through day)."""
     accounts = [account for account, *_ in items]
     ups = list(UserPackage.objects.filter(account__in=accounts, active=True))
     honoured: dict[int, dt.date] = {}

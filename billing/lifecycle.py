@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
@@ -497,34 +498,46 @@ def payment_record(
     if reference:
         existing = Payment.objects.filter(account=account, reference=reference).first()
         if existing is not None:
-            if existing.amount != amount:
-                raise Conflict(
-                    f"The payment reference {reference!r} of {account.username} was recorded with "
-                    f"another amount ({existing.amount}).",
-                    field="reference",
-                )
-            return existing, False
-    payment = Payment.objects.create(
-        account=account,
-        invoice=invoice,
-        amount=amount,
-        currency=account.currency,
-        method=method[:64],
-        payment_type=payment_type,
-        reference=reference[:128],
-        detail=detail[:512],
-        card_type=card_type,
-        check_number=check_number,
-        paid_on=paid_on or _today(),
-        auto_disperse=auto_disperse,
-        added_by=ctx.caller.username,
-        charge=charge,
-    )
+            return _same_payment(existing, amount, account, reference), False
+    try:
+        # a savepoint: the same reference recorded at the same moment by another call is a retry
+        with transaction.atomic():
+            payment = Payment.objects.create(
+                account=account,
+                invoice=invoice,
+                amount=amount,
+                currency=account.currency,
+                method=method[:64],
+                payment_type=payment_type,
+                reference=reference[:128],
+                detail=detail[:512],
+                card_type=card_type,
+                check_number=check_number,
+                paid_on=paid_on or _today(),
+                auto_disperse=auto_disperse,
+                added_by=ctx.caller.username,
+                charge=charge,
+            )
+    except IntegrityError:
+        existing = Payment.objects.filter(account=account, reference=reference).first() if reference else None
+        if existing is None:
+            raise
+        return _same_payment(existing, amount, account, reference), False
     if invoice is not None:
         invoice_disperse_first(invoice, payment)
     elif auto_disperse:
         accounts_disperse([account.pk])
     return payment, True
+
+
+def _same_payment(existing: Payment, amount: Decimal, account: BillingAccount, reference: str) -> Payment:
+    if existing.amount != amount:
+        raise Conflict(
+            f"The payment reference {reference!r} of {account.username} was recorded with "
+            f"another amount ({existing.amount}).",
+            field="reference",
+        )
+    return existing
 
 
 @procedure(
