@@ -8,7 +8,7 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
-        from billing import demo, dunning, jobs, lifecycle, panels, procedures, search  # noqa: F401 - registers them
+        from billing import demo, jobs, panels, procedures, search  # noqa: F401 - registers them
         from portal.contributions import DemoLoader, demo_loader_register
 
         panels.register()

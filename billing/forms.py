@@ -8,9 +8,25 @@ from lxml import etree
 
 from billing.models import BillCycle, DiscountType, Package, Service
 from billing.money import CURRENCY_PLACES
+from portal.pages import ProcedureForm
+
+#: catalogue argument names and the form fields they belong to
+CATALOGUE_FIELDS = {
+    "serviceID": "service_id",
+    "packageID": "package_id",
+    "billCycle": "bill_cycle",
+    "optionalServices": "optional_services",
+    "defaultOptionalServices": "default_optional_services",
+}
 
 
-class ServiceForm(forms.Form):
+class ServiceForm(ProcedureForm):
+    """Billing::CreateService."""
+
+    procedure = "Billing::CreateService"
+    field_map = CATALOGUE_FIELDS
+    success = "{name} added to the catalogue."
+
     service_id = forms.IntegerField(label="Service ID (optional)", required=False, min_value=1)
     name = forms.CharField(max_length=128)
     recurring = forms.BooleanField(label="Recurring (billed every period)", required=False, initial=True)
@@ -26,7 +42,13 @@ class ServiceForm(forms.Form):
         }
 
 
-class PackageForm(forms.Form):
+class PackageForm(ProcedureForm):
+    """Billing::CreatePackage."""
+
+    procedure = "Billing::CreatePackage"
+    field_map = CATALOGUE_FIELDS
+    success = "{name} added to the catalogue."
+
     package_id = forms.IntegerField(label="Package ID (optional)", required=False, min_value=1)
     name = forms.CharField(max_length=128)
     bill_cycle = forms.ChoiceField(label="Bill cycle", choices=BillCycle.choices)
@@ -58,7 +80,12 @@ class PackageForm(forms.Form):
         }
 
 
-class AccountForm(forms.Form):
+class AccountForm(ProcedureForm):
+    """Billing::CreateAccount."""
+
+    procedure = "Billing::CreateAccount"
+    success = "Billing account {username} opened."
+
     username = forms.CharField(max_length=150)
     name = forms.CharField(max_length=256, required=False)
     path = forms.CharField(label="LDAP path of the organization (optional)", max_length=1024, required=False)
@@ -158,8 +185,23 @@ CANCEL_CHOICES = [
 ]
 
 
-class CancelPackageForm(forms.Form):
+class _AccountActionForm(ProcedureForm):
+    """A form acting on one account (``username`` given by the page, not typed)."""
+
+    def __init__(self, *args, username: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.username = username
+
+
+class CancelPackageForm(_AccountActionForm):
     """``CancelUserPackage``: which package, which of the five options, the day for SpecificDate."""
+
+    procedure = "Billing::CancelUserPackage"
+    field_map = {
+        "userPackageID": "user_package",
+        "cancelOpt": "cancel_option",
+        "specificDate": "specific_date",
+    }
 
     user_package = forms.TypedChoiceField(label="User package", coerce=int)
     cancel_option = forms.ChoiceField(label="When and how", choices=CANCEL_CHOICES)
@@ -173,6 +215,15 @@ class CancelPackageForm(forms.Form):
             (up.pk, f"{up.pk} · {up.package.name}") for up in user_packages
         ]
 
+    def execute_data(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "username": self.username,
+            "userPackageID": data["user_package"],
+            "cancelOpt": data["cancel_option"],
+            "specificDate": data["specific_date"].isoformat() if data["specific_date"] else None,
+        }
+
 
 PAYMENT_TYPES = [
     ("Cash", "Cash"),
@@ -183,8 +234,17 @@ PAYMENT_TYPES = [
 ]
 
 
-class PaymentForm(forms.Form):
+class PaymentForm(_AccountActionForm):
     """``AddPayment``: a payment received outside the portal."""
+
+    procedure = "Billing::AddPayment"
+    field_map = {
+        "amount": "amount",
+        "paymenttype": "payment_type",
+        "CheckNumber": "check_number",
+        "cardType": "card_type",
+        "reference": "reference",
+    }
 
     amount = forms.DecimalField(label="Amount", max_digits=14, decimal_places=2, min_value=0)
     payment_type = forms.ChoiceField(label="Type", choices=PAYMENT_TYPES)
@@ -199,10 +259,10 @@ class PaymentForm(forms.Form):
     )
     detail = forms.CharField(label="Note", max_length=512, required=False)
 
-    def execute_data(self, username: str) -> dict:
+    def execute_data(self) -> dict:
         data = self.cleaned_data
         return {
-            "username": username,
+            "username": self.username,
             "amount": str(data["amount"]),
             "paymenttype": data["payment_type"],
             "CheckNumber": str(data["check_number"] or ""),
@@ -212,13 +272,25 @@ class PaymentForm(forms.Form):
         }
 
 
-class StatusForm(forms.Form):
+class StatusForm(_AccountActionForm):
     """``UpdateUserStatusWithOption`` by hand: suspend or enable again, with a reason."""
+
+    procedure = "Billing::UpdateUserStatusWithOption"
+    field_map = {"userstatustypename": "status", "reason": "reason"}
+    success = "The account is {status}."
 
     status = forms.ChoiceField(
         label="Status", choices=[("Suspended", "Suspend"), ("Enabled", "Enable again")]
     )
     reason = forms.CharField(label="Reason", max_length=256)
+
+    def execute_data(self) -> dict:
+        return {
+            "username": self.username,
+            "userstatustypename": self.cleaned_data["status"],
+            "cancelopt": "ImmediatelyWithNoTransaction",
+            "reason": self.cleaned_data["reason"],
+        }
 
 
 class DunningRunForm(forms.Form):

@@ -93,7 +93,7 @@ def invoice_list(caller: Caller, *, account: str | None = None) -> QuerySet[Invo
 
 def payment_list(caller: Caller, *, account: str | None = None) -> QuerySet[Payment]:
     """Payments of the accounts ``caller`` sees."""
-    payments = Payment.objects.select_related("account", "invoice")
+    payments = Payment.objects.select_related("account", "invoice").prefetch_related("dispersals")
     payments = _restrict(caller, payments)
     if account:
         payments = payments.filter(account__username=account)

@@ -32,7 +32,7 @@ from hosting.selectors import directory_object_at
 from portal.engine import Caller
 from portal.jobs import job_start
 from portal.navigation import Crumb, tree_crumbs
-from portal.pages import action_allowed, caller_of, form_preflight, form_run
+from portal.pages import action_allowed, caller_of, form_preflight, form_run, form_submit
 from portal.selectors import audit_history
 
 
@@ -41,10 +41,9 @@ def index(request: HttpRequest) -> HttpResponse:
     """The accounts the caller sees; billing staff may open one."""
     caller = caller_of(request)
     form = AccountForm(request.POST or None, initial={"currency": "USD"})
-    if request.method == "POST" and form.is_valid():
-        done = form_run(request, form, "Billing::CreateAccount", form.execute_data())
+    if request.method == "POST":
+        done = form_submit(request, form)
         if done is not None:
-            messages.success(request, f"Billing account {done['username']} opened.")
             return redirect("billing:account", username=done["username"])
     return render(
         request,
@@ -67,23 +66,9 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         request.POST if "add_package" in request.POST else None, prefix="package", services=services
     )
     if request.method == "POST":
-        form, name = (
-            (service_form, "Billing::CreateService")
-            if "add_service" in request.POST
-            else (package_form, "Billing::CreatePackage")
-        )
-        field_map = {
-            "serviceID": "service_id",
-            "packageID": "package_id",
-            "billCycle": "bill_cycle",
-            "optionalServices": "optional_services",
-            "defaultOptionalServices": "default_optional_services",
-        }
-        if form.is_valid():
-            done = form_run(request, form, name, form.execute_data(), field_map=field_map)
-            if done is not None:
-                messages.success(request, f"{done['name']} added to the catalogue.")
-                return redirect("billing:catalogue")
+        form = service_form if "add_service" in request.POST else package_form
+        if form_submit(request, form) is not None:
+            return redirect("billing:catalogue")
     return render(
         request,
         "billing/catalogue.html",
@@ -123,64 +108,22 @@ FIELD_MAP = {
 }
 
 
-def _lifecycle_action(request: HttpRequest, found: BillingAccount, forms_: dict) -> HttpResponse | None:
+def _lifecycle_action(request: HttpRequest, found: BillingAccount, form) -> HttpResponse | None:
     """Run the lifecycle action posted on the account page (cancel a package, record a payment,
     suspend or enable); None when the form has errors to show."""
-    action = request.POST.get("action")
-    if action == "cancel" and forms_["cancel"].is_valid():
-        data = forms_["cancel"].cleaned_data
-        execute_data = {
-            "username": found.username,
-            "userPackageID": data["user_package"],
-            "cancelOpt": data["cancel_option"],
-            "specificDate": data["specific_date"].isoformat() if data["specific_date"] else None,
-        }
-        field_map = {
-            "userPackageID": "user_package",
-            "cancelOpt": "cancel_option",
-            "specificDate": "specific_date",
-        }
-        done = form_run(
-            request, forms_["cancel"], "Billing::CancelUserPackage", execute_data, field_map=field_map
-        )
-        if done is not None:
-            messages.success(request, f"User package {done['userPackageID']} ends on {done['cancelDate']}.")
-            return redirect("billing:account", username=found.username)
-    elif action == "payment" and forms_["payment"].is_valid():
-        field_map = {"amount": "amount", "paymenttype": "payment_type", "CheckNumber": "check_number"}
-        field_map.update({"cardType": "card_type", "reference": "reference"})
-        done = form_run(
-            request,
-            forms_["payment"],
-            "Billing::AddPayment",
-            forms_["payment"].execute_data(found.username),
-            field_map=field_map,
-        )
-        if done is not None:
-            text = "Payment recorded." if done["created"] else "That payment was already recorded."
-            if done.get("restored"):
-                text += " The account is enabled again."
-            messages.success(request, text)
-            return redirect("billing:account", username=found.username)
-    elif action == "status" and forms_["status"].is_valid():
-        data = forms_["status"].cleaned_data
-        execute_data = {
-            "username": found.username,
-            "userstatustypename": data["status"],
-            "cancelopt": "ImmediatelyWithNoTransaction",
-            "reason": data["reason"],
-        }
-        done = form_run(
-            request,
-            forms_["status"],
-            "Billing::UpdateUserStatusWithOption",
-            execute_data,
-            field_map={"userstatustypename": "status", "reason": "reason"},
-        )
-        if done is not None:
-            messages.success(request, f"The account is {done['status']}.")
-            return redirect("billing:account", username=found.username)
-    return None
+    done = form_submit(request, form, success="")
+    if done is None:
+        return None
+    if isinstance(form, CancelPackageForm):
+        messages.success(request, f"User package {done['userPackageID']} ends on {done['cancelDate']}.")
+    elif isinstance(form, PaymentForm):
+        text = "Payment recorded." if done["created"] else "That payment was already recorded."
+        if done.get("restored"):
+            text += " The account is enabled again."
+        messages.success(request, text)
+    else:
+        messages.success(request, f"The account is {done['status']}.")
+    return redirect("billing:account", username=found.username)
 
 
 def account_timeline(caller: Caller, found: BillingAccount) -> list[dict]:
@@ -239,12 +182,17 @@ def account(request: HttpRequest, username: str) -> HttpResponse:
             posted if action == "cancel" else None,
             user_packages=[up for up in user_packages if up.active and up.cancel_date is None],
             prefix="cancel",
+            username=found.username,
         ),
-        "payment": PaymentForm(posted if action == "payment" else None, prefix="payment"),
-        "status": StatusForm(posted if action == "status" else None, prefix="status"),
+        "payment": PaymentForm(
+            posted if action == "payment" else None, prefix="payment", username=found.username
+        ),
+        "status": StatusForm(
+            posted if action == "status" else None, prefix="status", username=found.username
+        ),
     }
     if action in lifecycle_forms:
-        answer = _lifecycle_action(request, found, lifecycle_forms)
+        answer = _lifecycle_action(request, found, lifecycle_forms[action])
         if answer is not None:
             return answer
         posted = None

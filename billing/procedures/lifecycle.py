@@ -40,7 +40,7 @@ from billing.models import (
 )
 from billing.money import ZERO, add_months, money_round, prorate
 from billing.payments import payment_gateway
-from billing.procedures import BILLING_STAFF, INVALID_USERNAME, account_require
+from billing.procedures.accounts import BILLING_STAFF, INVALID_USERNAME, account_require
 from billing.status import (
     ACCOUNT_STATUSES,
     CANCELLED,
