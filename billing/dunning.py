@@ -4,11 +4,10 @@ disabled), then cancelled; a payment that clears what is due restores it (:mod:`
 ``Billing::RunDunning(date)`` (:mod:`billing.procedures.dunning`) takes, for every account past
 due on ``date``, the steps of its reseller's policy (:class:`~billing.models.DunningPolicy`; the
 provider's default: card retries 1, 3 and 7 days past due, suspended after 14, cancelled after
-60) that it has not taken yet. Each step
-is a :class:`~billing.models.DunningNotice` kept on the account, unique per account, overdue
-invoice, step and day: running dunning for a date again takes no step twice. It also applies the
-status changes scheduled for that day (``UpdateUserStatusWithOption`` with ``SpecificDate`` or
-``PeriodEnd``).
+60) that it has not taken yet. Each step is a :class:`~billing.models.DunningNotice` kept on the
+account, unique per account, overdue invoice, step and day: running dunning for a date again takes
+no step twice. It also applies the status changes scheduled for that day
+(``UpdateUserStatusWithOption`` with ``SpecificDate`` or ``PeriodEnd``).
 
 Days past due count from the due date of the oldest open invoice; an account whose undispersed
 payments and credits cover what is due is not past due. Work goes in chunks of accounts with a
