@@ -3,7 +3,8 @@ organization, disabled when the account is suspended and enabled again when it i
 
 Billing imports no other app. It calls the hosted e-mail service's own procedures by name,
 ``Hosted Email 2007::DisableMailbox`` and ``Hosted Email 2007::EnableMailbox`` (argument ``user``,
-the LDAP path of a user whose mailbox it is), as nested calls of the billing procedure that
+the LDAP path of a user whose mailbox it is, and ``preferredDomainController`` when they take it:
+the calling procedure's, else the portal's default), as nested calls of the billing procedure that
 suspends or restores, so that they run in the same transaction, are undone with it and appear in
 its audit record. They run as the portal's service identity: the consequence of non-payment is the
 portal's own, whoever recorded the payment.
@@ -21,7 +22,8 @@ user) that has a mail address. A user the mail service reports as having no mail
 from __future__ import annotations
 
 from billing.models import BillingAccount
-from portal.engine import IMPERSONATE_SERVICE, CallContext, lookup
+from portal.directory import domain_controller_default
+from portal.engine import CallContext, Impersonate, lookup
 from portal.errors import NotFound, PrerequisiteFailed
 
 DISABLE_MAILBOX = "Hosted Email 2007::DisableMailbox"
@@ -50,12 +52,19 @@ def account_mailboxes_set(ctx: CallContext, account: BillingAccount, *, enabled:
     if not mailbox_procedures_available():
         return {"mailboxes": "not available", "skipped": []}
     procedure = ENABLE_MAILBOX if enabled else DISABLE_MAILBOX
+    namespace, _, name = procedure.partition("::")
+    extra = {}
+    if lookup(namespace, name).schema.arg("preferredDomainController") is not None:
+        # the domain controller of the calling procedure, else the one the portal uses by default
+        extra["preferredDomainController"] = (
+            ctx.args.get("preferredDomainController") or domain_controller_default()
+        )
     done: list[str] = []
     skipped: list[str] = []
     for user in ctx.directory.search(record.dn, USER_FILTER):
         path = f"LDAP://{user.dn}"
         try:
-            ctx.call(procedure, {"user": path}, impersonate=IMPERSONATE_SERVICE)
+            ctx.call(procedure, {"user": path, **extra}, impersonate=Impersonate.SERVICE)
         except (NotFound, PrerequisiteFailed):
             skipped.append(path)
             continue

@@ -7,7 +7,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from portal.engine import Arg, Security, procedure
+from portal.engine import PREFERRED_DOMAIN_CONTROLLER, Arg, Security, procedure
 from portal.engine.registry import _registry
 
 SEED_OPTIONAL = "<OptionalServices> <ServiceID>23</ServiceID> </OptionalServices>"
@@ -71,7 +71,7 @@ def mailboxes():
 
         procedure(
             name,
-            args=(Arg("user", "path", required=True), Arg("preferredDomainController")),
+            args=(Arg("user", "path", required=True), PREFERRED_DOMAIN_CONTROLLER),
             security=Security(roles=("OrgCreators",)),
         )(step)
     yield calls
