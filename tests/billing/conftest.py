@@ -7,9 +7,6 @@ import io
 import pytest
 from django.core.management import call_command
 
-from portal.engine import PREFERRED_DOMAIN_CONTROLLER, Arg, Security, procedure
-from portal.engine.registry import _registry
-
 SEED_OPTIONAL = "<OptionalServices> <ServiceID>23</ServiceID> </OptionalServices>"
 SEED_DISCOUNTS = (
     "<ServiceDiscounts> <ServiceName>My Service</ServiceName> <discountType>Fixed</discountType> "
@@ -54,26 +51,3 @@ def add_package(bill):
         return bill("AddPackageToUserWithOptionalServices", data, user)
 
     return _add
-
-
-@pytest.fixture
-def mailboxes():
-    """Stand-ins for the mail service's ``DisableMailbox`` / ``EnableMailbox`` (being built on
-    real Postfix and Dovecot elsewhere): they record each user they are called for, so that the
-    test sees billing call them by name, nested and audited. Removed after the test."""
-    calls: list[tuple[str, str]] = []
-    names = ("Hosted Email 2007::DisableMailbox", "Hosted Email 2007::EnableMailbox")
-    for name in names:
-
-        def step(ctx, *, user: str, preferredDomainController: str | None, name=name) -> dict:
-            calls.append((name.split("::")[1], f"LDAP://{user}".lower()))
-            return {"user": user}
-
-        procedure(
-            name,
-            args=(Arg("user", "path", required=True), PREFERRED_DOMAIN_CONTROLLER),
-            security=Security(roles=("OrgCreators",)),
-        )(step)
-    yield calls
-    for name in names:
-        _registry.pop(name.lower(), None)
