@@ -149,6 +149,16 @@ def caller(login):
     return _caller
 
 
+@pytest.fixture(scope="session")
+def seed():
+    """The seeds' examples and error texts from tests/data/seeds, by procedure and heading:
+    ``seed.example("Unsubscribe", "Example XML Request 1")`` (bytes, byte for byte),
+    ``seed.error_text("Unsubscribe", "Neither GUID nor organization is specified.")``."""
+    from tests.fixtures.seeds import seeds
+
+    return seeds
+
+
 def basic(username: str, password: str = PASSWORD) -> str:
     """An ``Authorization`` header value for HTTP Basic."""
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
