@@ -106,6 +106,33 @@ def ldap_admin(slapd):
 
 
 @pytest.fixture
+def organization_factory(ldap_admin):
+    """Make an organizational unit: ``organization_factory("Plain", HOSTING)`` (bare), or
+    ``organization_factory("X", CM, organization_type="Customer")`` (compliant); answers its DN
+    (tests/fixtures/directory.py)."""
+    from tests.fixtures import directory
+
+    return directory.organization_factory(ldap_admin)
+
+
+@pytest.fixture
+def user_factory(ldap_admin):
+    """Make a person: ``user_factory("Kim Ralls", IMPORTS, login="kim.ralls", password=PASSWORD)``
+    (bare), or with ``hosting=True`` (compliant); answers its DN (tests/fixtures/directory.py)."""
+    from tests.fixtures import directory
+
+    return directory.user_factory(ldap_admin)
+
+
+@pytest.fixture
+def group_factory(ldap_admin):
+    """Make a group: ``group_factory("OrgCreators", ALPINE)``; answers its DN."""
+    from tests.fixtures import directory
+
+    return directory.group_factory(ldap_admin)
+
+
+@pytest.fixture
 def gateway(slapd):
     """The portal's gateway for ``AD01.fabrikam.com``."""
     from portal.directory import get_gateway

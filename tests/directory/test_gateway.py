@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from portal.directory import dn_child, filter_escape, get_gateway, guid_octets, reset_gateways
+from portal.directory import filter_escape, get_gateway, guid_octets, reset_gateways
 from portal.directory.gateway import DirectoryGateway
 from portal.errors import DirectoryError, UnknownDomainController
 from tests.conftest import ALPINE, CM, DC, HOSTING, JANE, LITWARE, NORTHWIND
@@ -70,9 +70,8 @@ def test_hostile_filter_value_matches_nothing_instead_of_everything(gateway):
     assert len(gateway.search(HOSTING, "(cn=*)")) > 3
 
 
-def test_hostile_name_stays_inside_its_own_rdn(gateway, ldap_admin):
-    dn = dn_child("OU", "Evil,OU=Hosting (x)*", CM)
-    ldap_admin.add_s(dn, [("objectClass", [b"organizationalUnit"]), ("ou", [b"Evil,OU=Hosting (x)*"])])
+def test_hostile_name_stays_inside_its_own_rdn(gateway, organization_factory):
+    dn = organization_factory("Evil,OU=Hosting (x)*", CM)
     entry = gateway.get(dn)
     assert entry.name == "Evil,OU=Hosting (x)*"
     assert gateway.in_hosting_root(dn)
