@@ -69,12 +69,13 @@ def slapd(django_db_blocker):
     server.stop()
 
 
-def _write_count() -> int:
-    from portal.directory.gateway import _gateways
+def directory_write_count() -> int:
+    """Directory writes sent by every gateway so far."""
+    from portal.directory import all_gateways
 
     return sum(
         gw.calls["add"] + gw.calls["modify"] + gw.calls["delete"] + gw.calls["rename"]
-        for gw in _gateways.values()
+        for gw in all_gateways()
     )
 
 
@@ -90,9 +91,9 @@ def directory(request, settings):
     state = request.getfixturevalue("slapd")
     if state.dirty:
         state.reset()
-    before = _write_count()
+    before = directory_write_count()
     yield state
-    if _write_count() != before:
+    if directory_write_count() != before:
         state.dirty = True
 
 

@@ -164,6 +164,8 @@ class DirectoryGateway:
         self._read_attrs = ["*", self._guid_attr]
         #: operations sent to the server, by kind (search, add, modify, delete, rename)
         self.calls: Counter[str] = Counter()
+        #: connections opened and bound (the pool keeps them for reuse)
+        self.binds = 0
         self._lock = threading.Lock()
 
     # --- connections -------------------------------------------------------------------------
@@ -174,6 +176,8 @@ class DirectoryGateway:
         conn.set_option(ldap.OPT_NETWORK_TIMEOUT, self._timeout)
         conn.set_option(ldap.OPT_TIMEOUT, self._timeout)
         conn.simple_bind_s(self._bind_dn, self._bind_password)
+        with self._lock:
+            self.binds += 1
         return conn
 
     @contextlib.contextmanager
@@ -510,6 +514,12 @@ def get_gateway(name: str) -> DirectoryGateway:
 def default_gateway() -> DirectoryGateway:
     """The first configured domain controller (for reads that name none, such as page lists)."""
     return get_gateway(next(iter(settings.DIRECTORY["DOMAIN_CONTROLLERS"])))
+
+
+def all_gateways() -> list[DirectoryGateway]:
+    """Every gateway made since the last :func:`reset_gateways` (to read their counters)."""
+    with _gateways_lock:
+        return list(_gateways.values())
 
 
 def reset_gateways() -> None:
