@@ -15,24 +15,16 @@ from tests.customers.conftest import IMPORTS, fail_procedure
 
 pytestmark = pytest.mark.django_db
 
-SSHA = b"{SSHA}CB/zjQPja65WAzdcBJwWosqCkywb7JVau5Q4UA=="  # Passw0rd!
+
+@pytest.fixture
+def outside_ou(organization_factory):
+    return organization_factory("Woodgrove", IMPORTS, description="Bank")
 
 
 @pytest.fixture
-def plain_person(ldap_admin):
+def plain_person(user_factory):
     """A person that other tools put into AlpineSkiHouse: not a hosting user yet."""
-    dn = f"cn=jimc,{ALPINE}"
-    ldap_admin.add_s(
-        dn,
-        [
-            ("objectClass", [b"inetOrgPerson"]),
-            ("cn", [b"jimc"]),
-            ("sn", [b"Clark"]),
-            ("telephoneNumber", [b"+1 555 0100"]),
-            ("userPassword", [SSHA]),
-        ],
-    )
-    return dn
+    return user_factory("jimc", ALPINE, surname="Clark", password=PASSWORD, telephoneNumber="+1 555 0100")
 
 
 def guid_of(read, dn):
@@ -139,16 +131,14 @@ def test_enable_organization_refused_outside_scope(call):
         call("contoso-admin", "MPS Import::EnableOrganizationForHosting", {"path": f"LDAP://{LITWARE}"})
 
 
-def test_enable_reseller_level_needs_domain_admins(call, ldap_admin, read):
-    dn = f"ou=Plain,{HOSTING}"
-    ldap_admin.add_s(dn, [("objectClass", [b"organizationalUnit"]), ("ou", [b"Plain"])])
+def test_enable_reseller_level_needs_domain_admins(call, organization_factory, read):
+    dn = organization_factory("Plain", HOSTING)
     call("administrator", "MPS Import::EnableOrganizationForHosting", {"path": f"LDAP://{dn}"})
     assert read(dn)["hostingorganizationtype"] == ["Reseller"]
 
 
-def test_enable_organization_refused_below_a_non_compliant_parent(call, ldap_admin):
-    dn = f"ou=Sub,{LITWARE}"
-    ldap_admin.add_s(dn, [("objectClass", [b"organizationalUnit"]), ("ou", [b"Sub"])])
+def test_enable_organization_refused_below_a_non_compliant_parent(call, organization_factory):
+    dn = organization_factory("Sub", LITWARE)
     with pytest.raises(PrerequisiteFailed):
         call("cm-admin", "MPS Import::EnableOrganizationForHosting", {"path": f"LDAP://{dn}"})
 
@@ -178,8 +168,7 @@ def test_enable_user_without_a_upn_keeps_its_name(call, read, plain_person):
     assert read(plain_person)["uid"] == ["jimc"]
 
 
-def test_enable_user_refused_in_another_resellers_customer(call, ldap_admin):
-    dn = f"cn=Plain Person,OU=Northwind,{CONTOSO}"
-    ldap_admin.add_s(dn, [("objectClass", [b"inetOrgPerson"]), ("cn", [b"Plain Person"]), ("sn", [b"P"])])
+def test_enable_user_refused_in_another_resellers_customer(call, user_factory):
+    dn = user_factory("Plain Person", f"OU=Northwind,{CONTOSO}")
     with pytest.raises(AccessDenied):
         call("cm-admin", "MPS Import::EnableUserForHosting", {"path": f"LDAP://{dn}"})
