@@ -22,6 +22,7 @@ os.environ.setdefault("PORTAL_DEMO", "1")
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_LDIF = ROOT / "demo" / "directory.ldif"
 DC = "AD01.fabrikam.com"
+DC2 = "AD02.fabrikam.com"
 PASSWORD = "Passw0rd!"
 HOSTING = "OU=Hosting,DC=fabrikam,DC=com"
 CM = f"OU=ConsolidatedMessenger,{HOSTING}"
@@ -31,6 +32,10 @@ NORTHWIND = f"OU=Northwind,{CONTOSO}"
 LITWARE = f"OU=Litware,{CM}"
 JANE = f"CN=Jane Smith,{ALPINE}"
 BOB = f"CN=Bob Kelly,{NORTHWIND}"
+
+
+#: DCs of the Samba pass: 2 (AD01 and AD02, replicating); 1 skips the replication tests' cost
+SAMBA_DCS = int(os.environ.get("PORTAL_TEST_DCS", "2"))
 
 
 def pytest_addoption(parser):
@@ -44,6 +49,17 @@ def pytest_addoption(parser):
 
 def pytest_report_header(config):
     return f"directory: {config.getoption('--directory')}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``samba`` (two domain controllers, replication, failover) run only against
+    Samba: on OpenLDAP there is one server and no replication to test."""
+    if config.getoption("--directory") == "samba" and SAMBA_DCS > 1:
+        return
+    kept = [item for item in items if not item.get_closest_marker("samba")]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item.get_closest_marker("samba")])
+        items[:] = kept
 
 
 class DirectoryState:
@@ -68,11 +84,25 @@ class DirectoryState:
     def reset(self) -> None:
         from portal.directory.server import reset_tree
 
+        if self.flavor == "ad":
+            self._reset_ad()
+            return
         conn = self.connect()
         try:
             reset_tree(conn, self.records, keep=self.keep)
         finally:
             conn.unbind_s()
+        self.dirty = False
+
+    _keeper = None
+
+    def _reset_ad(self) -> None:
+        """Only what a test changed is put back (AD's adds with passwords are slow)."""
+        from portal.directory.samba import DemoTreeKeeper
+
+        if self._keeper is None:
+            self._keeper = DemoTreeKeeper(self.connect, self.records, keep=self.keep, password=PASSWORD)
+        self._keeper.reset()
         self.dirty = False
 
 
@@ -95,7 +125,8 @@ def _point_portal_at(settings, dcs: dict[str, str], **directory) -> None:
 
 @pytest.fixture(scope="session")
 def samba_domain(request, directory_flavor):
-    """A Samba AD DC (``AD01``) for the session, in a temporary folder; None on OpenLDAP runs."""
+    """Two Samba AD DCs for the session (``AD01``, and ``AD02`` joined to it and replicating), in a
+    temporary folder; None on OpenLDAP runs."""
     if directory_flavor != "ad":
         yield None
         return
@@ -104,7 +135,7 @@ def samba_domain(request, directory_flavor):
     from portal.directory.samba import SambaDomain, free_loopback_address, temporary_rundir
 
     rundir = temporary_rundir()
-    domain = SambaDomain(rundir, free_loopback_address(count=1))
+    domain = SambaDomain(rundir, free_loopback_address(count=SAMBA_DCS))
     try:
         domain.start()
         yield domain
@@ -134,7 +165,7 @@ def slapd(django_db_blocker, directory_flavor, samba_domain):
         conn.unbind_s()
         _point_portal_at(
             settings,
-            {DC: dc.ldap_uri},
+            dict(zip((DC, DC2), (each.ldap_uri for each in samba_domain.dcs), strict=False)),
             FLAVOR="ad",
             BIND_DN=samba.ADMIN_DN,
             BIND_PASSWORD=samba.ADMIN_PASSWORD,

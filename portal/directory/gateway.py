@@ -13,6 +13,7 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -30,6 +31,7 @@ from portal.errors import (
     AccessDenied,
     Conflict,
     DirectoryError,
+    InvalidArgument,
     NotFound,
     PortalError,
     UnknownDomainController,
@@ -67,6 +69,9 @@ USER_PRESCRIPTION = frozenset(
     }
 )
 ORGANIZATION_TYPES = ("Hosting", "Reseller", "Customer", "Default")
+
+#: how long a domain controller that did not answer is passed over by calls that name none
+DOWN_SECONDS = 5.0
 
 _SCOPES = {"base": ldap.SCOPE_BASE, "onelevel": ldap.SCOPE_ONELEVEL, "subtree": ldap.SCOPE_SUBTREE}
 
@@ -181,6 +186,8 @@ class DirectoryGateway:
             self._read_attrs.append("memberOf")  # kept so that a user put back rejoins its groups
         #: operations sent to the server, by kind (search, add, modify, delete, rename)
         self.calls: Counter[str] = Counter()
+        #: until when (time.monotonic) this DC counts as down: calls that name no DC go elsewhere
+        self.down_until = 0.0
         self._lock = threading.Lock()
 
     # --- connections -------------------------------------------------------------------------
@@ -235,8 +242,9 @@ class DirectoryGateway:
             try:
                 with self._connection() as conn:
                     return fn(conn)
-            except ldap.SERVER_DOWN as exc:
+            except (ldap.SERVER_DOWN, ldap.CONNECT_ERROR) as exc:
                 if attempt == 2:
+                    self.down_until = time.monotonic() + DOWN_SECONDS
                     raise DirectoryError(
                         f"The domain controller {self.name} cannot be reached ({what})."
                     ) from exc
@@ -246,11 +254,28 @@ class DirectoryGateway:
                 raise Conflict(f"The directory object {what} already exists.") from exc
             except ldap.NOT_ALLOWED_ON_NONLEAF as exc:
                 raise Conflict(f"The directory object {what} still holds other objects.") from exc
+            except ldap.CONSTRAINT_VIOLATION as exc:
+                # Active Directory's own rules on values (password complexity, characters a logon
+                # name may not hold): the request's fault, said with the directory's words
+                info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+                detail = (info.get("info") or "").strip() or "constraint violation"
+                raise InvalidArgument(f"The directory refused {what}: {detail}") from exc
             except ldap.LDAPError as exc:
                 info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
                 detail = info.get("info") or info.get("desc") or type(exc).__name__
                 raise DirectoryError(f"The directory refused {operation} of {what}: {detail}") from exc
         raise AssertionError("unreachable")
+
+    def answers(self) -> bool:
+        """Whether the server answers: not while it counts as down, else asked (who am I?, a
+        fraction of a millisecond), which also drops dead pooled connections."""
+        if time.monotonic() < self.down_until:
+            return False
+        try:
+            self._run("probe", lambda conn: conn.whoami_s(), "a probe", counted=False)
+        except PortalError:
+            return False
+        return True
 
     def close(self) -> None:
         """Unbind every pooled connection."""
@@ -621,8 +646,15 @@ def get_gateway(name: str) -> DirectoryGateway:
 
 
 def default_gateway() -> DirectoryGateway:
-    """The first configured domain controller (for reads that name none, such as page lists)."""
-    return get_gateway(next(iter(settings.DIRECTORY["DOMAIN_CONTROLLERS"])))
+    """The domain controller for calls and reads that name none (such as page lists): the first
+    configured one that answers, else the first (whose error then says why)."""
+    names = list(settings.DIRECTORY["DOMAIN_CONTROLLERS"])
+    if len(names) > 1:
+        for name in names:
+            gateway = get_gateway(name)
+            if gateway.answers():
+                return gateway
+    return get_gateway(names[0])
 
 
 def reset_gateways() -> None:

@@ -26,6 +26,7 @@ import uuid
 from pathlib import Path
 
 import ldap
+from ldap.controls import LDAPControl
 
 from portal.directory.flavor import ActiveDirectoryFlavor
 
@@ -43,7 +44,9 @@ HOSTING_ROOT = f"OU=Hosting,{SUFFIX}"
 #: AD's own services a DC needs here: LDAP for the portal; RPC (DRS), the KDC, the replication
 #: service and the consistency checker for a second DC.
 SERVICES_ALONE = "ldap"
-SERVICES_REPLICATING = "ldap, rpc, kdc, drepl, kcc"
+#: AD's Tree Delete control: an object and everything below it in one operation
+TREE_DELETE_OID = "1.2.840.113556.1.4.805"
+SERVICES_REPLICATING = "ldap, cldap, rpc, kdc, drepl, kcc"
 
 SAMBA = shutil.which("samba", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") or "/usr/sbin/samba"
 SAMBA_TOOL = shutil.which("samba-tool") or "/usr/bin/samba-tool"
@@ -88,12 +91,15 @@ class SambaDC:
         *,
         services: str = SERVICES_ALONE,
         hosts_file: str | os.PathLike | None = None,
+        krb5_conf: str | os.PathLike | None = None,
     ) -> None:
         self.name = name.upper()
         self.rundir = Path(rundir).resolve()
         self.address = address
         self.services = services
         self.hosts_file = Path(hosts_file) if hosts_file else None
+        #: Kerberos of the DCs' replication: the realm's KDCs by address, no DNS lookups
+        self.krb5_conf = Path(krb5_conf) if krb5_conf else None
         self.host = f"{self.name.lower()}.{DNS_DOMAIN}"
         self.ldap_uri = f"ldaps://{address}"
         self._proc: subprocess.Popen | None = None
@@ -135,7 +141,7 @@ class SambaDC:
             "ntp signd socket directory": str(d / "ntp_signd"),
             "log file": str(d / "log.samba"),
             "logging": "file",
-            "log level": "1",
+            "log level": os.environ.get("SAMBA_LOG_LEVEL", "1"),
             "prefork children": "2",
             "tls enabled": "yes",
             "tls keyfile": str(tls / "key.pem"),
@@ -215,7 +221,6 @@ class SambaDC:
             return False
         self.rundir.mkdir(parents=True, exist_ok=True)
         self._certificate()
-        self._write_conf()
         _run(
             self._in_namespace(
                 [
@@ -225,6 +230,7 @@ class SambaDC:
                 ]
             ),
             "join",
+            env=self.env(),
         )  # fmt: skip
         self._write_conf()
         return True
@@ -249,6 +255,13 @@ class SambaDC:
             *argv,
         ]
 
+    def env(self) -> dict[str, str]:
+        """The environment of this DC's processes."""
+        env = dict(os.environ)
+        if self.krb5_conf is not None:
+            env["KRB5_CONFIG"] = str(self.krb5_conf)
+        return env
+
     def start(self, *, timeout: float = 60) -> None:
         """Start samba in the foreground of a child process and wait for LDAPS to answer."""
         if self._proc is not None and self._proc.poll() is None:
@@ -257,6 +270,7 @@ class SambaDC:
         log = open(self.rundir / "samba.out", "ab")  # noqa: SIM115 - kept open while samba runs
         self._proc = subprocess.Popen(
             self._in_namespace([SAMBA, "-s", str(self.conf), "--foreground", "--no-process-group"]),
+            env=self.env(),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -314,13 +328,20 @@ class SambaDomain:
         count = len(addresses)
         services = SERVICES_REPLICATING if count > 1 else SERVICES_ALONE
         hosts = self.rundir / "hosts" if count > 1 else None
+        krb5 = self.rundir / "krb5.conf" if count > 1 else None
         self.dcs = [
             SambaDC(
-                f"AD{i + 1:02d}", self.rundir / f"ad{i + 1:02d}", address, services=services, hosts_file=hosts
+                f"AD{i + 1:02d}",
+                self.rundir / f"ad{i + 1:02d}",
+                address,
+                services=services,
+                hosts_file=hosts,
+                krb5_conf=krb5,
             )
             for i, address in enumerate(addresses)
         ]
         self.hosts_file = hosts
+        self.krb5_conf = krb5
 
     @property
     def first(self) -> SambaDC:
@@ -342,6 +363,13 @@ class SambaDomain:
         self.rundir.mkdir(parents=True, exist_ok=True)
         if self.hosts_file is not None:
             self._write_hosts({})
+            kdcs = "\n".join(f"    kdc = {dc.address}" for dc in self.dcs)
+            self.krb5_conf.write_text(
+                f"[libdefaults]\n  default_realm = {REALM}\n"
+                "  dns_lookup_kdc = false\n  dns_lookup_realm = false\n"
+                f"[realms]\n  {REALM} = {{\n{kdcs}\n  }}\n"
+                f"[domain_realm]\n  .{DNS_DOMAIN} = {REALM}\n  {DNS_DOMAIN} = {REALM}\n"
+            )
         provisioned = self.first.provision()
         self.first.start()
         if provisioned:
@@ -358,6 +386,18 @@ class SambaDomain:
             self.first.start()
         for dc in self.dcs[1:]:
             dc.start()
+        if len(self.dcs) > 1:
+            # Each DC registers its replication names (SPNs) with the KDCs; one replication each
+            # way makes them known on both sides, after which changes flow within seconds.
+            for dc in self.dcs:
+                _run(
+                    dc._in_namespace(["/usr/sbin/samba_spnupdate", "-s", str(dc.conf)]),
+                    "spnupdate",
+                    env=dc.env(),
+                )
+            for dc in self.dcs[1:]:
+                self.replicate(self.first, dc)
+                self.replicate(dc, self.first)
         return done
 
     def first_guid(self, dc: SambaDC) -> uuid.UUID:
@@ -372,11 +412,12 @@ class SambaDomain:
         _run(
             destination._in_namespace(
                 [
-                    SAMBA_TOOL, "drs", "replicate", destination.address, source.address, SUFFIX,
+                    SAMBA_TOOL, "drs", "replicate", destination.host, source.host, SUFFIX,
                     f"-U{DOMAIN}\\{ADMIN_LOGON}%{ADMIN_PASSWORD}",
                 ]
             ),
             "replicate",
+            env=destination.env(),
         )  # fmt: skip
 
 
@@ -430,8 +471,7 @@ def _openssl(*args: str) -> None:
     _run(["openssl", *args], "openssl")
 
 
-def _run(argv: list[str], what: str) -> None:
-    env = {**os.environ}
+def _run(argv: list[str], what: str, *, env: dict[str, str] | None = None) -> None:
     done = subprocess.run(argv, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
@@ -495,11 +535,17 @@ class PortalVocabularyConnection:
         found = self.conn.search_s(
             base, scope, self.flavor.filter(filterstr), self.flavor.attr_list(attrlist)
         )
+        asked = {name.lower() for name in attrlist or []}
         out = []
         for dn, raw in found:
             if not dn:
                 continue
             entry = self.flavor.entry(raw)
+            for name in [n for n, values in entry.items() if n.lower() not in asked and n != "objectGUID"]:
+                try:
+                    [value.decode("utf-8") for value in entry[name]]
+                except UnicodeDecodeError:
+                    del entry[name]  # AD's binary bookkeeping (objectSid, ...) unless asked for
             if "objectGUID" in entry:
                 entry["entryUUID"] = [str(uuid.UUID(bytes_le=entry.pop("objectGUID")[0])).encode()]
             out.append((dn, entry))
@@ -507,3 +553,99 @@ class PortalVocabularyConnection:
 
     def __getattr__(self, name):
         return getattr(self.conn, name)
+
+
+class DemoTreeKeeper:
+    """Puts the demo tree back on an AD DC after a test, changing only what differs.
+
+    Deleting and re-adding the whole tree costs AD a password set per user; instead the entries
+    the tree did not have are deleted (leaves first), the missing ones added (parents first,
+    groups last), and the kept ones (same DN and GUID) get back the values of the attributes the
+    demo names — and their password, when ``pwdLastSet`` says it changed.
+    """
+
+    #: attributes compared on the kept entries, besides those the demo records name
+    ALSO = ("proxyAddresses", "telephoneNumber", "otherMailbox", "jpegPhoto", "userAccountControl")
+
+    def __init__(self, connect, records, *, keep: frozenset[str], password: str):
+        #: makes a new administrator's connection (the DC may have been restarted between resets)
+        self.connect = connect
+        self.conn: PortalVocabularyConnection = connect()
+        conn = self.conn
+        self.records = groups_last(records)
+        self.keep = keep
+        self.password = password
+        self.flavor = ActiveDirectoryFlavor()
+        self.wanted: dict[str, tuple[str, dict[str, list[bytes]]]] = {}
+        names: set[str] = set()
+        for dn, entry in self.records:
+            if dn.replace(" ", "").lower() == SUFFIX.lower():
+                continue
+            attrs = conn._attrs(list(entry.items()))
+            ad = self.flavor.add_attrs(attrs)
+            self.wanted[dn.lower()] = (dn, ad)
+            names |= {name for name in ad if name.lower() not in ("objectclass", "unicodepwd")}
+        self.compared = sorted(names | set(self.ALSO), key=str.lower)
+        self.state: dict[str, tuple[bytes, bytes]] = {}  # dn -> (objectGUID, pwdLastSet)
+
+    def _current(self) -> dict[str, tuple[str, dict]]:
+        raw = self.conn.conn
+        found = []
+        for dn, _ in raw.search_s(SUFFIX, ldap.SCOPE_ONELEVEL, "(objectClass=*)", ["1.1"]):
+            if dn and dn.lower() not in self.keep:
+                found += raw.search_s(
+                    dn, ldap.SCOPE_SUBTREE, "(objectClass=*)", [*self.compared, "objectGUID", "pwdLastSet"]
+                )
+        return {dn.lower(): (dn, attrs) for dn, attrs in found if dn}
+
+    def reset(self) -> None:
+        try:
+            self._reset()
+        except ldap.SERVER_DOWN:
+            self.conn = self.connect()
+            self._reset()
+
+    def _reset(self) -> None:
+        raw = self.conn.conn
+        current = self._current()
+        stale = [
+            (dn, attrs)
+            for key, (dn, attrs) in current.items()
+            if key not in self.wanted
+            or (key in self.state and attrs.get("objectGUID", [b""])[0] != self.state[key][0])
+        ]
+        tree_delete = LDAPControl(TREE_DELETE_OID, True, None)
+        for dn, _ in sorted(stale, key=lambda item: item[0].count(",")):
+            key = dn.lower()
+            if key not in current:
+                continue  # went with a stale parent
+            with contextlib.suppress(ldap.NO_SUCH_OBJECT):
+                raw.delete_ext_s(dn, serverctrls=[tree_delete])
+            for other in [k for k in current if k == key or k.endswith("," + key)]:
+                del current[other]
+        for key, (dn, ad) in self.wanted.items():
+            if key not in current:
+                raw.add_s(dn, list(ad.items()))
+                continue
+            have = {name.lower(): values for name, values in current[key][1].items()}
+            rdn = dn.split("=", 1)[0].lower()
+            changes = []
+            for name in self.compared:
+                lower = name.lower()
+                if lower in (rdn, "samaccountname", "objectclass", "unicodepwd"):
+                    continue
+                want = next((values for n, values in ad.items() if n.lower() == lower), None)
+                if sorted(have.get(lower) or []) != sorted(want or []):
+                    changes.append((ldap.MOD_REPLACE, name, want))
+            if (
+                key in self.state
+                and have.get("pwdlastset", [b""])[0] != self.state[key][1]
+                and "unicodePwd" in ad
+            ):
+                changes.append((ldap.MOD_REPLACE, "unicodePwd", ad["unicodePwd"]))
+            if changes:
+                raw.modify_s(dn, changes)
+        self.state = {
+            key: (attrs.get("objectGUID", [b""])[0], attrs.get("pwdLastSet", [b""])[0])
+            for key, (dn, attrs) in self._current().items()
+        }
