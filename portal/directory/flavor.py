@@ -13,9 +13,10 @@ On Active Directory (docs/samba.md):
 ==========================  ==================================================================
 portal                      Active Directory
 ==========================  ==================================================================
-``inetOrgPerson``,          ``user`` (``top``, ``person``, ``organizationalPerson``, ``user``);
-``hostingUser``             searched as ``sAMAccountType=805306368`` (user accounts)
-``uid`` (logon name)        ``sAMAccountName``
+``inetOrgPerson``           ``user`` (``top``, ``person``, ``organizationalPerson``, ``user``);
+                            searched as ``sAMAccountType=805306368`` (user accounts)
+``hostingUser``             a user with a logon name of its own (not AD's ``$...`` stand-in)
+``uid`` (logon name)        ``sAMAccountName`` (AD's ``$...`` stand-in is no logon name)
 ``hostingGroup``            ``group`` (a global security group, AD's default ``groupType``)
 ``hostingOrganization``     an ``organizationalUnit`` whose ``adminDescription`` is one of the
 ``hostingOrganizationType`` organization types (Hosting, Reseller, Customer, Default)
@@ -132,8 +133,10 @@ class ActiveDirectoryFlavor(OpenLdapFlavor):
         key = attr.lower()
         if key == "objectclass" and op == "=":
             kind = value.lower()
-            if kind in ("inetorgperson", "hostinguser"):
+            if kind == "inetorgperson":
                 return f"(sAMAccountType={USER_ACCOUNT})"
+            if kind == "hostinguser":
+                return f"(&(sAMAccountType={USER_ACCOUNT})(!(sAMAccountName=$*)))"
             if kind in ("hostinggroup", "groupofnames"):
                 return "(objectClass=group)"
             if kind == "hostingorganization":
@@ -162,8 +165,12 @@ class ActiveDirectoryFlavor(OpenLdapFlavor):
         lower = {name.lower(): name for name in raw}
         classes = {value.decode().lower() for value in raw.get(lower.get("objectclass", ""), [])}
         extra: list[bytes] = []
+        logon = raw.get(lower.get("samaccountname", ""), [b""])[0]
+        placeholder = logon.startswith(b"$")  # AD's own stand-in for an object given no logon name
         if "user" in classes and "computer" not in classes:
-            extra += [b"inetOrgPerson", b"hostingUser"]
+            extra.append(b"inetOrgPerson")
+            if not placeholder:
+                extra.append(b"hostingUser")
         if "group" in classes:
             extra.append(b"hostingGroup")
         if "organizationalunit" in classes:
@@ -174,7 +181,7 @@ class ActiveDirectoryFlavor(OpenLdapFlavor):
         if extra and "objectclass" in lower:
             out[lower["objectclass"]] = list(raw[lower["objectclass"]]) + extra
         for native, virtual in self.VIRTUAL.items():
-            if native in lower:
+            if native in lower and not (native == "samaccountname" and placeholder):
                 out[virtual] = list(raw[lower[native]])
         return out
 
