@@ -10,12 +10,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from hosting.models import CustomerRecord, CustomerRecordQuerySet
-from hosting.tree import ADMIN_GROUPS
+from hosting.models import CustomerRecord
 from portal.directory import (
     Entry,
     default_gateway,
-    dn_child,
     dn_is_within,
     dn_key,
     dn_normalize,
@@ -29,16 +27,15 @@ from portal.directory import (
 from portal.directory.dn import dn_rdns
 from portal.engine import Caller
 from portal.errors import InvalidArgument
+from portal.models import RestrictedQuerySet
 
 ORGANIZATION_FILTER = "(objectClass=organizationalUnit)"
 USER_FILTER = "(|(objectClass=inetOrgPerson)(objectClass=user))"
 
 
-def customer_record_list(caller: Caller, *, path: str | None = None) -> CustomerRecordQuerySet:
+def customer_record_list(caller: Caller, *, path: str | None = None) -> RestrictedQuerySet:
     """Customer records inside ``caller``'s scope, optionally those of one path (any letter case)."""
-    if caller.scope_dn is None:
-        return CustomerRecord.objects.none()
-    records = CustomerRecord.objects.below(caller.scope_dn)
+    records = CustomerRecord.objects.restrict(caller)
     if path:
         records = records.filter(dn_key=dn_key(path_to_dn(path)))
     return records
@@ -163,15 +160,3 @@ def directory_object_at(caller: Caller, dn: str, *, kind: str) -> DirectoryObjec
     if entry is None or entry.kind != kind:
         return None
     return DirectoryObject(entry)
-
-
-def administrators_group(organization: DirectoryObject) -> tuple[str, list[str]] | None:
-    """The DN of an organization's administrators group and its member DNs, or None when the
-    organization has none (an organization that is not of the hosting prescription)."""
-    name = ADMIN_GROUPS.get(organization.organization_type)
-    if name is None:
-        return None
-    entry = default_gateway().get(dn_child("CN", name, organization.entry.dn))
-    if entry is None or entry.kind != "group":
-        return None
-    return dn_normalize(entry.dn), list(entry.attrs.get("member", []))
