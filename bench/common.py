@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-class _SambaServer:
+class SambaServer:
     """The benchmarks' view of a Samba AD DC: ``connect()`` gives an administrator's connection
     that takes entries in the portal's vocabulary (the floor's adds cost what AD's adds cost)."""
 
@@ -68,7 +68,7 @@ def portal_environment():
     from portal.directory.server import PortalSlapd, load_entries, read_ldif
 
     if DIRECTORY == "samba":
-        server = _SambaServer()
+        server = SambaServer()
         server.start()
         workdir = tempfile.mkdtemp(prefix="portal-bench-")
         os.environ.setdefault("PORTAL_DEMO", "1")

@@ -306,6 +306,10 @@ class SambaDC:
                     os.killpg(self._proc.pid, 9)
                 self._proc.wait()
         self._proc = None
+        # the root process is gone; its workers (same process group) may still hold the port
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not _port_free(self.address, 636):
+            time.sleep(0.1)
 
     def connect(self) -> ldap.ldapobject.LDAPObject:
         """A connection bound as the domain's Administrator (for loading and resetting data)."""
