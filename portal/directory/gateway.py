@@ -267,12 +267,18 @@ class DirectoryGateway:
         raise AssertionError("unreachable")
 
     def answers(self) -> bool:
-        """Whether the server answers: not while it counts as down, else asked (who am I?, a
-        fraction of a millisecond), which also drops dead pooled connections."""
+        """Whether the server answers: not while it counts as down, else asked (its root entry, a
+        fraction of a millisecond; AD has no "who am I?"), which also drops dead pooled
+        connections."""
         if time.monotonic() < self.down_until:
             return False
         try:
-            self._run("probe", lambda conn: conn.whoami_s(), "a probe", counted=False)
+            self._run(
+                "probe",
+                lambda conn: conn.search_ext_s("", ldap.SCOPE_BASE, "(objectClass=*)", ["1.1"]),
+                "a probe",
+                counted=False,
+            )
         except PortalError:
             return False
         return True
