@@ -21,11 +21,11 @@ their next login; a remembered machine-door credential within ``PORTAL_CREDENTIA
 
 from __future__ import annotations
 
-from customers.procedures.plans import DC
 from portal.directory import DirectorySession, Entry, dn_key, dn_parent, dn_rdn_value, dn_to_path
 from portal.engine import (
     CUSTOMER_ADMINISTRATORS,
     ORG_CREATORS,
+    PREFERRED_DOMAIN_CONTROLLER,
     ROLES,
     Arg,
     CallContext,
@@ -82,7 +82,11 @@ def _members(entry: Entry) -> list[str]:
 
 @procedure(
     "Managed Active Directory::GroupAdd",
-    args=(GROUP, Arg("newMember", "path", required=True, description="LDAP path of the user to add."), DC),
+    args=(
+        GROUP,
+        Arg("newMember", "path", required=True, description="LDAP path of the user to add."),
+        PREFERRED_DOMAIN_CONTROLLER,
+    ),
     security=Security(
         roles=MEMBER_ADMINS,
         description="OrgCreators inside their scope; CustomerAdministrators in their own organization; "
@@ -102,7 +106,11 @@ def group_add(ctx: CallContext, *, group: str, newMember: str, preferredDomainCo
 
 @procedure(
     "Managed Active Directory::GroupRemove",
-    args=(GROUP, Arg("member", "path", required=True, description="LDAP path of the user to remove."), DC),
+    args=(
+        GROUP,
+        Arg("member", "path", required=True, description="LDAP path of the user to remove."),
+        PREFERRED_DOMAIN_CONTROLLER,
+    ),
     security=Security(
         roles=MEMBER_ADMINS,
         check=_not_self,
