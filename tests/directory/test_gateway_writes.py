@@ -68,7 +68,7 @@ def test_every_write_of_a_session_is_journaled_and_undone(gateway, ldap_admin):
     assert [label.split(" ")[0] for label, _ in journal.entries] == ["delete", "restore", "move"]
     journal.undo()
     assert gateway.get(f"OU=Moving,{ALPINE}") is None and gateway.get(f"OU=Moved,{ALPINE}") is None
-    assert gateway.get(ALPINE).attrs == before.attrs
+    assert _data(gateway.get(ALPINE)) == _data(before)  # AD's update counters aside
 
 
 # What Active Directory keeps about an object's history (update counters, the container it came
