@@ -1,9 +1,12 @@
-"""`make run`: the directory with the demo tree, the database with the demo data, the portal.
+"""`make run`: the directory with the demo tree, the mail servers, the database with the demo
+data, the portal.
 
 Starts slapd on ``ldap://127.0.0.1:$LDAP_PORT`` (3389) with its data under ``var/ldap``, loads the
-demo tree the first time only, migrates, loads the demo data (idempotent), and serves the portal
-with gunicorn on ``http://127.0.0.1:$PORT`` (8000). Ctrl-C or SIGTERM stops the portal and the
-directory.
+demo tree the first time only, starts a private Postfix (SMTP on ``127.0.0.1:$SMTP_PORT``, 2525) and
+Dovecot (IMAP on ``127.0.0.1:$IMAP_PORT``, 1143) reading that directory, with their configuration,
+queue and mail under ``var/mail``, migrates, loads the demo data (idempotent), and serves the portal
+with gunicorn on ``http://127.0.0.1:$PORT`` (8000). Ctrl-C or SIGTERM stops the portal, the mail
+servers and the directory.
 
 ``DIRECTORY=samba`` runs a Samba AD DC instead (``AD01`` of ``FABRIKAM.COM``, provisioned the first
 time under ``var/samba``) on ``ldaps://$SAMBA_ADDRESS`` (127.0.0.11); with ``DCS=2`` a second DC,
@@ -26,6 +29,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 LDAP_PORT = int(os.environ.get("LDAP_PORT", "3389"))
 PORT = int(os.environ.get("PORT", "8000"))
+SMTP_PORT = int(os.environ.get("SMTP_PORT", "2525"))
+IMAP_PORT = int(os.environ.get("IMAP_PORT", "1143"))
 os.environ.setdefault("LDAP_URI", f"ldap://127.0.0.1:{LDAP_PORT}")
 
 
@@ -33,13 +38,22 @@ DIRECTORY = os.environ.get("DIRECTORY", "openldap").lower()
 
 
 class OpenLdapDirectory:
-    """The private slapd of the demo, data under var/ldap."""
+    """The private slapd of the demo, data under var/ldap, and the mail servers that read it."""
 
     def __init__(self, var: Path) -> None:
-        from portal.directory.server import PortalSlapd
+        from portal.directory.server import ROOT_DN, ROOT_PW, SUFFIX, PortalSlapd
+        from portal.mailservers import DirectoryAccess, MailServers
 
         self.server = PortalSlapd(port=LDAP_PORT, rundir=var / "ldap")
         self.data = var / "ldap"
+        self.mail = MailServers(
+            DirectoryAccess(f"ldap://127.0.0.1:{LDAP_PORT}", ROOT_DN, ROOT_PW, f"OU=Hosting,{SUFFIX}"),
+            smtp_port=SMTP_PORT,
+            imap_port=IMAP_PORT,
+            rundir=var / "mail",
+        )
+        self.mail_data = var / "mail"
+        os.environ.setdefault("DOVECOT_CONFIG", str(self.mail.dovecot_config))
 
     def start(self) -> None:
         from portal.directory.server import load_entries, read_ldif
@@ -51,14 +65,21 @@ class OpenLdapDirectory:
         conn.unbind_s()
         if added:
             print(f"demo directory: {added} entries loaded", flush=True)
+        self.mail.start()
+        print(
+            f"mail: SMTP 127.0.0.1:{SMTP_PORT}, IMAP 127.0.0.1:{IMAP_PORT} (mail in {self.mail_data})",
+            flush=True,
+        )
 
     def stop(self) -> None:
+        self.mail.stop()
         self.server.stop()
 
 
 class SambaDirectory:
     """One or two Samba AD DCs of FABRIKAM.COM, data under var/samba; the portal's settings (through
-    the environment of the processes started after it) point at them."""
+    the environment of the processes started after it) point at them. The private mail servers
+    are not started on Samba yet (docs/samba.md)."""
 
     def __init__(self, var: Path) -> None:
         from portal.directory.samba import SambaDomain
@@ -140,6 +161,7 @@ def main() -> int:
     except KeyboardInterrupt:
         pass
     except (subprocess.CalledProcessError, RuntimeError) as exc:
+        # RuntimeError: a directory or mail server did not start (its log's tail is in the text)
         print(f"failed: {exc}", file=sys.stderr)
         status = 1
     finally:
@@ -153,7 +175,7 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
         directory.stop()
-        print("portal and directory stopped", flush=True)
+        print("portal, mail servers and directory stopped", flush=True)
     return status
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("PORTAL_DEMO", "1")
+# no mail server unless a test asks for the session's pair (fixture mail_servers)
+os.environ["DOVECOT_CONFIG"] = "/nonexistent/dovecot.conf"
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_LDIF = ROOT / "demo" / "directory.ldif"
@@ -239,6 +241,33 @@ def ldap_admin(slapd):
 
 
 @pytest.fixture
+def organization_factory(ldap_admin):
+    """Make an organizational unit: ``organization_factory("Plain", HOSTING)`` (bare), or
+    ``organization_factory("X", CM, organization_type="Customer")`` (compliant); answers its DN
+    (tests/fixtures/directory.py)."""
+    from tests.fixtures import directory
+
+    return directory.organization_factory(ldap_admin)
+
+
+@pytest.fixture
+def user_factory(ldap_admin):
+    """Make a person: ``user_factory("Kim Ralls", IMPORTS, login="kim.ralls", password=PASSWORD)``
+    (bare), or with ``hosting=True`` (compliant); answers its DN (tests/fixtures/directory.py)."""
+    from tests.fixtures import directory
+
+    return directory.user_factory(ldap_admin)
+
+
+@pytest.fixture
+def group_factory(ldap_admin):
+    """Make a group: ``group_factory("OrgCreators", ALPINE)``; answers its DN."""
+    from tests.fixtures import directory
+
+    return directory.group_factory(ldap_admin)
+
+
+@pytest.fixture
 def gateway(slapd):
     """The portal's gateway for ``AD01.fabrikam.com``."""
     from portal.directory import get_gateway
@@ -282,6 +311,16 @@ def caller(login):
     return _caller
 
 
+@pytest.fixture(scope="session")
+def seed():
+    """The seeds' examples and error texts from tests/data/seeds, by procedure and heading:
+    ``seed.example("Unsubscribe", "Example XML Request 1")`` (bytes, byte for byte),
+    ``seed.error_text("Unsubscribe", "Neither GUID nor organization is specified.")``."""
+    from tests.fixtures.seeds import seeds
+
+    return seeds
+
+
 def basic(username: str, password: str = PASSWORD) -> str:
     """An ``Authorization`` header value for HTTP Basic."""
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
@@ -311,3 +350,27 @@ def api(client, db, slapd):
         return fn(url, **headers)
 
     return _call
+
+
+@pytest.fixture(scope="session")
+def mail_servers(slapd):
+    """A private Postfix and Dovecot reading the test slapd, on free loopback ports, started once
+    per session; the portal's settings point at them."""
+    from django.conf import settings
+
+    from portal.directory.server import ROOT_DN, ROOT_PW
+    from portal.mailservers import DirectoryAccess, MailServers
+
+    access = DirectoryAccess(slapd.server.ldap_uri.rstrip("/"), ROOT_DN, ROOT_PW, HOSTING)
+    servers = MailServers(access, login_brakes=False)
+    servers.start()
+    saved = dict(settings.MAIL)
+    settings.MAIL.update(
+        SMTP_PORT=servers.smtp_port,
+        IMAP_PORT=servers.imap_port,
+        DOVECOT_CONFIG=str(servers.dovecot_config),
+    )
+    yield servers
+    settings.MAIL.clear()
+    settings.MAIL.update(saved)
+    servers.stop()

@@ -195,6 +195,8 @@ class DirectoryGateway:
         self.calls: Counter[str] = Counter()
         #: until when (time.monotonic) this DC counts as down: calls that name no DC go elsewhere
         self.down_until = 0.0
+        #: connections opened and bound (the pool keeps them for reuse)
+        self.binds = 0
         self._lock = threading.Lock()
 
     # --- connections -------------------------------------------------------------------------
@@ -209,6 +211,8 @@ class DirectoryGateway:
             conn.set_option(ldap.OPT_X_TLS_REQUIRE_CERT, ldap.OPT_X_TLS_DEMAND)
             conn.set_option(ldap.OPT_X_TLS_NEWCTX, 0)
         conn.simple_bind_s(self._bind_dn, self._bind_password)
+        with self._lock:
+            self.binds += 1
         return conn
 
     @contextlib.contextmanager

@@ -14,33 +14,17 @@ from tests.customers.conftest import IMPORTS
 
 pytestmark = pytest.mark.django_db
 
-SSHA = b"{SSHA}CB/zjQPja65WAzdcBJwWosqCkywb7JVau5Q4UA=="  # Passw0rd!
+
+@pytest.fixture
+def outside_ou(organization_factory):
+    return organization_factory("Woodgrove", IMPORTS, description="Bank")
 
 
 @pytest.fixture
-def outside_ou(ldap_admin):
-    dn = f"ou=Woodgrove,{IMPORTS}"
-    ldap_admin.add_s(
-        dn, [("objectClass", [b"organizationalUnit"]), ("ou", [b"Woodgrove"]), ("description", [b"Bank"])]
+def outside_user(user_factory):
+    return user_factory(
+        "Kim Ralls", IMPORTS, login="kim.ralls", password=PASSWORD, telephoneNumber="+1 555 0100"
     )
-    return dn
-
-
-@pytest.fixture
-def outside_user(ldap_admin):
-    dn = f"cn=Kim Ralls,{IMPORTS}"
-    ldap_admin.add_s(
-        dn,
-        [
-            ("objectClass", [b"inetOrgPerson"]),
-            ("cn", [b"Kim Ralls"]),
-            ("sn", [b"Ralls"]),
-            ("uid", [b"kim.ralls"]),
-            ("telephoneNumber", [b"+1 555 0100"]),
-            ("userPassword", [SSHA]),
-        ],
-    )
-    return dn
 
 
 def guid_of(read, dn):
@@ -106,9 +90,8 @@ def test_import_refused_from_outside_the_directory_or_inside_the_tree(call):
         )
 
 
-def test_import_refused_where_the_name_exists(call, ldap_admin, read):
-    dn = f"ou=Contoso,{IMPORTS}"
-    ldap_admin.add_s(dn, [("objectClass", [b"organizationalUnit"]), ("ou", [b"Contoso"])])
+def test_import_refused_where_the_name_exists(call, organization_factory, read):
+    dn = organization_factory("Contoso", IMPORTS)
     with pytest.raises(Conflict):
         call(
             "administrator",
@@ -152,18 +135,15 @@ def test_imported_user_keeps_its_password_and_logs_in(call, read, outside_user):
     assert user is not None and user.directory_dn.lower() == new_dn.lower()
 
 
-def test_import_user_refused_when_its_logon_name_is_taken(call, ldap_admin, read, directory_flavor):
-    dn = f"cn=Jane Clone,{IMPORTS}"
-    clone = [("objectClass", [b"inetOrgPerson"]), ("cn", [b"Jane Clone"]), ("sn", [b"C"])]
+def test_import_user_refused_when_its_logon_name_is_taken(call, user_factory, read, directory_flavor):
     if directory_flavor == "ad":
         # AD itself keeps logon names unique in the domain; a name the user would log in with
         # that is another's logon name (its CN here) is what the import refuses
         with pytest.raises(ldap.ALREADY_EXISTS):
-            ldap_admin.add_s(dn, [*clone, ("uid", [b"jane.smith"])])
-        dn = f"cn=jane.smith,{IMPORTS}"
-        ldap_admin.add_s(dn, [("objectClass", [b"inetOrgPerson"]), ("cn", [b"jane.smith"]), ("sn", [b"C"])])
+            user_factory("Jane Clone", IMPORTS, login="jane.smith")
+        dn = user_factory("jane.smith", IMPORTS)
     else:
-        ldap_admin.add_s(dn, [*clone, ("uid", [b"jane.smith"])])
+        dn = user_factory("Jane Clone", IMPORTS, login="jane.smith")
     with pytest.raises(Conflict, match="already logs in as"):
         call(
             "administrator",
@@ -201,31 +181,20 @@ def test_enable_organization_refused_outside_scope(call):
         call("contoso-admin", "MPS Import::EnableOrganizationForHosting", {"path": f"LDAP://{LITWARE}"})
 
 
-def test_enable_reseller_level_needs_domain_admins(call, ldap_admin, read):
-    dn = f"ou=Plain,{HOSTING}"
-    ldap_admin.add_s(dn, [("objectClass", [b"organizationalUnit"]), ("ou", [b"Plain"])])
+def test_enable_reseller_level_needs_domain_admins(call, organization_factory, read):
+    dn = organization_factory("Plain", HOSTING)
     call("administrator", "MPS Import::EnableOrganizationForHosting", {"path": f"LDAP://{dn}"})
     assert read(dn)["hostingorganizationtype"] == ["Reseller"]
 
 
-def test_enable_organization_refused_below_a_non_compliant_parent(call, ldap_admin):
-    dn = f"ou=Sub,{LITWARE}"
-    ldap_admin.add_s(dn, [("objectClass", [b"organizationalUnit"]), ("ou", [b"Sub"])])
+def test_enable_organization_refused_below_a_non_compliant_parent(call, organization_factory):
+    dn = organization_factory("Sub", LITWARE)
     with pytest.raises(PrerequisiteFailed):
         call("cm-admin", "MPS Import::EnableOrganizationForHosting", {"path": f"LDAP://{dn}"})
 
 
-def test_enable_user_makes_a_plain_person_compliant(call, ldap_admin, read):
-    dn = f"cn=Plain Person,{ALPINE}"
-    ldap_admin.add_s(
-        dn,
-        [
-            ("objectClass", [b"inetOrgPerson"]),
-            ("cn", [b"Plain Person"]),
-            ("sn", [b"P"]),
-            ("userPassword", [SSHA]),
-        ],
-    )
+def test_enable_user_makes_a_plain_person_compliant(call, user_factory, read):
+    dn = user_factory("Plain Person", ALPINE, password=PASSWORD)
     call("alpine-admin", "MPS Import::EnableUserForHosting", {"path": f"LDAP://{dn}"})
     entry = read(dn)
     assert "hostingUser" in entry["objectclass"]
@@ -234,8 +203,7 @@ def test_enable_user_makes_a_plain_person_compliant(call, ldap_admin, read):
     assert authenticate(None, username="Plain Person", password=PASSWORD) is not None
 
 
-def test_enable_user_refused_in_another_resellers_customer(call, ldap_admin):
-    dn = f"cn=Plain Person,OU=Northwind,{CONTOSO}"
-    ldap_admin.add_s(dn, [("objectClass", [b"inetOrgPerson"]), ("cn", [b"Plain Person"]), ("sn", [b"P"])])
+def test_enable_user_refused_in_another_resellers_customer(call, user_factory):
+    dn = user_factory("Plain Person", f"OU=Northwind,{CONTOSO}")
     with pytest.raises(AccessDenied):
         call("cm-admin", "MPS Import::EnableUserForHosting", {"path": f"LDAP://{dn}"})
