@@ -18,6 +18,7 @@ $(STAMP): requirements.txt scripts/bootstrap.sh
 install: $(STAMP)
 
 run: install
+	@if [ "$${DIRECTORY:-}" = "samba" ]; then bash scripts/bootstrap.sh samba; fi
 	$(BIN)/python scripts/run.py
 
 lint: install
@@ -31,7 +32,8 @@ pytest: install
 test: lint pytest
 
 bench: install
+	@if [ "$${DIRECTORY:-}" = "samba" ]; then bash scripts/bootstrap.sh samba; fi
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf var/static var/portal.sqlite3 var/ldap
+	rm -rf var/static var/portal.sqlite3 var/ldap var/samba

@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> dict:
             start = time.perf_counter()
             conn.search_s(ALPINE, ldap.SCOPE_BASE, "(objectClass=*)")
             conn.add_s(
-                f"CN=floor{i},{ALPINE}", [("objectClass", [b"inetOrgPerson"]), ("cn", [b"x"]), ("sn", [b"x"])]
+                f"CN=floor{i},{ALPINE}",
+                [("objectClass", [b"inetOrgPerson"]), ("cn", [f"floor{i}".encode()]), ("sn", [b"x"])],
             )
             floor.append(time.perf_counter() - start)
 

@@ -140,6 +140,8 @@ DIRECTORY = {
     "BIND_PASSWORD": env_str("LDAP_BIND_PASSWORD", "Passw0rd!" if DEMO else None, required=not DEMO),
     "POOL_SIZE": env_int("LDAP_POOL_SIZE", 4),
     "TIMEOUT": env_int("LDAP_TIMEOUT", 10),
+    # the certificate authority to trust for ldaps:// (Active Directory takes passwords only there)
+    "TLS_CACERT": env_str("LDAP_TLS_CACERT", None),
 }
 
 # --- The mail servers -------------------------------------------------------------------------
@@ -158,27 +160,53 @@ MAIL = {
 
 # --- Login: django-auth-ldap ------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = ["portal.auth.DirectoryBackend"]
-AUTH_LDAP_SERVER_URI = next(iter(DIRECTORY["DOMAIN_CONTROLLERS"].values()))
-AUTH_LDAP_BIND_DN = DIRECTORY["BIND_DN"]
-AUTH_LDAP_BIND_PASSWORD = DIRECTORY["BIND_PASSWORD"]
-AUTH_LDAP_CONNECTION_OPTIONS = {ldap.OPT_NETWORK_TIMEOUT: DIRECTORY["TIMEOUT"]}
-# A user logs in with its logon name (uid), its CN or its userPrincipalName.
-AUTH_LDAP_USER_SEARCH = LDAPSearch(
-    DIRECTORY["HOSTING_ROOT"],
-    ldap.SCOPE_SUBTREE,
-    "(&(objectClass=hostingUser)(|(uid=%(user)s)(cn=%(user)s)(userPrincipalName=%(user)s)))",
-)
+
+
+def auth_ldap_settings(directory: dict) -> dict:
+    """django-auth-ldap's settings for a directory of either flavor (the test harness applies them
+    again when it points the portal at another directory).
+
+    A user logs in with its logon name (``uid`` on OpenLDAP, ``sAMAccountName`` on Active
+    Directory), its CN or its userPrincipalName; roles come from the groups holding it in ``member``.
+    """
+    root = directory["HOSTING_ROOT"]
+    if directory["FLAVOR"] in ("ad", "samba"):
+        users = (
+            "(&(sAMAccountType=805306368)"
+            "(|(sAMAccountName=%(user)s)(cn=%(user)s)(userPrincipalName=%(user)s)))"
+        )
+        groups = "(objectClass=group)"
+    else:
+        users = "(&(objectClass=hostingUser)(|(uid=%(user)s)(cn=%(user)s)(userPrincipalName=%(user)s)))"
+        groups = "(objectClass=hostingGroup)"
+    options = {ldap.OPT_NETWORK_TIMEOUT: directory["TIMEOUT"], ldap.OPT_REFERRALS: 0}
+    if directory.get("TLS_CACERT"):
+        options.update(
+            {
+                ldap.OPT_X_TLS_CACERTFILE: directory["TLS_CACERT"],
+                ldap.OPT_X_TLS_REQUIRE_CERT: ldap.OPT_X_TLS_DEMAND,
+                ldap.OPT_X_TLS_NEWCTX: 0,
+            }
+        )
+    return {
+        "AUTH_LDAP_SERVER_URI": " ".join(directory["DOMAIN_CONTROLLERS"].values()),
+        "AUTH_LDAP_BIND_DN": directory["BIND_DN"],
+        "AUTH_LDAP_BIND_PASSWORD": directory["BIND_PASSWORD"],
+        "AUTH_LDAP_CONNECTION_OPTIONS": options,
+        "AUTH_LDAP_USER_SEARCH": LDAPSearch(root, ldap.SCOPE_SUBTREE, users),
+        "AUTH_LDAP_GROUP_SEARCH": LDAPSearch(root, ldap.SCOPE_SUBTREE, groups),
+        "AUTH_LDAP_USER_FLAGS_BY_GROUP": {
+            "is_staff": f"CN=DomainAdmins,{root}",
+            "is_superuser": f"CN=DomainAdmins,{root}",
+        },
+    }
+
+
+globals().update(auth_ldap_settings(DIRECTORY))
 AUTH_LDAP_USER_ATTR_MAP = {"first_name": "givenName", "last_name": "sn", "email": "mail"}
-AUTH_LDAP_GROUP_SEARCH = LDAPSearch(
-    DIRECTORY["HOSTING_ROOT"], ldap.SCOPE_SUBTREE, "(objectClass=hostingGroup)"
-)
 AUTH_LDAP_GROUP_TYPE = MemberDNGroupType(member_attr="member")
 # Directory groups named like a role become the Django group of that role (DESIGN.md "Roles").
 AUTH_LDAP_MIRROR_GROUPS = ["DomainAdmins", "OrgCreators", "CustomerAdministrators"]
-AUTH_LDAP_USER_FLAGS_BY_GROUP = {
-    "is_staff": f"CN=DomainAdmins,{DIRECTORY['HOSTING_ROOT']}",
-    "is_superuser": f"CN=DomainAdmins,{DIRECTORY['HOSTING_ROOT']}",
-}
 AUTH_LDAP_ALWAYS_UPDATE_USER = True
 AUTH_LDAP_FIND_GROUP_PERMS = False
 # Successful Basic-auth checks of the machine doors are remembered this long (seconds), keyed by

@@ -19,12 +19,13 @@ from portal.errors import PortalError
 
 
 class DirectoryBackend(LDAPBackend):
-    """django-auth-ldap, with the Django username taken from the entry's logon name (``uid``)
+    """django-auth-ldap, with the Django username taken from the entry's logon name
+    (``uid``, AD's ``sAMAccountName``)
     so that logging in by name, CN or userPrincipalName reaches the same account, and the entry's
     DN kept on the user (the caller's scope is derived from it)."""
 
     def get_or_build_user(self, username, ldap_user):
-        uid = (ldap_user.attrs.get("uid") or [username])[0]
+        uid = (ldap_user.attrs.get("uid") or ldap_user.attrs.get("sAMAccountName") or [username])[0]
         user, built = super().get_or_build_user(uid.lower(), ldap_user)
         # django-auth-ldap lower-cases the DNs it finds; keep the entry's own spelling.
         try:

@@ -2,7 +2,9 @@
 # Install the Debian packages the portal needs when they are missing: slapd and ldap-utils (the
 # private directory), Postfix and Dovecot with their LDAP lookups (the private mail servers), the
 # headers python-ldap builds against, a compiler and Python's venv.
-# Pass "browser" to include Chromium and fonts for the browser tests.
+# Pass "browser" to include Chromium and fonts for the browser tests, "samba" (or set
+# DIRECTORY=samba) to include Debian's Samba AD DC and openssl (the directory of `DIRECTORY=samba
+# make run` and of `pytest --directory=samba`).
 set -euo pipefail
 
 need=()
@@ -26,6 +28,13 @@ else
   "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
   inc=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
   [ -f "$inc/Python.h" ] || need+=(python3-dev)
+fi
+if [ "${1:-}" = "samba" ] || [ "${DIRECTORY:-}" = "samba" ]; then
+  [ -x /usr/sbin/samba ] || need+=(samba)
+  [ -d /usr/share/samba/setup/ad-schema ] || need+=(samba-ad-provision)
+  [ -d /usr/lib/x86_64-linux-gnu/samba/ldb ] || [ -d /usr/lib/aarch64-linux-gnu/samba/ldb ] || need+=(samba-dsdb-modules)
+  command -v openssl >/dev/null 2>&1 || need+=(openssl)
+  command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 fi
 if [ "${1:-}" = "browser" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)

@@ -1,4 +1,4 @@
-"""`make run`: the private slapd with the demo tree, the mail servers, the database with the demo
+"""`make run`: the directory with the demo tree, the mail servers, the database with the demo
 data, the portal.
 
 Starts slapd on ``ldap://127.0.0.1:$LDAP_PORT`` (3389) with its data under ``var/ldap``, loads the
@@ -6,7 +6,11 @@ demo tree the first time only, starts a private Postfix (SMTP on ``127.0.0.1:$SM
 Dovecot (IMAP on ``127.0.0.1:$IMAP_PORT``, 1143) reading that directory, with their configuration,
 queue and mail under ``var/mail``, migrates, loads the demo data (idempotent), and serves the portal
 with gunicorn on ``http://127.0.0.1:$PORT`` (8000). Ctrl-C or SIGTERM stops the portal, the mail
-servers and slapd.
+servers and the directory.
+
+``DIRECTORY=samba`` runs a Samba AD DC instead (``AD01`` of ``FABRIKAM.COM``, provisioned the first
+time under ``var/samba``) on ``ldaps://$SAMBA_ADDRESS`` (127.0.0.11); with ``DCS=2`` a second DC,
+``AD02``, joins it on ``$SAMBA_ADDRESS2`` (127.0.0.12) and replicates with it.
 """
 
 from __future__ import annotations
@@ -30,22 +34,93 @@ IMAP_PORT = int(os.environ.get("IMAP_PORT", "1143"))
 os.environ.setdefault("LDAP_URI", f"ldap://127.0.0.1:{LDAP_PORT}")
 
 
-def main() -> int:
-    from portal.directory.server import ROOT_DN, ROOT_PW, SUFFIX, PortalSlapd, load_entries, read_ldif
-    from portal.mailservers import DirectoryAccess, MailServers
+DIRECTORY = os.environ.get("DIRECTORY", "openldap").lower()
 
+
+class OpenLdapDirectory:
+    """The private slapd of the demo, data under var/ldap, and the mail servers that read it."""
+
+    def __init__(self, var: Path) -> None:
+        from portal.directory.server import ROOT_DN, ROOT_PW, SUFFIX, PortalSlapd
+        from portal.mailservers import DirectoryAccess, MailServers
+
+        self.server = PortalSlapd(port=LDAP_PORT, rundir=var / "ldap")
+        self.data = var / "ldap"
+        self.mail = MailServers(
+            DirectoryAccess(f"ldap://127.0.0.1:{LDAP_PORT}", ROOT_DN, ROOT_PW, f"OU=Hosting,{SUFFIX}"),
+            smtp_port=SMTP_PORT,
+            imap_port=IMAP_PORT,
+            rundir=var / "mail",
+        )
+        self.mail_data = var / "mail"
+        os.environ.setdefault("DOVECOT_CONFIG", str(self.mail.dovecot_config))
+
+    def start(self) -> None:
+        from portal.directory.server import load_entries, read_ldif
+
+        self.server.start()
+        print(f"slapd: ldap://127.0.0.1:{LDAP_PORT} (data in {self.data})", flush=True)
+        conn = self.server.connect()
+        added = load_entries(conn, read_ldif(ROOT / "demo" / "directory.ldif"), skip_existing=True)
+        conn.unbind_s()
+        if added:
+            print(f"demo directory: {added} entries loaded", flush=True)
+        self.mail.start()
+        print(
+            f"mail: SMTP 127.0.0.1:{SMTP_PORT}, IMAP 127.0.0.1:{IMAP_PORT} (mail in {self.mail_data})",
+            flush=True,
+        )
+
+    def stop(self) -> None:
+        self.mail.stop()
+        self.server.stop()
+
+
+class SambaDirectory:
+    """One or two Samba AD DCs of FABRIKAM.COM, data under var/samba; the portal's settings (through
+    the environment of the processes started after it) point at them. The private mail servers
+    are not started on Samba yet (docs/samba.md)."""
+
+    def __init__(self, var: Path) -> None:
+        from portal.directory.samba import SambaDomain
+
+        addresses = [os.environ.get("SAMBA_ADDRESS", "127.0.0.11")]
+        if int(os.environ.get("DCS", "1")) > 1:
+            addresses.append(os.environ.get("SAMBA_ADDRESS2", "127.0.0.12"))
+        self.domain = SambaDomain(var / "samba", addresses)
+
+    def start(self) -> None:
+        from portal.directory import samba
+        from portal.directory.server import read_ldif
+
+        for done in self.domain.start():
+            print(f"samba: {done}", flush=True)
+        dcs = [f"{dc.name}.fabrikam.com={dc.ldap_uri}" for dc in self.domain.dcs]
+        for dc in self.domain.dcs:
+            print(f"samba: {dc.name} on {dc.ldap_uri} (data in {dc.rundir})", flush=True)
+        conn = self.domain.first.connect()
+        added = samba.load_demo(conn, read_ldif(ROOT / "demo" / "directory.ldif"), password="Passw0rd!")
+        conn.unbind_s()
+        if added:
+            print(f"demo directory: {added} entries loaded", flush=True)
+        os.environ.update(
+            {
+                "LDAP_FLAVOR": "ad",
+                "LDAP_DOMAIN_CONTROLLERS": ",".join(dcs),
+                "LDAP_BIND_DN": samba.ADMIN_DN,
+                "LDAP_BIND_PASSWORD": samba.ADMIN_PASSWORD,
+                "LDAP_TLS_CACERT": str(self.domain.first.ca_file),
+            }
+        )
+
+    def stop(self) -> None:
+        self.domain.stop()
+
+
+def main() -> int:
     var = Path(os.environ.get("PORTAL_VAR_DIR", ROOT / "var"))
     var.mkdir(parents=True, exist_ok=True)
-    server = PortalSlapd(port=LDAP_PORT, rundir=var / "ldap")
-    server.start()
-    print(f"slapd: ldap://127.0.0.1:{LDAP_PORT} (data in {var / 'ldap'})", flush=True)
-    mail = MailServers(
-        DirectoryAccess(f"ldap://127.0.0.1:{LDAP_PORT}", ROOT_DN, ROOT_PW, f"OU=Hosting,{SUFFIX}"),
-        smtp_port=SMTP_PORT,
-        imap_port=IMAP_PORT,
-        rundir=var / "mail",
-    )
-    os.environ.setdefault("DOVECOT_CONFIG", str(mail.dovecot_config))
+    directory = SambaDirectory(var) if DIRECTORY == "samba" else OpenLdapDirectory(var)
     processes: list[subprocess.Popen] = []
 
     def interrupt(signum, frame) -> None:
@@ -55,16 +130,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, interrupt)
     status = 0
     try:
-        conn = server.connect()
-        added = load_entries(conn, read_ldif(ROOT / "demo" / "directory.ldif"), skip_existing=True)
-        conn.unbind_s()
-        if added:
-            print(f"demo directory: {added} entries loaded", flush=True)
-        mail.start()
-        print(
-            f"mail: SMTP 127.0.0.1:{SMTP_PORT}, IMAP 127.0.0.1:{IMAP_PORT} (mail in {var / 'mail'})",
-            flush=True,
-        )
+        directory.start()
         python = sys.executable
         manage = [python, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "--noinput", "-v0"], check=True, cwd=ROOT)
@@ -95,7 +161,7 @@ def main() -> int:
     except KeyboardInterrupt:
         pass
     except (subprocess.CalledProcessError, RuntimeError) as exc:
-        # RuntimeError: a mail server did not start (its log's tail is in the text)
+        # RuntimeError: a directory or mail server did not start (its log's tail is in the text)
         print(f"failed: {exc}", file=sys.stderr)
         status = 1
     finally:
@@ -108,9 +174,8 @@ def main() -> int:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        mail.stop()
-        server.stop()
-        print("portal, mail servers and slapd stopped", flush=True)
+        directory.stop()
+        print("portal, mail servers and directory stopped", flush=True)
     return status
 
 

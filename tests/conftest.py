@@ -1,8 +1,12 @@
-"""The test harness: a real slapd with the project's schema and the demo tree, reset per test.
+"""The test harness: a real directory with the demo tree, reset per test.
 
 The directory is never mocked. A session fixture starts a private slapd on a free loopback port
 (never the demo's 3389) and points the portal's domain controller ``AD01.fabrikam.com`` at it; an
 autouse fixture puts the demo tree back after any test that wrote to it.
+
+``pytest --directory=samba`` (or ``PORTAL_TEST_DIRECTORY=samba``) runs the same tests against a
+Samba AD DC instead, provisioned for the session in a temporary folder on a free loopback
+address; ``ldap_admin`` then speaks the portal's vocabulary to it (portal/directory/samba.py).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ os.environ["DOVECOT_CONFIG"] = "/nonexistent/dovecot.conf"
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_LDIF = ROOT / "demo" / "directory.ldif"
 DC = "AD01.fabrikam.com"
+DC2 = "AD02.fabrikam.com"
 PASSWORD = "Passw0rd!"
 HOSTING = "OU=Hosting,DC=fabrikam,DC=com"
 CM = f"OU=ConsolidatedMessenger,{HOSTING}"
@@ -31,40 +36,153 @@ JANE = f"CN=Jane Smith,{ALPINE}"
 BOB = f"CN=Bob Kelly,{NORTHWIND}"
 
 
-class DirectoryState:
-    """The running test slapd and what the harness needs to put its data back."""
+#: DCs of the Samba pass: 2 (AD01 and AD02, replicating); 1 skips the replication tests' cost
+SAMBA_DCS = int(os.environ.get("PORTAL_TEST_DCS", "2"))
 
-    def __init__(self, server, records) -> None:
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--directory",
+        choices=("openldap", "samba"),
+        default=os.environ.get("PORTAL_TEST_DIRECTORY", "openldap"),
+        help="the directory the tests run against: a private slapd (default) or a Samba AD DC",
+    )
+
+
+def pytest_report_header(config):
+    return f"directory: {config.getoption('--directory')}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``samba`` (two domain controllers, replication, failover) run only against
+    Samba: on OpenLDAP there is one server and no replication to test."""
+    if config.getoption("--directory") == "samba" and SAMBA_DCS > 1:
+        return
+    kept = [item for item in items if not item.get_closest_marker("samba")]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item.get_closest_marker("samba")])
+        items[:] = kept
+
+
+class DirectoryState:
+    """The running test directory and what the harness needs to put its data back."""
+
+    def __init__(self, server, records, *, flavor: str = "openldap", keep=frozenset()) -> None:
         self.server = server
         self.records = records
+        self.flavor = flavor
+        self.keep = keep
         self.dirty = True
+
+    def connect(self):
+        """An administrator's connection that speaks the portal's vocabulary."""
+        conn = self.server.connect()
+        if self.flavor == "ad":
+            from portal.directory.samba import PortalVocabularyConnection
+
+            return PortalVocabularyConnection(conn, known_password=PASSWORD)
+        return conn
 
     def reset(self) -> None:
         from portal.directory.server import reset_tree
 
-        conn = self.server.connect()
+        if self.flavor == "ad":
+            self._reset_ad()
+            return
+        conn = self.connect()
         try:
-            reset_tree(conn, self.records)
+            reset_tree(conn, self.records, keep=self.keep)
         finally:
             conn.unbind_s()
         self.dirty = False
 
+    _keeper = None
+
+    def _reset_ad(self) -> None:
+        """Only what a test changed is put back (AD's adds with passwords are slow)."""
+        from portal.directory.samba import DemoTreeKeeper
+
+        if self._keeper is None:
+            self._keeper = DemoTreeKeeper(self.connect, self.records, keep=self.keep, password=PASSWORD)
+        self._keeper.reset()
+        self.dirty = False
+
 
 @pytest.fixture(scope="session")
-def slapd(django_db_blocker):
-    """A private slapd with the demo tree; the portal's settings point at it."""
+def directory_flavor(request) -> str:
+    """``openldap`` or ``ad``: the kind of directory this run's tests talk to."""
+    return "ad" if request.config.getoption("--directory") == "samba" else "openldap"
+
+
+def _point_portal_at(settings, dcs: dict[str, str], **directory) -> None:
+    from config.settings import auth_ldap_settings
+    from portal.directory import reset_gateways
+
+    settings.DIRECTORY["DOMAIN_CONTROLLERS"] = dcs
+    settings.DIRECTORY.update(directory)
+    for name, value in auth_ldap_settings(settings.DIRECTORY).items():
+        setattr(settings, name, value)
+    reset_gateways()
+
+
+@pytest.fixture(scope="session")
+def samba_domain(request, directory_flavor):
+    """Two Samba AD DCs for the session (``AD01``, and ``AD02`` joined to it and replicating), in a
+    temporary folder; None on OpenLDAP runs."""
+    if directory_flavor != "ad":
+        yield None
+        return
+    import shutil
+
+    from portal.directory.samba import SambaDomain, free_loopback_address, temporary_rundir
+
+    rundir = temporary_rundir()
+    domain = SambaDomain(rundir, free_loopback_address(count=SAMBA_DCS))
+    try:
+        domain.start()
+        yield domain
+    finally:
+        domain.stop()
+        shutil.rmtree(rundir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def slapd(django_db_blocker, directory_flavor, samba_domain):
+    """The directory with the demo tree (a private slapd, or the session's Samba DC); the portal's
+    settings point at it."""
     from django.conf import settings
 
     from portal.directory import reset_gateways
     from portal.directory.server import PortalSlapd, read_ldif
 
+    records = read_ldif(DEMO_LDIF)
+    if samba_domain is not None:
+        from portal.directory import samba
+
+        dc = samba_domain.first
+        conn = dc.connect()
+        keep = frozenset(
+            dn.lower() for dn, _ in conn.search_s(samba.SUFFIX, 1, "(objectClass=*)", ["1.1"]) if dn
+        )
+        conn.unbind_s()
+        _point_portal_at(
+            settings,
+            dict(zip((DC, DC2), (each.ldap_uri for each in samba_domain.dcs), strict=False)),
+            FLAVOR="ad",
+            BIND_DN=samba.ADMIN_DN,
+            BIND_PASSWORD=samba.ADMIN_PASSWORD,
+            TLS_CACERT=str(dc.ca_file),
+        )
+        state = DirectoryState(dc, samba.groups_last(records), flavor="ad", keep=keep)
+        state.reset()
+        yield state
+        reset_gateways()
+        return
     server = PortalSlapd()
     server.start()
     uri = server.ldap_uri.rstrip("/")
-    settings.DIRECTORY["DOMAIN_CONTROLLERS"] = {DC: uri}
-    settings.AUTH_LDAP_SERVER_URI = uri
-    reset_gateways()
-    state = DirectoryState(server, read_ldif(DEMO_LDIF))
+    _point_portal_at(settings, {DC: uri})
+    state = DirectoryState(server, records)
     state.reset()
     yield state
     reset_gateways()
@@ -114,8 +232,9 @@ def state_guard():
 
 @pytest.fixture
 def ldap_admin(slapd):
-    """A root connection to the test slapd (for arranging and inspecting); marks the tree dirty."""
-    conn = slapd.server.connect()
+    """A root connection to the test directory (for arranging and inspecting, in the portal's
+    vocabulary); marks the tree dirty."""
+    conn = slapd.connect()
     slapd.dirty = True
     yield conn
     conn.unbind_s()

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -22,11 +23,20 @@ import ldap
 import ldap.modlist
 from django.conf import settings
 from django.dispatch import Signal
-from ldap.controls import LDAPControl
+from ldap.controls import LDAPControl, SimplePagedResultsControl
 from ldap.controls.readentry import PostReadControl
 
-from portal.directory.dn import dn_is_within, dn_key, dn_normalize, filter_escape
-from portal.errors import AccessDenied, Conflict, DirectoryError, NotFound, UnknownDomainController
+from portal.directory.dn import dn_is_within, dn_key, dn_normalize
+from portal.directory.flavor import flavor_of
+from portal.errors import (
+    AccessDenied,
+    Conflict,
+    DirectoryError,
+    InvalidArgument,
+    NotFound,
+    PortalError,
+    UnknownDomainController,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +44,9 @@ log = logging.getLogger(__name__)
 # an add may set attributes that are otherwise NO-USER-MODIFICATION, such as entryUUID. The undo
 # of a delete uses it so that an entry put back keeps its GUID.
 RELAX_CONTROL_OID = "1.3.6.1.4.1.4203.666.5.12"
+# Active Directory's Show Deleted control: searches and modifies reach the tombstones in
+# CN=Deleted Objects, which the undo of a delete brings back (tombstone reanimation).
+SHOW_DELETED_OID = "1.2.840.113556.1.4.417"
 
 # The seed (MPS Import::EnableCustomerForPlans, "Prerequisites"): an organization or user is
 # compliant with the hosting prescription when one of these procedures created or processed it.
@@ -57,6 +70,9 @@ USER_PRESCRIPTION = frozenset(
     }
 )
 ORGANIZATION_TYPES = ("Hosting", "Reseller", "Customer", "Default")
+
+#: how long a domain controller that did not answer is passed over by calls that name none
+DOWN_SECONDS = 5.0
 
 #: Sent after every directory write that the server accepted (``operation``: add, modify, delete or
 #: rename; ``dn``; sender: the gateway). Nothing in the portal changes state on it: it lets a
@@ -157,20 +173,28 @@ class DirectoryGateway:
         flavor: str = "openldap",
         pool_size: int = 4,
         timeout: int = 10,
+        tls_cacert: str | None = None,
     ) -> None:
         self.name = name
         self.uri = uri
         self.suffix = suffix
         self.hosting_root = dn_normalize(hosting_root)
-        self.flavor = flavor
+        #: the names, GUID, password and paging of the directory's kind (flavor.py)
+        self.dialect = flavor_of(flavor)
+        self.flavor = self.dialect.name
         self._bind_dn = bind_dn
         self._bind_password = bind_password
         self._timeout = timeout
+        self._tls_cacert = tls_cacert
         self._pool: queue.LifoQueue = queue.LifoQueue(maxsize=pool_size)
-        self._guid_attr = "objectGUID" if flavor == "ad" else "entryUUID"
+        self._guid_attr = self.dialect.guid_attr
         self._read_attrs = ["*", self._guid_attr]
+        if self.flavor == "ad":
+            self._read_attrs.append("memberOf")  # kept so that a user put back rejoins its groups
         #: operations sent to the server, by kind (search, add, modify, delete, rename)
         self.calls: Counter[str] = Counter()
+        #: until when (time.monotonic) this DC counts as down: calls that name no DC go elsewhere
+        self.down_until = 0.0
         #: connections opened and bound (the pool keeps them for reuse)
         self.binds = 0
         self._lock = threading.Lock()
@@ -182,6 +206,10 @@ class DirectoryGateway:
         conn.set_option(ldap.OPT_REFERRALS, 0)
         conn.set_option(ldap.OPT_NETWORK_TIMEOUT, self._timeout)
         conn.set_option(ldap.OPT_TIMEOUT, self._timeout)
+        if self._tls_cacert:
+            conn.set_option(ldap.OPT_X_TLS_CACERTFILE, self._tls_cacert)
+            conn.set_option(ldap.OPT_X_TLS_REQUIRE_CERT, ldap.OPT_X_TLS_DEMAND)
+            conn.set_option(ldap.OPT_X_TLS_NEWCTX, 0)
         conn.simple_bind_s(self._bind_dn, self._bind_password)
         with self._lock:
             self.binds += 1
@@ -209,10 +237,18 @@ class DirectoryGateway:
                 with contextlib.suppress(ldap.LDAPError):
                     conn.unbind_s()
 
-    def _run(self, operation: str, fn: Callable[[ldap.ldapobject.LDAPObject], object], what: str):
+    def _run(
+        self,
+        operation: str,
+        fn: Callable[[ldap.ldapobject.LDAPObject], object],
+        what: str,
+        *,
+        counted: bool = True,
+    ):
         """Run one LDAP operation; a dropped pooled connection is retried once on a fresh one."""
-        with self._lock:
-            self.calls[operation] += 1
+        if counted:
+            with self._lock:
+                self.calls[operation] += 1
         for attempt in (1, 2):
             try:
                 with self._connection() as conn:
@@ -220,8 +256,9 @@ class DirectoryGateway:
                 if operation in _WRITES:
                     directory_written.send(sender=self, operation=operation, dn=what)
                 return answer
-            except ldap.SERVER_DOWN as exc:
+            except (ldap.SERVER_DOWN, ldap.CONNECT_ERROR) as exc:
                 if attempt == 2:
+                    self.down_until = time.monotonic() + DOWN_SECONDS
                     raise DirectoryError(
                         f"The domain controller {self.name} cannot be reached ({what})."
                     ) from exc
@@ -231,11 +268,34 @@ class DirectoryGateway:
                 raise Conflict(f"The directory object {what} already exists.") from exc
             except ldap.NOT_ALLOWED_ON_NONLEAF as exc:
                 raise Conflict(f"The directory object {what} still holds other objects.") from exc
+            except ldap.CONSTRAINT_VIOLATION as exc:
+                # Active Directory's own rules on values (password complexity, characters a logon
+                # name may not hold): the request's fault, said with the directory's words
+                info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+                detail = (info.get("info") or "").strip() or "constraint violation"
+                raise InvalidArgument(f"The directory refused {what}: {detail}") from exc
             except ldap.LDAPError as exc:
                 info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
                 detail = info.get("info") or info.get("desc") or type(exc).__name__
                 raise DirectoryError(f"The directory refused {operation} of {what}: {detail}") from exc
         raise AssertionError("unreachable")
+
+    def answers(self) -> bool:
+        """Whether the server answers: not while it counts as down, else asked (its root entry, a
+        fraction of a millisecond; AD has no "who am I?"), which also drops dead pooled
+        connections."""
+        if time.monotonic() < self.down_until:
+            return False
+        try:
+            self._run(
+                "probe",
+                lambda conn: conn.search_ext_s("", ldap.SCOPE_BASE, "(objectClass=*)", ["1.1"]),
+                "a probe",
+                counted=False,
+            )
+        except PortalError:
+            return False
+        return True
 
     def close(self) -> None:
         """Unbind every pooled connection."""
@@ -252,10 +312,10 @@ class DirectoryGateway:
         attrs: dict[str, list[str]] = {}
         binary: dict[str, list[bytes]] = {}
         guid = None
-        for name, values in raw.items():
+        for name, values in self.dialect.entry(raw).items():
             key = name.lower()
             if key == self._guid_attr.lower():
-                guid = uuid.UUID(bytes_le=values[0]) if self.flavor == "ad" else uuid.UUID(values[0].decode())
+                guid = self.dialect.guid(values[0])
                 continue
             decoded = _decode(values)
             if decoded is not None:
@@ -269,9 +329,10 @@ class DirectoryGateway:
         self, base: str, filterstr: str = "(objectClass=*)", *, scope: str = "subtree", limit: int = 0
     ) -> list[Entry]:
         """Entries below ``base`` matching ``filterstr`` (which the caller has escaped)."""
+        filterstr = self.dialect.filter(filterstr)
 
         def run(conn):
-            return conn.search_ext_s(base, _SCOPES[scope], filterstr, self._read_attrs, sizelimit=limit)
+            return self._search(conn, base, _SCOPES[scope], filterstr, self._read_attrs, limit)
 
         try:
             found = self._run("search", run, base)
@@ -279,11 +340,34 @@ class DirectoryGateway:
             return []
         return [self._entry(dn, raw) for dn, raw in found if dn]
 
+    def _search(self, conn, base, scope, filterstr, attrs, limit=0, controls=()):
+        """One search, in pages of the flavor's size where the server limits an answer's size."""
+        page = self.dialect.page_size
+        if not page or (limit and limit <= page):
+            return conn.search_ext_s(
+                base, scope, filterstr, attrs, serverctrls=list(controls) or None, sizelimit=limit
+            )
+        paging = SimplePagedResultsControl(True, size=page, cookie=b"")
+        found: list = []
+        while True:
+            msgid = conn.search_ext(
+                base, scope, filterstr, attrs, serverctrls=[*controls, paging], sizelimit=limit
+            )
+            _, data, _, answered = conn.result3(msgid)
+            found += [item for item in data if item[0]]
+            cookie = next(
+                (c.cookie for c in answered if c.controlType == SimplePagedResultsControl.controlType), b""
+            )
+            if not cookie or (limit and len(found) >= limit):
+                return found[:limit] if limit else found
+            paging.cookie = cookie
+
     def count(self, base: str, filterstr: str) -> int:
         """How many entries below ``base`` match ``filterstr`` (no attributes are fetched)."""
+        filterstr = self.dialect.filter(filterstr)
 
         def run(conn):
-            return conn.search_ext_s(base, ldap.SCOPE_SUBTREE, filterstr, ["1.1"])
+            return self._search(conn, base, ldap.SCOPE_SUBTREE, filterstr, ["1.1"])
 
         try:
             return sum(1 for dn, _ in self._run("search", run, base) if dn)
@@ -297,11 +381,7 @@ class DirectoryGateway:
 
     def find_guid(self, guid: uuid.UUID) -> Entry | None:
         """The entry with this GUID anywhere under the suffix, or None."""
-        if self.flavor == "ad":
-            value = "".join(f"\\{byte:02x}" for byte in guid.bytes_le)
-        else:
-            value = filter_escape(str(guid))
-        found = self.search(self.suffix, f"({self._guid_attr}={value})", limit=2)
+        found = self.search(self.suffix, self.dialect.guid_filter(guid), limit=2)
         return found[0] if found else None
 
     def exists(self, dn: str) -> bool:
@@ -318,7 +398,11 @@ class DirectoryGateway:
         OpenLDAP lets a client choose the GUID, and only with the Relax Rules control and manage
         access (the root DN); elsewhere the entry is added with a new GUID.
         """
-        modlist = [(name, _encode(value)) for name, value in attrs.items() if value not in (None, [])]
+        if guid is not None and self.flavor == "ad":
+            restored = self._reanimate(dn, attrs, guid)
+            if restored:
+                return None
+        modlist = list(self.dialect.add_attrs(attrs).items())
         controls = []
         if self.flavor == "openldap":
             # only the GUID: decoding the control is pure Python (pyasn1), the rest is known
@@ -335,6 +419,13 @@ class DirectoryGateway:
             except DirectoryError as exc:
                 log.warning("%s: entry %s put back with a new GUID: %s", self.name, dn, exc.text)
         answer = self._run("add", lambda conn: conn.add_ext_s(dn, modlist, serverctrls=controls), dn)
+        if self.flavor == "ad":
+            # AD has no post-read control: the entry as stored is read back in the same call
+            def read(conn):
+                return conn.search_ext_s(dn, ldap.SCOPE_BASE, "(objectClass=*)", self._read_attrs)
+
+            found = [item for item in self._run("add", read, dn, counted=False) if item[0]]
+            return self._entry(found[0][0], found[0][1]) if found else None
         return self._added(dn, modlist, answer)
 
     def _added(self, dn: str, modlist: list, answer) -> Entry | None:
@@ -345,8 +436,60 @@ class DirectoryGateway:
                 return self._entry(dn, raw)
         return None
 
+    def _reanimate(self, dn: str, attrs: dict, guid: uuid.UUID) -> bool:
+        """Bring a deleted object back from AD's Deleted Objects to ``dn`` with its GUID (and SID),
+        then put back the attributes AD stripped from the tombstone and the groups it was in.
+        False when no tombstone has this GUID (then the caller re-creates the object)."""
+        show = LDAPControl(SHOW_DELETED_OID, True, None)
+        target = self.dialect.guid_filter(guid)
+
+        def find(conn):
+            return self._search(
+                conn, self.suffix, ldap.SCOPE_SUBTREE, f"(&{target}(isDeleted=TRUE))", ["1.1"], 0, [show]
+            )
+
+        tombstones = [found for found, _ in self._run("search", find, dn) if found]
+        if not tombstones:
+            return False
+        revive = [
+            (ldap.MOD_DELETE, "isDeleted", None),
+            (ldap.MOD_REPLACE, "distinguishedName", [dn.encode()]),
+        ]
+        self._run("modify", lambda conn: conn.modify_ext_s(tombstones[0], revive, serverctrls=[show]), dn)
+        rdn_attr = ldap.dn.str2dn(dn)[0][0][0].lower()
+        kept = self.dialect.add_attrs(attrs)
+        skip = {
+            "objectclass",
+            rdn_attr,
+            "samaccountname",
+            "useraccountcontrol",
+            "unicodepwd",
+            "grouptype",
+            "member",
+        }
+        changes = [
+            (ldap.MOD_REPLACE, name, values) for name, values in kept.items() if name.lower() not in skip
+        ]
+        if changes:
+            self._run("modify", lambda conn: conn.modify_s(dn, changes), dn)
+        # Links are not kept in a tombstone: the object rejoins its groups, and a group gets back
+        # those of its members that exist (a member put back later rejoins it itself).
+        links = [(group, "member", dn) for group in attrs.get("memberof", []) or []]
+        links += [(dn, "member", member) for member in attrs.get("member", []) or []]
+        for target, attr, value in links:
+            target = target.decode() if isinstance(target, bytes) else target
+            value = value if isinstance(value, bytes) else value.encode()
+            change = [(ldap.MOD_ADD, attr, [value])]
+            with contextlib.suppress(PortalError):
+                self._run("modify", lambda conn, t=target, c=change: conn.modify_s(t, c), target)
+        log.info("%s: %s put back from Deleted Objects with its GUID %s", self.name, dn, guid)
+        return True
+
     def _modify(self, dn: str, changes: dict[str, str | list | None]) -> None:
         """Replace the named attributes' values (None or [] removes the attribute)."""
+        changes = self.dialect.modify_changes(changes)
+        if not changes:
+            return
         modlist = [
             (ldap.MOD_REPLACE, name, _encode(value) if value not in (None, []) else None)
             for name, value in changes.items()
@@ -517,19 +660,26 @@ def get_gateway(name: str) -> DirectoryGateway:
                 flavor=conf["FLAVOR"],
                 pool_size=conf["POOL_SIZE"],
                 timeout=conf["TIMEOUT"],
+                tls_cacert=conf.get("TLS_CACERT"),
             )
         return gateway
 
 
 def domain_controller_default() -> str:
     """The name of the domain controller used where a caller names none (pages, commands, the
-    demo loader): the first one configured."""
-    return next(iter(settings.DIRECTORY["DOMAIN_CONTROLLERS"]))
+    demo loader): the first configured one that answers, else the first (whose error then says
+    why). With one domain controller configured, nothing is asked."""
+    names = list(settings.DIRECTORY["DOMAIN_CONTROLLERS"])
+    if len(names) > 1:
+        for name in names:
+            if get_gateway(name).answers():
+                return name
+    return names[0]
 
 
 def default_gateway() -> DirectoryGateway:
-    """The gateway of :func:`domain_controller_default` (for reads that name none, such as page
-    lists)."""
+    """The gateway for calls and reads that name none (such as page lists): that of
+    :func:`domain_controller_default`."""
     return get_gateway(domain_controller_default())
 
 

@@ -188,8 +188,9 @@ def delete_subtree(conn, dn: str) -> None:
         conn.delete_s(entry_dn)
 
 
-def reset_tree(conn, records) -> None:
-    """Put the directory back to exactly ``records`` below the suffix (the suffix entry stays)."""
+def reset_tree(conn, records, *, keep: frozenset[str] = frozenset()) -> None:
+    """Put the directory back to exactly ``records`` below the suffix (the suffix entry stays, and
+    so do the suffix's children named in ``keep``, lower-cased: an AD domain's own containers)."""
     top = [dn for dn, _ in records if dn.count(",") == SUFFIX.count(",") + 1]
     for dn in top:
         delete_subtree(conn, dn)
@@ -198,5 +199,6 @@ def reset_tree(conn, records) -> None:
     except ldap.NO_SUCH_OBJECT:
         children = []
     for dn, _ in children:
-        delete_subtree(conn, dn)
+        if dn and dn.lower() not in keep:
+            delete_subtree(conn, dn)
     load_entries(conn, records, skip_existing=True)

@@ -53,7 +53,11 @@ def test_delete_user_refuses_an_organization(call):
         call("cm-admin", DELETE_USER, {"user": f"LDAP://{ALPINE}"})
 
 
-def test_delete_user_undone_when_the_database_step_fails(call, read):
+# Active Directory's bookkeeping of an object's history: not the object's data
+BOOKKEEPING = {"whenchanged", "usnchanged", "pwdlastset", "lastknownparent", "admincount", "operatorcount"}
+
+
+def test_delete_user_undone_when_the_database_step_fails(call, read, directory_flavor):
     register(call, JANE)
     before = read(JANE, ["*", "entryUUID"])
     with (
@@ -61,7 +65,12 @@ def test_delete_user_undone_when_the_database_step_fails(call, read):
         pytest.raises(Exception, match="failed unexpectedly"),
     ):
         call("alpine-admin", DELETE_USER, {"user": f"LDAP://{JANE}"})
-    assert read(JANE, ["*", "entryUUID"]) == before  # back, GUID included
+    after = read(JANE, ["*", "entryUUID"])
+    if directory_flavor == "ad":
+        # back from Deleted Objects, GUID included; without its password (docs/samba.md)
+        assert after["pwdlastset"] == ["0"]
+        after, before = ({k: v for k, v in e.items() if k not in BOOKKEEPING} for e in (after, before))
+    assert after == before  # back, GUID included
     assert CustomerRecord.objects.at_path(JANE).exists()
 
 

@@ -68,10 +68,27 @@ def test_every_write_of_a_session_is_journaled_and_undone(gateway, ldap_admin):
     assert [label.split(" ")[0] for label, _ in journal.entries] == ["delete", "restore", "move"]
     journal.undo()
     assert gateway.get(f"OU=Moving,{ALPINE}") is None and gateway.get(f"OU=Moved,{ALPINE}") is None
-    assert gateway.get(ALPINE).attrs == before.attrs
+    assert _data(gateway.get(ALPINE)) == _data(before)  # AD's update counters aside
 
 
-def test_put_back_entry_keeps_its_guid_with_the_relax_control(gateway, ldap_admin):
+# What Active Directory keeps about an object's history (update counters, the container it came
+# back from, DN spelling): not the object's data, so not compared.
+BOOKKEEPING = {
+    "usnchanged",
+    "whenchanged",
+    "distinguishedname",
+    "admincount",
+    "operatorcount",
+    "lastknownparent",
+}
+
+
+def _data(entry):
+    return {name: values for name, values in entry.attrs.items() if name not in BOOKKEEPING}
+
+
+def test_put_back_entry_keeps_its_guid(gateway, ldap_admin):
+    """OpenLDAP: added back with the Relax Rules control; AD: brought back from Deleted Objects."""
     dn = f"cn=Keep,{IMPORTS}"
     DirectorySession(gateway, Journal()).add(
         dn, {"objectClass": ["inetOrgPerson"], "cn": "Keep", "sn": "K", "jpegPhoto": [b"\xff\xd8\xff"]}
@@ -84,7 +101,7 @@ def test_put_back_entry_keeps_its_guid_with_the_relax_control(gateway, ldap_admi
     journal.undo()
     after = gateway.get(dn)
     assert after.guid == before.guid
-    assert after.attrs == before.attrs and after.binary == before.binary
+    assert _data(after) == _data(before) and after.binary == before.binary
 
 
 def test_subtree_delete_undone_parents_first(gateway, ldap_admin):

@@ -134,7 +134,7 @@ def test_unknown_domain_controller_is_refused_before_anything_runs(caller):
             {
                 "organization": f"LDAP://{ALPINE}",
                 "name": "X",
-                "preferredDomainController": "AD02.fabrikam.com",
+                "preferredDomainController": "AD09.fabrikam.com",
             },
             door="test",
         )
