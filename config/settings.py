@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.CurrentAccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
@@ -168,6 +169,10 @@ AUTH_LDAP_FIND_GROUP_PERMS = False
 # Successful Basic-auth checks of the machine doors are remembered this long (seconds), keyed by
 # a salted hash of the credentials, so that each request does not cost a directory bind.
 PORTAL_CREDENTIAL_CACHE_SECONDS = env_int("PORTAL_CREDENTIAL_CACHE_SECONDS", 60)
+# Every request re-checks its account (active, not deleted); at most this often (seconds) the
+# account's directory entry and groups are read again, so a change made outside the portal's own
+# procedures is seen within that time (portal/accounts.py).
+PORTAL_ACCOUNT_RECHECK_SECONDS = env_int("PORTAL_ACCOUNT_RECHECK_SECONDS", 5)
 
 # A cache every process of the portal shares (credential checks, job progress): Redis when
 # CACHE_URL names one, else files under var/cache.
