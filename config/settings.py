@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "portal.apps.PortalConfig",
     "customers",
     "email_service",
@@ -57,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -142,7 +144,7 @@ DIRECTORY = {
 }
 
 # --- Login: django-auth-ldap ------------------------------------------------------------------
-AUTHENTICATION_BACKENDS = ["portal.auth.DirectoryBackend"]
+AUTHENTICATION_BACKENDS = ["portal.throttle.LoginThrottleBackend", "portal.auth.DirectoryBackend"]
 AUTH_LDAP_SERVER_URI = next(iter(DIRECTORY["DOMAIN_CONTROLLERS"].values()))
 AUTH_LDAP_BIND_DN = DIRECTORY["BIND_DN"]
 AUTH_LDAP_BIND_PASSWORD = DIRECTORY["BIND_PASSWORD"]
@@ -173,6 +175,22 @@ PORTAL_CREDENTIAL_CACHE_SECONDS = env_int("PORTAL_CREDENTIAL_CACHE_SECONDS", 60)
 # account's directory entry and groups are read again, so a change made outside the portal's own
 # procedures is seen within that time (portal/accounts.py).
 PORTAL_ACCOUNT_RECHECK_SECONDS = env_int("PORTAL_ACCOUNT_RECHECK_SECONDS", 5)
+
+# Failed-login throttling on every door (django-axes, portal/throttle.py): after this many failures
+# for one account, or from one client address, logins of that account / from that address are
+# refused for AXES_COOLOFF_TIME hours, the right password included.
+AXES_FAILURE_LIMIT = env_int("PORTAL_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = env_int("PORTAL_LOGIN_LOCKOUT_MINUTES", 15) / 60
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "portal.throttle.username_key"
+AXES_LOCKOUT_CALLABLE = "portal.throttle.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "portal.throttle.client_address"
+# Behind reverse proxies: how many of them stand in front of the portal; the client address is
+# then taken from X-Forwarded-For as the last of them saw it (0: the address the portal sees).
+PORTAL_TRUSTED_PROXIES = env_int("PORTAL_TRUSTED_PROXIES", 0)
 
 # A cache every process of the portal shares (credential checks, job progress): Redis when
 # CACHE_URL names one, else files under var/cache.

@@ -16,7 +16,8 @@ from rest_framework import authentication, exceptions
 from portal.accounts import account_checked, account_current
 from portal.directory import default_gateway
 from portal.engine.security import Caller
-from portal.errors import PortalError
+from portal.errors import PortalError, TooManyAttempts
+from portal.throttle import LOCKED_TEXT, login_locked, login_refused, login_succeeded
 
 
 class DirectoryBackend(LDAPBackend):
@@ -63,16 +64,21 @@ def basic_credentials(header: str) -> tuple[str, str] | None:
 
 
 def authenticate_basic(request, username: str, password: str):
-    """The active user for directory credentials, or None.
+    """The active user for directory credentials, or None; :class:`TooManyAttempts` when logins
+    of the account or from the client's address are locked out (``portal/throttle.py``).
 
     A success is remembered for ``PORTAL_CREDENTIAL_CACHE_SECONDS`` under an HMAC of the
     credentials, so a busy integration does not cost a directory bind per request; a failure is
-    never remembered. A remembered credential names the account only: every request checks that
-    the account may still go on (``portal.accounts.account_current``: active, still in the
-    directory), so a deleted or disabled user's credential stops working at once.
+    never remembered, and a remembered success is refused too while the account or the address is
+    locked out (a guess must learn nothing from the cache). A remembered credential names the
+    account only: every request checks that the account may still go on
+    (``portal.accounts.account_current``: active, still in the directory), so a deleted or
+    disabled user's credential stops working at once.
     """
     key = _cache_key(username, password)
     remembered = cache.get(key)
+    if remembered is not None and request is not None and login_locked(request, username):
+        raise login_refused(request) or TooManyAttempts(LOCKED_TEXT)
     if remembered is not None:
         user_id, name = remembered
         user = get_user_model().objects.filter(pk=user_id, username=name, is_active=True).first()
@@ -82,6 +88,11 @@ def authenticate_basic(request, username: str, password: str):
         if user is None or not user.is_active:
             return None
     user = authenticate(request, username=username, password=password)
+    refused = login_refused(request)
+    if refused is not None:
+        raise refused
+    if user is not None and request is not None:
+        login_succeeded(request, user)
     if user is not None and user.is_active and settings.PORTAL_CREDENTIAL_CACHE_SECONDS > 0:
         cache.set(key, (user.pk, user.get_username()), settings.PORTAL_CREDENTIAL_CACHE_SECONDS)
     return user if user is not None and user.is_active else None
