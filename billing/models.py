@@ -48,7 +48,7 @@ class BillingAccount(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     customer_record = models.ForeignKey(
-        "customers.CustomerRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "hosting.CustomerRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="USD")
     default_payment_method = models.ForeignKey(

@@ -36,7 +36,7 @@ from billing.money import CURRENCY_PLACES, ZERO, money_round
 from billing.payments import payment_gateway
 from billing.selectors import account_reaches
 from billing.xmlargs import optional_services_parse, service_discounts_parse
-from customers.models import CustomerRecord
+from hosting.models import CustomerRecord
 from portal.engine import BILLING_ADMINS, Arg, CallContext, Security, procedure, run
 from portal.errors import Conflict, InvalidArgument, NotFound, PortalError, PrerequisiteFailed
 

@@ -23,7 +23,7 @@ from billing.forms import (
 )
 from billing.models import BillingAccount
 from billing.pdf import invoice_pdf
-from customers.selectors import directory_object_at
+from hosting.selectors import directory_object_at
 from portal.engine import Caller
 from portal.jobs import job_start
 from portal.navigation import Crumb, tree_crumbs

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "portal.apps.PortalConfig",
+    "hosting",
     "customers",
     "email_service",
     "billing",

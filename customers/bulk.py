@@ -26,7 +26,7 @@ from typing import IO
 from django.conf import settings
 from django.db import connections, router
 
-from customers.models import CustomerRecord
+from hosting.models import CustomerRecord
 from portal.directory import (
     LdifRecord,
     dn_child,

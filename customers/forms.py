@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from customers.policy import NAME_MAX, PASSWORD_MAX
+from hosting.policy import NAME_MAX, PASSWORD_MAX
 
 USER_KINDS = (
     ("BusinessUser", "Business user (registered in the Plans database)"),

@@ -24,7 +24,9 @@ from billing.selectors import organization_account_list
 from customers.bulk import import_file_check
 from customers.forms import DeleteOrganizationForm, ImportForm, OrganizationForm, UserForm
 from customers.jobs import uploads_dir
-from customers.selectors import (
+from email_service.forms import ModifyUserPlanForm
+from email_service.selectors import smtp_domain_list, subscription_list, subscription_usage
+from hosting.selectors import (
     DirectoryObject,
     administrators_group,
     customer_record_list,
@@ -33,8 +35,6 @@ from customers.selectors import (
     organization_list,
     user_list,
 )
-from email_service.forms import ModifyUserPlanForm
-from email_service.selectors import smtp_domain_list, subscription_list, subscription_usage
 from portal.directory import dn_key, dn_parent, dn_rdn_value, dn_to_path
 from portal.engine import DOMAIN_ADMINS, ORG_CREATORS, Batch, Caller
 from portal.errors import PortalError

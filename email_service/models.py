@@ -5,7 +5,7 @@ seen (with ``dn_key``, its normalized form for case-insensitive lookups and scop
 GUID is what identifies the object, so that the records outlive a deleted entry: an orphaned
 organization is still found, and unsubscribed, by GUID (seed 001, version 4.5).
 
-Rows change only through the procedures of ``email_service.procedures``.
+Rows change only through the procedures of the ``email_service.procedures`` package.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
-from customers.models import CustomerRecord
+from hosting.models import CustomerRecord
 from portal.directory import dn_key, dn_to_path, guid_braced
 
 #: The mailbox features a plan may enable, as the procedures spell them.

@@ -20,8 +20,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from customers.models import CustomerType
-from customers.selectors import customer_record_list
 from email_service.forms import (
     AvailablePlanForm,
     ModifyUserPlanForm,
@@ -36,6 +34,8 @@ from email_service.selectors import (
     subscription_list,
     subscription_usage,
 )
+from hosting.models import CustomerType
+from hosting.selectors import customer_record_list
 from portal.directory import dn_key, dn_to_path, path_to_dn
 from portal.engine import DOMAIN_ADMINS, ORG_CREATORS, Batch
 from portal.errors import PortalError

@@ -18,9 +18,9 @@ from django.utils import timezone
 from billing.models import Invoice
 from billing.money import money_round
 from billing.selectors import invoice_list
-from customers.selectors import organization_list, user_list
 from email_service.models import UserPlanAssignment
 from email_service.selectors import subscription_list, subscription_usage
+from hosting.selectors import organization_list, user_list
 from portal.directory import default_gateway, dn_depth_below
 from portal.engine import CUSTOMER_ADMINISTRATORS, DOMAIN_ADMINS, ORG_CREATORS, Caller
 from portal.navigation import object_url

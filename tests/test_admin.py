@@ -13,7 +13,7 @@ from django.urls import reverse
 from portal.models import AuditRecord
 
 pytestmark = pytest.mark.django_db
-PORTAL_APPS = {"portal", "customers", "email_service", "billing"}
+PORTAL_APPS = {"portal", "hosting", "customers", "email_service", "billing"}
 
 
 def portal_models():

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from customers.models import CustomerRecord
+from hosting.models import CustomerRecord
 
 
 class CustomerRecordSerializer(serializers.ModelSerializer):

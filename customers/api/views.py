@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from customers.api.serializers import CustomerRecordSerializer, OrganizationSerializer, UserSerializer
-from customers.selectors import customer_record_list, directory_object_get, organization_list, user_list
+from hosting.selectors import customer_record_list, directory_object_get, organization_list, user_list
 from portal.engine import Caller
 from portal.errors import InvalidArgument
 

@@ -11,8 +11,12 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import ProtectedError
 
-from customers import hosting
-from customers.hosting import (
+from customers.procedures.plans import DC
+from customers.signals import users_deleted
+from hosting import tree as hosting
+from hosting.models import CustomerRecord
+from hosting.policy import mail_check, name_check, password_check, user_principal_name_check
+from hosting.tree import (
     CUSTOMER,
     RESELLER,
     USER_CLASSES,
@@ -21,10 +25,6 @@ from customers.hosting import (
     user_names_free,
     user_organization_check,
 )
-from customers.models import CustomerRecord
-from customers.policy import mail_check, name_check, password_check, user_principal_name_check
-from customers.procedures.plans import DC
-from customers.signals import users_deleted
 from portal.directory import (
     ORGANIZATION_PRESCRIPTION,
     USER_PRESCRIPTION,

@@ -4,8 +4,8 @@ Any failure of a later step undoes the earlier ones (the engine's journal and tr
 
 from __future__ import annotations
 
-from customers.models import CustomerType
 from customers.procedures.directory import ORGANIZATION_ARGS, USER_ARGS
+from hosting.models import CustomerType
 from portal.engine import CUSTOMER_ADMINISTRATORS, ORG_CREATORS, CallContext, Security, procedure
 
 USER_SECURITY = Security(

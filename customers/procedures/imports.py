@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from customers import hosting
-from customers.hosting import entry_require, user_names_free, user_organization_check
 from customers.procedures.plans import DC
+from hosting import tree as hosting
+from hosting.tree import entry_require, user_names_free, user_organization_check
 from portal.directory import dn_depth_below, dn_is_within, dn_normalize, dn_parent, dn_rdn, dn_to_path
 from portal.engine import (
     CUSTOMER_ADMINISTRATORS,

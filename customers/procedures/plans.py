@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from customers.hosting import entry_require, organization_check, user_check
-from customers.models import ORGANIZATION_TYPES, USER_TYPES, CustomerRecord, CustomerType
+from hosting.models import ORGANIZATION_TYPES, USER_TYPES, CustomerRecord, CustomerType
+from hosting.tree import entry_require, organization_check, user_check
 from portal.directory import dn_parent
 from portal.engine import (
     CUSTOMER_ADMINISTRATORS,

@@ -9,7 +9,7 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
 from customers.bulk import users_import
-from customers.models import CustomerRecord
+from hosting.models import CustomerRecord
 from portal.errors import InvalidArgument
 from tests.conftest import ALPINE, CM, NORTHWIND
 from tests.customers.conftest import STRONG

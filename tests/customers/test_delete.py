@@ -7,7 +7,7 @@ from unittest import mock
 import pytest
 from django.contrib.auth import authenticate
 
-from customers.models import CustomerRecord
+from hosting.models import CustomerRecord
 from portal.directory import DirectoryGateway
 from portal.errors import AccessDenied, InvalidArgument, PrerequisiteFailed
 from tests.conftest import ALPINE, BOB, CM, JANE, LITWARE, NORTHWIND, PASSWORD

@@ -6,7 +6,7 @@ from unittest import mock
 
 import pytest
 
-from customers.models import CustomerRecord
+from hosting.models import CustomerRecord
 from portal.directory import dn_child, dn_key
 from portal.engine import run
 from portal.errors import (
@@ -246,7 +246,7 @@ def test_hostile_name_is_registered_under_its_own_dn(caller, ldap_admin):
 
 def test_failure_creating_the_record_leaves_nothing(caller):
     with (
-        mock.patch("customers.models.CustomerRecord.save", side_effect=RuntimeError("disk full")),
+        mock.patch("hosting.models.CustomerRecord.save", side_effect=RuntimeError("disk full")),
         pytest.raises(Exception) as exc,
     ):
         enable(caller, ALPINE)

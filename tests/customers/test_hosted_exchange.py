@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from customers.models import CustomerRecord
+from hosting.models import CustomerRecord
 from portal.engine import InternalError
 from portal.errors import AccessDenied, PrerequisiteFailed
 from portal.models import AuditRecord

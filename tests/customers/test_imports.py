@@ -122,7 +122,7 @@ def test_import_organization_moved_back_when_its_last_step_fails(call, tree, out
 
     before = tree()
     with (
-        mock.patch("customers.hosting.admin_group_ensure", side_effect=RuntimeError("injected")),
+        mock.patch("hosting.tree.admin_group_ensure", side_effect=RuntimeError("injected")),
         pytest.raises(InternalError),
     ):
         call(

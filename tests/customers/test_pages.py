@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from customers.models import CustomerRecord
+from hosting.models import CustomerRecord
 from tests.conftest import ALPINE, CM, LITWARE, NORTHWIND
 from tests.customers.conftest import STRONG
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from customers.models import CustomerRecord
 from email_service.models import AvailablePlan, OrganizationPlan, Subscription, UserPlanAssignment
+from hosting.models import CustomerRecord
 from portal.models import AuditRecord
 from tests.conftest import ALPINE, BOB, JANE, NORTHWIND
 from tests.email_service.conftest import BASIC, PREMIUM

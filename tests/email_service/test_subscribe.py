@@ -7,8 +7,8 @@ from unittest import mock
 import pytest
 from django.db import IntegrityError, transaction
 
-from customers.models import CustomerRecord
 from email_service.models import SmtpDomain, Subscription
+from hosting.models import CustomerRecord
 from tests.conftest import ALPINE, CM, LITWARE, NORTHWIND
 from tests.email_service.conftest import BASIC, NS, PREMIUM, error, provider_run
 
@@ -141,7 +141,9 @@ def test_an_ill_formed_smtp_domain_is_refused(call, alpine_may_subscribe, domain
 
 
 def test_nothing_is_written_when_the_last_step_fails(call, alpine_may_subscribe):
-    with mock.patch("email_service.procedures.smtp_domain_create", side_effect=RuntimeError("disk full")):
+    with mock.patch(
+        "email_service.procedures.subscriptions.smtp_domain_create", side_effect=RuntimeError("disk full")
+    ):
         response = subscribe(call)
 
     assert response.status_code == 500

@@ -9,8 +9,8 @@ import ldap
 import pytest
 from lxml import etree
 
-from customers.models import CustomerRecord
 from email_service.models import SmtpDomain, Subscription, UserPlanAssignment
+from hosting.models import CustomerRecord
 from portal.directory import guid_braced, guid_octets
 from portal.engine import Batch
 from portal.models import AuditRecord

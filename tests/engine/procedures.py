@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from customers.models import CustomerRecord
+from hosting.models import CustomerRecord
 from portal.directory import dn_child, dn_rdn_value
 from portal.engine import CUSTOMER_ADMINISTRATORS, ORG_CREATORS, Arg, CallContext, Security, procedure
 from portal.errors import Conflict

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from customers.models import CustomerRecord
+from hosting.models import CustomerRecord
 from portal.engine import Batch, Caller, InternalError, run
 from portal.errors import AccessDenied, Conflict, InvalidArgument, NotFound, UnknownDomainController
 from portal.models import AuditRecord

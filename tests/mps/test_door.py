@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from customers.models import CustomerRecord
+from hosting.models import CustomerRecord
 from portal.models import AuditRecord
 from tests.conftest import ALPINE, JANE, NORTHWIND
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from customers.hosting import ADMIN_GROUPS
-from customers.models import CustomerRecord, CustomerRecordQuerySet
+from hosting.models import CustomerRecord, CustomerRecordQuerySet
+from hosting.tree import ADMIN_GROUPS
 from portal.directory import (
     Entry,
     default_gateway,
