@@ -25,6 +25,7 @@ from portal.mps.xmlio import (
     render_response,
     value_to_elements,
 )
+from portal.mps.xpath_budget import MAX_ELEMENTS
 
 CONTENT_TYPE = "text/xml; charset=utf-8"
 MAX_REQUEST_BYTES = 5 * 1024 * 1024
@@ -51,6 +52,14 @@ def _caller(request: HttpRequest) -> Caller:
 def execute_request(caller: Caller, body: bytes, *, door: str = "mps") -> bytes:
     """Run an MPS request for ``caller`` and return the ``<response>`` document."""
     request = parse_request(body)
+    elements = sum(
+        1
+        for node in (request.data, *(step.execute_data for step in request.executes))
+        if node is not None
+        for _ in node.iter()
+    )
+    if elements > MAX_ELEMENTS:
+        raise InvalidRequest(f"The request holds more than {MAX_ELEMENTS} elements in data and executeData.")
     had_data = request.data is not None
     nodes = {"data": request.data if had_data else etree.Element("data")}
     with Batch(caller, door) as batch:

@@ -27,6 +27,7 @@ from typing import Any
 from lxml import etree
 
 from portal.errors import InvalidRequest
+from portal.mps.xpath_budget import xpath_cost_refusal
 
 __all__ = [
     "DTD_REFUSED",
@@ -227,6 +228,11 @@ def _detached(element: etree._Element) -> etree._Element:
 
 
 def _check_xpath(path: str, attribute: str, where: str) -> None:
+    too_costly = xpath_cost_refusal(path)
+    if too_costly:
+        raise InvalidRequest(
+            f'{where}: {attribute}="{path}" is over the cost allowed for a path: {too_costly}.'
+        )
     try:
         etree.XPath(path, regexp=False, smart_strings=False)
     except etree.XPathError as exc:
@@ -370,6 +376,9 @@ def _is_inside(element: etree._Element, ancestor: etree._Element) -> bool:
 
 
 def _select(node: etree._Element, path: str, attribute: str) -> list[etree._Element]:
+    too_costly = xpath_cost_refusal(path)
+    if too_costly:
+        raise InvalidRequest(f'{attribute}="{path}" is over the cost allowed for a path: {too_costly}.')
     try:
         xpath = etree.XPath(path, regexp=False, smart_strings=False)
         result = xpath(node)
