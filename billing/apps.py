@@ -8,4 +8,8 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
-        from billing import jobs, procedures, search  # noqa: F401 - registers procedures, job, search
+        from billing import demo, jobs, panels, procedures, search  # noqa: F401 - registers them
+        from portal.contributions import DemoLoader, demo_loader_register
+
+        panels.register()
+        demo_loader_register(DemoLoader("billing", demo.demo_load, order=30))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from billing.models import BillingAccount, Package, Service
 from portal.directory import dn_to_path
-from portal.engine import IMPERSONATE_SERVICE, Batch
+from portal.engine import IMPERSONATE_SERVICE, Batch, Caller
 
 HOSTING = "OU=Hosting,DC=fabrikam,DC=com"
 # (ServiceID, name, recurring, price)
@@ -57,3 +57,10 @@ def billing_demo_load(batch: Batch) -> list[str]:
             call("Billing::SetPaymentCard", {"username": username, "cardNumber": card})
             made.append(f"card of {username}")
     return made
+
+
+def demo_load(dc: str) -> str:
+    """Billing's part of ``manage.py load_demo`` (after the customer records it links to)."""
+    with Batch(Caller.service(), "command") as batch:
+        made = billing_demo_load(batch)
+    return ", ".join(made) if made else "already there"

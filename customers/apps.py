@@ -2,10 +2,14 @@ from django.apps import AppConfig
 
 
 class CustomersConfig(AppConfig):
-    """Customer records (the Plans database) and the procedures that provision the tree."""
+    """Provisioning: the procedures and pages that create, import and delete organizations and users."""
 
     name = "customers"
-    verbose_name = "Plans database"
+    verbose_name = "Provisioning"
 
     def ready(self) -> None:
-        from customers import jobs, procedures, search  # noqa: F401 - registers procedures, job, search
+        from customers import demo, jobs, panels, procedures, search  # noqa: F401 - registers them
+        from portal.contributions import DemoLoader, demo_loader_register
+
+        panels.register()
+        demo_loader_register(DemoLoader("customers", demo.demo_load, order=10))

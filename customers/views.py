@@ -20,23 +20,20 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
-from billing.selectors import organization_account_list
 from customers.bulk import import_file_check
 from customers.forms import DeleteOrganizationForm, ImportForm, OrganizationForm, UserForm
 from customers.jobs import uploads_dir
-from email_service.forms import ModifyUserPlanForm
-from email_service.selectors import smtp_domain_list, subscription_list, subscription_usage
 from hosting.selectors import (
     DirectoryObject,
     administrators_group,
-    customer_record_list,
     directory_object_at,
     directory_object_get,
     organization_list,
     user_list,
 )
+from portal.contributions import object_panels, object_panels_post
 from portal.directory import dn_key, dn_parent, dn_rdn_value, dn_to_path
-from portal.engine import DOMAIN_ADMINS, ORG_CREATORS, Batch, Caller
+from portal.engine import DOMAIN_ADMINS, ORG_CREATORS, Caller
 from portal.errors import PortalError
 from portal.jobs import job_start
 from portal.navigation import tree_crumbs
@@ -168,43 +165,6 @@ def _organization_actions(caller: Caller, org: DirectoryObject) -> dict[str, boo
     }
 
 
-def _email_panel(caller: Caller, org: DirectoryObject) -> dict | None:
-    """The organization's e-mail service: subscribed or not, plan, SMTP domains, usage against
-    limits, and whether the caller may subscribe it (customers of a reseller only)."""
-    subscription = subscription_list(caller).filter(dn_key=dn_key(org.dn)).first()
-    if subscription is None and org.organization_type != "Customer":
-        return None
-    panel: dict = {"subscription": subscription}
-    if subscription is not None:
-        usage = subscription_usage(subscription)
-        panel["usage"] = usage
-        panel["limits"] = [
-            ("Mailboxes", usage.mailboxes_used, usage.mailboxes_limit, ""),
-            ("Storage", usage.storage_used_mb, usage.storage_limit_mb, " MB"),
-        ]
-        panel["domains"] = list(
-            smtp_domain_list(caller).filter(dn_key=dn_key(org.dn)).values_list("name", flat=True)
-        )
-        panel["url"] = reverse("email_service:organization") + "?" + urlencode({"organization": org.path})
-    else:
-        parent = directory_object_at(caller, dn_parent(org.dn), kind="organization")
-        panel["may_subscribe"] = (
-            org.compliant
-            and (parent is None or parent.organization_type == "Reseller")
-            and action_allowed(
-                caller,
-                "Hosted Email 2007::Subscribe",
-                {
-                    "organization": org.path,
-                    "organizationPlan": "sample",
-                    "smtpDomain": "example.com",
-                    "preferredDomainController": _dc(),
-                },
-            )
-        )
-    return panel
-
-
 @login_required
 def organization_page(request: HttpRequest, guid: uuid.UUID) -> HttpResponse:
     """One organization: what it is, what the caller may do to it, its e-mail service and billing,
@@ -228,9 +188,7 @@ def organization_page(request: HttpRequest, guid: uuid.UUID) -> HttpResponse:
             "q": query,
             "actions": _organization_actions(caller, org),
             "create_url": reverse("customers:organization_create") + "?" + urlencode({"parent": org.path}),
-            "record": customer_record_list(caller).filter(dn_key=dn_key(org.dn)).first(),
-            "email": _email_panel(caller, org),
-            "accounts": organization_account_list(caller, org.dn),
+            "panels": object_panels(request, caller, "organization", org),
             "crumbs": tree_crumbs(caller, org.dn),
             "history": audit_history(dn=org.dn, reads=False),
         },
@@ -320,15 +278,6 @@ def user_list_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _read(caller: Caller, full_name: str, data: dict) -> dict | None:
-    """A read procedure's answer for a page, or None when the engine refuses it."""
-    try:
-        with Batch(caller, "page") as batch:
-            return batch.call(full_name, {**data, "preferredDomainController": _dc()})
-    except PortalError:
-        return None
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def user_page(request: HttpRequest, guid: uuid.UUID) -> HttpResponse:
@@ -337,44 +286,20 @@ def user_page(request: HttpRequest, guid: uuid.UUID) -> HttpResponse:
     caller = caller_of(request)
     user = _object(caller, guid, "user")
     organization = directory_object_at(caller, dn_parent(user.dn), kind="organization")
-    current = _read(caller, "Hosted Email 2007::GetUserPlan", {"user": user.path})
-    user_plan = (current or {}).get("userPlan")
-    plan = None
-    if organization is not None:
-        answer = _read(caller, "Hosted Email 2007::GetOrganizationPlan", {"organization": organization.path})
-        plan = answer["organizationPlan"] if answer else None
-    plan_names = [up["name"] for up in plan["userPlans"]["userPlan"]] if plan else []
-    may_change = bool(plan_names) and action_allowed(
-        caller,
-        "Hosted Email 2007::ModifyUserPlan",
-        {"user": user.path, "userPlan": plan_names[0], "preferredDomainController": _dc()},
-    )
-    posted = request.POST if request.method == "POST" else None
-    form = ModifyUserPlanForm(
-        posted,
-        initial={"user": user.path, "userPlan": user_plan["name"] if user_plan else ""},
-        plan_names=plan_names,
-    )
-    if posted is not None:
-        if form.is_valid():
-            data = {
-                "user": user.path,
-                "userPlan": form.cleaned_data["userPlan"],
-                "preferredDomainController": _dc(),
-            }
-            if form_run(request, form, "Hosted Email 2007::ModifyUserPlan", data) is not None:
-                messages.success(request, f"The e-mail plan of {user.name} is now {data['userPlan']}.")
-                return redirect("customers:user", guid=guid)
-        may_change = True  # the refusal is shown beside the form
+    posted = request.method == "POST"
+    if posted:
+        response, panels = object_panels_post(request, caller, "user", user)
+        if response is not None:
+            return response
+    else:
+        panels = object_panels(request, caller, "user", user)
     return render(
         request,
         "customers/user_detail.html",
         {
             "user": user,
             "organization": organization,
-            "user_plan": user_plan if plan else None,
-            "plan": plan,
-            "form": form if may_change else None,
+            "panels": panels,
             "may_delete": action_allowed(
                 caller,
                 "Managed Active Directory::DeleteUser",
@@ -384,7 +309,7 @@ def user_page(request: HttpRequest, guid: uuid.UUID) -> HttpResponse:
             "crumbs": tree_crumbs(caller, user.dn),
             "history": audit_history(dn=user.dn, reads=False),
         },
-        status=400 if posted is not None else 200,
+        status=400 if posted else 200,
     )
 
 

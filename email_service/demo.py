@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from email_service.models import OrganizationPlan, Subscription, UserPlan
 from portal.directory import dn_to_path
-from portal.engine import IMPERSONATE_SERVICE, Batch
+from portal.engine import IMPERSONATE_SERVICE, Batch, Caller
 
 HOSTING = "OU=Hosting,DC=fabrikam,DC=com"
 RESELLERS = [f"OU=ConsolidatedMessenger,{HOSTING}", f"OU=Contoso,{HOSTING}"]
@@ -72,3 +72,10 @@ def load_email_service(batch: Batch, dc: str) -> None:
         )
     for user, user_plan in EMAIL_USER_PLANS:
         call("ModifyUserPlan", {"user": dn_to_path(user), "userPlan": user_plan})
+
+
+def demo_load(dc: str) -> str:
+    """The e-mail service's part of ``manage.py load_demo``."""
+    with Batch(Caller.service(), "command") as batch:
+        load_email_service(batch, dc)
+    return "e-mail plans; AlpineSkiHouse subscribed with alpineskihouse.com"

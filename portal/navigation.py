@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
+from portal import contributions
 from portal.directory import default_gateway, dn_depth_below, dn_is_within, dn_parent
-from portal.engine import CUSTOMER_ADMINISTRATORS, DOMAIN_ADMINS, ORG_CREATORS, Caller
+from portal.engine import Caller
 
 LEVELS = {0: "Provider", 1: "Reseller", 2: "Customer"}
 
@@ -28,11 +29,7 @@ class Crumb:
 
 def object_url(entry) -> str | None:
     """The page of an organization or user entry (None where it has none)."""
-    name = "customers:organization" if entry.kind == "organization" else "customers:user"
-    try:
-        return reverse(name, args=[entry.guid])
-    except NoReverseMatch:
-        return None
+    return contributions.object_url(entry)
 
 
 def tree_crumbs(caller: Caller, dn: str, *, extra: list[Crumb] | None = None) -> list[Crumb]:
@@ -77,25 +74,10 @@ def _url(name: str) -> str | None:
 
 
 def navigation_items(caller: Caller, *, is_staff: bool) -> list[NavItem]:
-    """The main navigation for the caller's role: only what it may use."""
+    """The main navigation for the caller's role: only what it may use (the apps' entries between
+    Home and the administration)."""
     items: list[tuple[str, str, str]] = [("Home", "home", "home")]
-    if caller.has_role(CUSTOMER_ADMINISTRATORS):
-        if caller.has_role(ORG_CREATORS):
-            items.append(("Organizations", "customers:organizations", "organizations"))
-        items.append(("Users", "customers:users", "users"))
-        if caller.has_role(ORG_CREATORS):
-            items.append(("Import users", "customers:import", "import"))
-    if caller.has_role(DOMAIN_ADMINS):
-        items.append(("E-mail plans", "email_service:plans", "email"))
-    if caller.has_role(ORG_CREATORS):
-        items.append(("Subscriptions", "email_service:subscriptions", "email"))
-    elif caller.has_role(CUSTOMER_ADMINISTRATORS):
-        items.append(("E-mail service", "email_service:organization", "email"))
-    if caller.scope_dn is not None:
-        items.append(("Billing", "billing:index", "billing"))
-    if caller.has_role("BillingAdmins"):
-        items.append(("Catalogue", "billing:catalogue", "catalogue"))
-        items.append(("Bill runs", "billing:bill-run", "bill-run"))
+    items += [(e.label, e.url_name, e.section) for e in contributions.menu_entries(caller, is_staff=is_staff)]
     if is_staff:
         items.append(("Administration", "admin:index", "admin"))
     items.append(("API", "api:docs", "api"))

@@ -106,3 +106,12 @@ def confirmation_needed(
             "fields": fields,
         },
     )
+
+
+def read_call(caller: Caller, full_name: str, data: Mapping) -> dict | None:
+    """A read procedure's answer for a page, or None when the engine refuses it (a page shows
+    what the caller may read and leaves the rest out)."""
+    try:
+        return run(caller, full_name, data, door="page")
+    except PortalError:
+        return None

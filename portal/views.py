@@ -26,7 +26,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "scope_path": dn_to_path(caller.scope_dn) if caller.scope_dn else None,
             "entry_path": dn_to_path(caller.dn) if caller.dn else None,
-            "board": dashboard(caller),
+            "board": dashboard(request, caller),
         },
     )
 

@@ -12,7 +12,6 @@ from django.db import transaction
 from django.db.models import ProtectedError
 
 from customers.procedures.plans import DC
-from customers.signals import users_deleted
 from hosting import tree as hosting
 from hosting.models import CustomerRecord
 from hosting.policy import mail_check, name_check, password_check, user_principal_name_check
@@ -50,6 +49,7 @@ from portal.engine import (
     procedure,
     require_role,
 )
+from portal.engine.hooks import hook_run
 from portal.errors import AccessDenied, Conflict, InvalidArgument, PrerequisiteFailed
 
 ORGANIZATION_TYPES = (RESELLER, CUSTOMER)
@@ -239,6 +239,14 @@ def _memberships_remove(
             directory.modify(group.dn, {"member": kept})
 
 
+def _users_deleted_announce(ctx: CallContext, entries: list) -> None:
+    """Tell the other apps (engine hooks, ``users.deleted``) which users are gone, so that they end
+    what the users held; their steps are nested calls of this one, undone with it."""
+    guids = [str(entry.guid) for entry in entries if entry.guid]
+    if guids:
+        hook_run(ctx, "users.deleted", {"users": guids})
+
+
 def _accounts_deactivate(dns: list[str], *, below: str | None = None) -> None:
     """Portal accounts of deleted directory users can no longer log in, not even through a
     remembered Basic credential. The DNs kept on accounts are the server's spelling, as are
@@ -293,7 +301,7 @@ def user_delete(ctx: CallContext, *, path: str, preferredDomainController: str) 
     _memberships_remove(ctx.directory, [entry.dn])
     ctx.directory.delete(entry.dn)
     _records_delete([entry])
-    users_deleted.send(sender=user_delete, entries=[entry])
+    _users_deleted_announce(ctx, [entry])
     _accounts_deactivate([entry.dn])
     return ctx.mirror()
 
@@ -339,6 +347,6 @@ def organization_delete(
     _memberships_remove(ctx.directory, users, keep_below=entry.dn)
     deleted = ctx.directory.delete_subtree(entry.dn)
     _records_delete(deleted)
-    users_deleted.send(sender=organization_delete, entries=[item for item in deleted if item.kind == "user"])
+    _users_deleted_announce(ctx, [item for item in deleted if item.kind == "user"])
     _accounts_deactivate(users, below=entry.dn)
     return ctx.mirror()

@@ -140,3 +140,26 @@ def user_plan_assign(ctx: CallContext, *, user: str, userPlan: str, preferredDom
     current.name = entry.first("displayName") or entry.name
     current.save()
     return ctx.mirror()
+
+
+@procedure(
+    f"{NAMESPACE}::EndUserPlanAssignments_",
+    args=(
+        Arg(
+            "users",
+            "list",
+            item="user",
+            item_kind="guid",
+            min_items=1,
+            description="The GUIDs of users whose directory entries were deleted.",
+        ),
+    ),
+    private=True,
+)
+def user_plan_assignments_end(ctx: CallContext, *, users: list) -> dict:
+    """A deleted user's mailbox ends: its user plan assignment goes, so that it no longer counts
+    against its organization's mailbox and storage limits. Runs on the engine event
+    ``users.deleted`` (``DeleteUser``, ``DeleteOrganization``), nested in the call that deleted
+    the users."""
+    ended = UserPlanAssignment.objects.filter(user_guid__in=users).delete()[0]
+    return {"users": {"user": [str(guid) for guid in users]}, "ended": ended}

@@ -1,0 +1,183 @@
+"""What the e-mail service adds to the shared pages: its counts and usage on the home page, its
+section of an organization's page and of a user's page (where the user's plan is changed), and
+its menu entries."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from email_service.forms import ModifyUserPlanForm
+from email_service.models import UserPlanAssignment
+from email_service.selectors import smtp_domain_list, subscription_list, subscription_usage
+from hosting.selectors import directory_object_at
+from portal.contributions import (
+    Counter,
+    MenuEntry,
+    Panel,
+    counter_register,
+    dashboard_panel_register,
+    menu_entry_register,
+    object_panel_register,
+)
+from portal.directory import dn_key, dn_parent
+from portal.engine import CUSTOMER_ADMINISTRATORS, DOMAIN_ADMINS, ORG_CREATORS, Caller
+from portal.navigation import object_url
+from portal.pages import action_allowed, form_run, read_call
+
+
+def _dc() -> str:
+    return next(iter(settings.DIRECTORY["DOMAIN_CONTROLLERS"]))
+
+
+def usage_panel(request, caller: Caller, _obj) -> dict:
+    """Subscriptions in the caller's scope, fullest first."""
+    usage = sorted(
+        ((subscription, subscription_usage(subscription)) for subscription in subscription_list(caller)),
+        key=lambda pair: -pair[1].mailboxes_percent,
+    )
+    return {"usage": usage[:10]}
+
+
+def organization_panel(request, caller: Caller, org) -> dict | None:
+    """The organization's e-mail service: subscribed or not, plan, SMTP domains, usage against
+    limits, and whether the caller may subscribe it (customers of a reseller only)."""
+    subscription = subscription_list(caller).filter(dn_key=dn_key(org.dn)).first()
+    if subscription is None and org.organization_type != "Customer":
+        return None
+    panel: dict = {"subscription": subscription}
+    if subscription is not None:
+        usage = subscription_usage(subscription)
+        panel["usage"] = usage
+        panel["limits"] = [
+            ("Mailboxes", usage.mailboxes_used, usage.mailboxes_limit, ""),
+            ("Storage", usage.storage_used_mb, usage.storage_limit_mb, " MB"),
+        ]
+        panel["domains"] = list(
+            smtp_domain_list(caller).filter(dn_key=dn_key(org.dn)).values_list("name", flat=True)
+        )
+        panel["url"] = reverse("email_service:organization") + "?" + urlencode({"organization": org.path})
+    else:
+        parent = directory_object_at(caller, dn_parent(org.dn), kind="organization")
+        panel["may_subscribe"] = (
+            org.compliant
+            and (parent is None or parent.organization_type == "Reseller")
+            and action_allowed(
+                caller,
+                "Hosted Email 2007::Subscribe",
+                {
+                    "organization": org.path,
+                    "organizationPlan": "sample",
+                    "smtpDomain": "example.com",
+                    "preferredDomainController": _dc(),
+                },
+            )
+        )
+    return panel
+
+
+def _user_plan_state(caller: Caller, user) -> tuple[dict | None, dict | None, list[str]]:
+    """The user's plan, its organization's plan and the user plan names that plan offers."""
+    organization = directory_object_at(caller, dn_parent(user.dn), kind="organization")
+    current = read_call(
+        caller, "Hosted Email 2007::GetUserPlan", {"user": user.path, "preferredDomainController": _dc()}
+    )
+    user_plan = (current or {}).get("userPlan")
+    plan = None
+    if organization is not None:
+        answer = read_call(
+            caller,
+            "Hosted Email 2007::GetOrganizationPlan",
+            {"organization": organization.path, "preferredDomainController": _dc()},
+        )
+        plan = answer["organizationPlan"] if answer else None
+    plan_names = [up["name"] for up in plan["userPlans"]["userPlan"]] if plan else []
+    return user_plan, plan, plan_names
+
+
+def _user_panel(
+    caller: Caller, user, posted=None, *, refused: bool = False
+) -> tuple[dict, ModifyUserPlanForm]:
+    user_plan, plan, plan_names = _user_plan_state(caller, user)
+    may_change = refused or (
+        bool(plan_names)
+        and action_allowed(
+            caller,
+            "Hosted Email 2007::ModifyUserPlan",
+            {"user": user.path, "userPlan": plan_names[0], "preferredDomainController": _dc()},
+        )
+    )
+    form = ModifyUserPlanForm(
+        posted,
+        initial={"user": user.path, "userPlan": user_plan["name"] if user_plan else ""},
+        plan_names=plan_names,
+    )
+    context = {"user_plan": user_plan if plan else None, "plan": plan, "form": form if may_change else None}
+    return context, form
+
+
+def user_panel(request, caller: Caller, user) -> dict:
+    """The user's e-mail plan, with the form to change it for those the engine lets."""
+    return _user_panel(caller, user)[0]
+
+
+def user_panel_post(request, caller: Caller, user):
+    """A change of the user's e-mail plan posted on the user's page."""
+    if "userPlan" not in request.POST:
+        return None
+    context, form = _user_panel(caller, user, request.POST, refused=True)
+    if form.is_valid():
+        data = {
+            "user": user.path,
+            "userPlan": form.cleaned_data["userPlan"],
+            "preferredDomainController": _dc(),
+        }
+        if form_run(request, form, "Hosted Email 2007::ModifyUserPlan", data) is not None:
+            messages.success(request, f"The e-mail plan of {user.name} is now {data['userPlan']}.")
+            return redirect(object_url(user.entry))
+    return context
+
+
+def register() -> None:
+    """Register the e-mail service's contributions (from ``EmailServiceConfig.ready``)."""
+    counter_register(Counter("Subscriptions", lambda c: subscription_list(c).count(), 30))
+    counter_register(
+        Counter(
+            "Mailboxes",
+            lambda c: UserPlanAssignment.objects.filter(subscription__in=subscription_list(c)).count(),
+            40,
+        )
+    )
+    dashboard_panel_register(
+        Panel("email-usage", "email_service/_dashboard_usage.html", usage_panel, order=20)
+    )
+    object_panel_register(
+        "organization", Panel("email", "email_service/_organization_panel.html", organization_panel, order=20)
+    )
+    object_panel_register(
+        "user", Panel("email", "email_service/_user_panel.html", user_panel, post=user_panel_post, order=20)
+    )
+    menu_entry_register(
+        MenuEntry("E-mail plans", "email_service:plans", "email", lambda c, _s: c.has_role(DOMAIN_ADMINS), 40)
+    )
+    menu_entry_register(
+        MenuEntry(
+            "Subscriptions",
+            "email_service:subscriptions",
+            "email",
+            lambda c, _s: c.has_role(ORG_CREATORS),
+            41,
+        )
+    )
+    menu_entry_register(
+        MenuEntry(
+            "E-mail service",
+            "email_service:organization",
+            "email",
+            lambda c, _s: not c.has_role(ORG_CREATORS) and c.has_role(CUSTOMER_ADMINISTRATORS),
+            42,
+        )
+    )
