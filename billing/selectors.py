@@ -36,9 +36,9 @@ def _scope_q(caller: Caller, prefix: str = "") -> Q | None:
     """The accounts ``caller`` reaches, as a filter on ``{prefix}customer_record``; None means all."""
     if billing_staff(caller):
         return None
-    if caller.scope_dn is None:
+    if caller.read_scope_dn is None:
         return Q(pk__in=[])
-    key = dn_key(caller.scope_dn)
+    key = dn_key(caller.read_scope_dn)
     field = f"{prefix}customer_record__dn_key"
     return Q(**{field: key}) | Q(**{f"{field}__endswith": "," + key})
 
@@ -48,7 +48,7 @@ def account_reaches(caller: Caller, account: BillingAccount) -> bool:
     if billing_staff(caller):
         return True
     record = account.customer_record
-    return record is not None and caller.reaches(record.dn)
+    return record is not None and caller.read_scope_dn is not None and caller.reaches(record.dn)
 
 
 def account_list(caller: Caller) -> QuerySet[BillingAccount]:

@@ -67,9 +67,9 @@ def subscription_usage(subscription: Subscription) -> Usage:
 
 
 def _scope_q(caller: Caller) -> Q | None:
-    if caller.scope_dn is None:
+    if caller.read_scope_dn is None:
         return None
-    key = dn_key(caller.scope_dn)
+    key = dn_key(caller.read_scope_dn)
     return Q(dn_key=key) | Q(dn_key__endswith="," + key)
 
 

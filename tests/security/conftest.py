@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.billing.conftest import billing_demo  # noqa: F401 - fixtures shared with these tests
 from tests.conftest import DC, PASSWORD, basic
-from tests.customers.conftest import call, read  # noqa: F401 - fixtures shared with these tests
+from tests.customers.conftest import call, read  # noqa: F401
+from tests.email_service.conftest import alpine_subscribed, email_plans  # noqa: F401
 
 SOAP_CALL = """<?xml version="1.0" encoding="utf-8"?>
 <soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">
