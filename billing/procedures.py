@@ -356,6 +356,10 @@ def user_package_add(
 # --- the bill cycle ----------------------------------------------------------------------------
 
 
+# How far ahead of today a bill run may be dated (a provider may run the next cycle a little early).
+BILL_RUN_AHEAD_DAYS = 31
+
+
 @procedure(
     "Billing::RunBillCycle",
     args=(
@@ -370,7 +374,15 @@ def bill_cycle_run(ctx: CallContext, *, date: dt.date, username: str | None) -> 
     """Invoice every user package due on or before ``date``, apply and count down discounts, move
     next bill dates on, and charge open invoices of accounts with a default card after commit (a
     declined invoice stays open and is charged again by the next run). Idempotent: a period is
-    billed once, whatever runs again or at the same time. Answers a summary."""
+    billed once, whatever runs again or at the same time. Answers a summary. A run bills what is
+    due, not the future: ``date`` lies at most :data:`BILL_RUN_AHEAD_DAYS` days after today."""
+    latest = timezone.localdate() + dt.timedelta(days=BILL_RUN_AHEAD_DAYS)
+    if date > latest:
+        raise InvalidArgument(
+            f"<date> {date.isoformat()} is too far ahead: a bill run's date lies no later than "
+            f"{latest.isoformat()} ({BILL_RUN_AHEAD_DAYS} days from today).",
+            field="date",
+        )
     if username:
         account_require(ctx, username)
     bill_run = BillRun.objects.create(run_date=date, username=username or "", started_by=ctx.caller.username)

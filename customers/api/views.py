@@ -5,6 +5,7 @@ from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from customers.api.serializers import CustomerRecordSerializer, OrganizationSerializer, UserSerializer
 from hosting.selectors import customer_record_list, directory_object_get, organization_list, user_list
@@ -70,12 +71,12 @@ class _DirectoryViewSet(viewsets.ViewSet):
             raise NotFound(f"No {self.kind} with the GUID {guid} in your scope.")
         return Response(self.serializer_class(found).data)
 
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
+
     @property
     def paginator(self):
         if not hasattr(self, "_paginator"):
-            from rest_framework.settings import api_settings
-
-            self._paginator = api_settings.DEFAULT_PAGINATION_CLASS()
+            self._paginator = self.pagination_class()
         return self._paginator
 
 

@@ -25,7 +25,14 @@ from ldap.controls import LDAPControl
 from ldap.controls.readentry import PostReadControl
 
 from portal.directory.dn import dn_is_within, dn_key, dn_normalize, filter_escape
-from portal.errors import AccessDenied, Conflict, DirectoryError, NotFound, UnknownDomainController
+from portal.errors import (
+    AccessDenied,
+    Conflict,
+    DirectoryError,
+    InvalidArgument,
+    NotFound,
+    UnknownDomainController,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +65,11 @@ USER_PRESCRIPTION = frozenset(
 ORGANIZATION_TYPES = ("Hosting", "Reseller", "Customer", "Default")
 
 _SCOPES = {"base": ldap.SCOPE_BASE, "onelevel": ldap.SCOPE_ONELEVEL, "subtree": ldap.SCOPE_SUBTREE}
+
+
+def _detail(exc: ldap.LDAPError) -> str:
+    info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+    return info.get("info") or info.get("desc") or type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -217,10 +229,11 @@ class DirectoryGateway:
                 raise Conflict(f"The directory object {what} already exists.") from exc
             except ldap.NOT_ALLOWED_ON_NONLEAF as exc:
                 raise Conflict(f"The directory object {what} still holds other objects.") from exc
+            except (ldap.INVALID_DN_SYNTAX, ldap.INVALID_SYNTAX, ldap.NAMING_VIOLATION) as exc:
+                # what the caller gave cannot be carried by the directory: its fault, not the server's
+                raise InvalidArgument(f"The directory cannot hold {what} as given: {_detail(exc)}") from exc
             except ldap.LDAPError as exc:
-                info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
-                detail = info.get("info") or info.get("desc") or type(exc).__name__
-                raise DirectoryError(f"The directory refused {operation} of {what}: {detail}") from exc
+                raise DirectoryError(f"The directory refused {operation} of {what}: {_detail(exc)}") from exc
         raise AssertionError("unreachable")
 
     def close(self) -> None:

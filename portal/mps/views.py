@@ -18,6 +18,7 @@ from portal.auth import basic_credentials, caller_for_credentials
 from portal.engine import Batch, Caller
 from portal.errors import InvalidRequest, NotAuthenticated, PortalError
 from portal.mps.xmlio import (
+    _NOT_XML_CHAR,
     apply_transform,
     element_to_value,
     parse_request,
@@ -49,6 +50,18 @@ def _caller(request: HttpRequest) -> Caller:
     return caller
 
 
+def _xml_safe(value: object) -> object:
+    """A result with every character XML cannot carry replaced by U+FFFD: a value stored before
+    the engine refused control characters (or written by another tool) must not break a read."""
+    if isinstance(value, str):
+        return _NOT_XML_CHAR.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {key: _xml_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_xml_safe(item) for item in value]
+    return value
+
+
 def execute_request(caller: Caller, body: bytes, *, door: str = "mps") -> bytes:
     """Run an MPS request for ``caller`` and return the ``<response>`` document."""
     request = parse_request(body)
@@ -74,7 +87,7 @@ def execute_request(caller: Caller, body: bytes, *, door: str = "mps") -> bytes:
                 impersonate=step.impersonate,
             )
             out = etree.Element("executeData")
-            value_to_elements(out, result)
+            value_to_elements(out, _xml_safe(result))
             nodes["executeData"] = out
             for transform in step.after:
                 apply_transform(transform, nodes)

@@ -7,7 +7,6 @@ import pytest
 
 from portal.models import AuditRecord
 from portal.selectors import audit_history
-from tests.billing.conftest import billing_demo  # noqa: F401 - fixture
 from tests.conftest import ALPINE, CONTOSO
 from tests.customers.conftest import STRONG
 from tests.security.conftest import mps_body
@@ -60,7 +59,7 @@ def test_a_refused_out_of_scope_call_stays_out_of_the_targets_history(mps, brows
     assert refused.subject == f"cn=contoso-admin,{CONTOSO}".lower()
 
 
-def test_a_refused_billing_call_stays_out_of_the_accounts_history(api, billing_demo):  # noqa: F811
+def test_a_refused_billing_call_stays_out_of_the_accounts_history(api, billing_demo):
     response = api(
         "post",
         "/api/procedures/",
