@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 
 from billing.money import CURRENCY_CHOICES, add_months
+from portal.models import RestrictedQuerySet
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -55,6 +56,10 @@ class BillingAccount(models.Model):
         "PaymentMethod", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    #: where the row sits in the hosting tree: the Plans database record of its account
+    scope_field = "customer_record__dn_key"
 
     class Meta:
         ordering = ["username"]
@@ -156,6 +161,10 @@ class UserPackage(models.Model):
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = RestrictedQuerySet.as_manager()
+    #: where the row sits in the hosting tree: the Plans database record of its account
+    scope_field = "account__customer_record__dn_key"
+
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["active", "next_bill_date"])]
@@ -245,6 +254,10 @@ class Invoice(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = RestrictedQuerySet.as_manager()
+    #: where the row sits in the hosting tree: the Plans database record of its account
+    scope_field = "account__customer_record__dn_key"
+
     class Meta:
         ordering = ["-issued_on", "-id"]
         constraints = [models.CheckConstraint(condition=Q(total__gte=0), name="invoice_total_not_negative")]
@@ -308,6 +321,10 @@ class ChargeAttempt(models.Model):
     attempted_at = models.DateTimeField(auto_now_add=True)
     attempted_by = models.CharField(max_length=150, default="")
 
+    objects = RestrictedQuerySet.as_manager()
+    #: where the row sits in the hosting tree: the Plans database record of its account
+    scope_field = "invoice__account__customer_record__dn_key"
+
     class Meta:
         ordering = ["-attempted_at", "-id"]
 
@@ -326,6 +343,10 @@ class Payment(models.Model):
     reference = models.CharField(max_length=128, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     charge = models.OneToOneField(ChargeAttempt, null=True, on_delete=models.PROTECT, related_name="payment")
+
+    objects = RestrictedQuerySet.as_manager()
+    #: where the row sits in the hosting tree: the Plans database record of its account
+    scope_field = "account__customer_record__dn_key"
 
     class Meta:
         ordering = ["-received_at", "-id"]

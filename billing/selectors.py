@@ -25,6 +25,7 @@ from billing.models import (
 from billing.money import money_round
 from portal.directory import dn_key
 from portal.engine import BILLING_ADMINS, Caller
+from portal.models import RestrictedQuerySet
 
 
 def billing_staff(caller: Caller) -> bool:
@@ -32,15 +33,9 @@ def billing_staff(caller: Caller) -> bool:
     return caller.has_role(BILLING_ADMINS)
 
 
-def _scope_q(caller: Caller, prefix: str = "") -> Q | None:
-    """The accounts ``caller`` reaches, as a filter on ``{prefix}customer_record``; None means all."""
-    if billing_staff(caller):
-        return None
-    if caller.read_scope_dn is None:
-        return Q(pk__in=[])
-    key = dn_key(caller.read_scope_dn)
-    field = f"{prefix}customer_record__dn_key"
-    return Q(**{field: key}) | Q(**{f"{field}__endswith": "," + key})
+def _restrict(caller: Caller, rows: RestrictedQuerySet) -> RestrictedQuerySet:
+    """Billing staff see every account's rows; others those of accounts in their scope."""
+    return rows if billing_staff(caller) else rows.restrict(caller)
 
 
 def account_reaches(caller: Caller, account: BillingAccount) -> bool:
@@ -53,9 +48,9 @@ def account_reaches(caller: Caller, account: BillingAccount) -> bool:
 
 def account_list(caller: Caller) -> QuerySet[BillingAccount]:
     """Accounts inside ``caller``'s scope."""
-    accounts = BillingAccount.objects.select_related("customer_record", "parent", "default_payment_method")
-    scope = _scope_q(caller)
-    return accounts if scope is None else accounts.filter(scope)
+    return _restrict(
+        caller, BillingAccount.objects.select_related("customer_record", "parent", "default_payment_method")
+    )
 
 
 def account_get(caller: Caller, username: str) -> BillingAccount | None:
@@ -79,9 +74,7 @@ def user_package_list(caller: Caller, *, account: str | None = None) -> QuerySet
     ups = UserPackage.objects.select_related("account", "package").prefetch_related(
         "optional_services", "discounts__service"
     )
-    scope = _scope_q(caller, "account__")
-    if scope is not None:
-        ups = ups.filter(scope)
+    ups = _restrict(caller, ups)
     if account:
         ups = ups.filter(account__username=account)
     return ups
@@ -90,9 +83,7 @@ def user_package_list(caller: Caller, *, account: str | None = None) -> QuerySet
 def invoice_list(caller: Caller, *, account: str | None = None) -> QuerySet[Invoice]:
     """Invoices of the accounts ``caller`` sees, optionally of one account, with their lines."""
     invoices = Invoice.objects.select_related("account").prefetch_related("lines")
-    scope = _scope_q(caller, "account__")
-    if scope is not None:
-        invoices = invoices.filter(scope)
+    invoices = _restrict(caller, invoices)
     if account:
         invoices = invoices.filter(account__username=account)
     return invoices
@@ -101,9 +92,7 @@ def invoice_list(caller: Caller, *, account: str | None = None) -> QuerySet[Invo
 def payment_list(caller: Caller, *, account: str | None = None) -> QuerySet[Payment]:
     """Payments of the accounts ``caller`` sees."""
     payments = Payment.objects.select_related("account", "invoice")
-    scope = _scope_q(caller, "account__")
-    if scope is not None:
-        payments = payments.filter(scope)
+    payments = _restrict(caller, payments)
     if account:
         payments = payments.filter(account__username=account)
     return payments
@@ -112,9 +101,7 @@ def payment_list(caller: Caller, *, account: str | None = None) -> QuerySet[Paym
 def charge_attempt_list(caller: Caller, *, account: str | None = None) -> QuerySet[ChargeAttempt]:
     """Card charge attempts (approved and declined) of the accounts ``caller`` sees."""
     attempts = ChargeAttempt.objects.select_related("invoice__account")
-    scope = _scope_q(caller, "invoice__account__")
-    if scope is not None:
-        attempts = attempts.filter(scope)
+    attempts = _restrict(caller, attempts)
     if account:
         attempts = attempts.filter(invoice__account__username=account)
     return attempts

@@ -22,10 +22,10 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from lxml import etree
 
-from billing.xmlargs import xml_parse_hardened
 from portal.auth import authenticate_basic
 from portal.engine import Caller, run
 from portal.errors import InvalidRequest, NotAuthenticated, PortalError
+from portal.xml import xml_parse_hardened
 
 NS = "Logisense_EngageIP"
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"

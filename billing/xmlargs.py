@@ -1,85 +1,20 @@
-"""The XML arguments of ``AddPackageToUserWithOptionalServices`` (seed 004), and the hardened
-parser that reads them and the SOAP envelopes.
-
-The parser never loads a DTD, never resolves an entity, never touches the network or a file; a
-document with a DOCTYPE is refused before its internal subset is read.
-"""
+"""The XML arguments of ``AddPackageToUserWithOptionalServices`` (seed 004), read with the
+portal's one hardened parser (:mod:`portal.xml`)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from lxml import etree
 
 from portal.errors import InvalidArgument, InvalidRequest
+from portal.xml import DTD_REFUSED, xml_parse_hardened
 
-DTD_REFUSED = "DTDs and entity declarations are not allowed."
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _WRAPPER = "ArgumentRoot"
 _DECLARATION = re.compile(r"<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST)", re.IGNORECASE)
-
-
-class _DoctypeFound(Exception):
-    pass
-
-
-class _Tripwire:
-    """A parser target that stops the parse at ``<!DOCTYPE``, before the internal subset."""
-
-    def doctype(self, name: str | None, pubid: str | None, system: str | None) -> None:
-        raise _DoctypeFound(name)
-
-    def start(self, tag: str, attrib: Any) -> None:
-        pass
-
-    def end(self, tag: str) -> None:
-        pass
-
-    def data(self, text: str) -> None:
-        pass
-
-    def close(self) -> None:
-        return None
-
-
-class _RefuseExternal(etree.Resolver):
-    def resolve(self, system_url: str, public_id: str, context: object) -> Any:
-        return self.resolve_string("", context)
-
-
-def _parser(target: object | None = None) -> etree.XMLParser:
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-        target=target,
-    )
-    parser.resolvers.add(_RefuseExternal())
-    return parser
-
-
-def xml_parse_hardened(data: bytes, *, what: str = "The request") -> etree._Element:
-    """The root element of ``data``; an :class:`InvalidRequest` for a DOCTYPE or ill-formed XML."""
-    try:
-        etree.fromstring(data, _parser(_Tripwire()))
-    except _DoctypeFound:
-        raise InvalidRequest(DTD_REFUSED) from None
-    except etree.XMLSyntaxError as exc:
-        raise InvalidRequest(f"{what} is not well-formed XML: {exc.msg}.") from None
-    root = etree.fromstring(data, _parser())
-    docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:
-        raise InvalidRequest(DTD_REFUSED)
-    if any(node.tag is etree.Entity for node in root.iter()):
-        raise InvalidRequest(DTD_REFUSED)
-    return root
 
 
 def _argument_elements(text: str | None, argument: str) -> list[etree._Element]:

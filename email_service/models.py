@@ -15,43 +15,12 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from hosting.models import CustomerRecord
-from portal.directory import dn_key, dn_to_path, guid_braced
+from portal.directory import guid_braced
+from portal.models import DirectoryLinked
 
 #: The mailbox features a plan may enable, as the procedures spell them.
 FEATURES = ("POP", "IMAP", "OWA", "ActiveSync")
 _FEATURE_FIELDS = {"POP": "pop", "IMAP": "imap", "OWA": "owa", "ActiveSync": "activesync"}
-
-
-class DirectoryObjectQuerySet(models.QuerySet):
-    def below(self, dn: str) -> DirectoryObjectQuerySet:
-        """Rows of the object at ``dn`` and of every object below it (by last-seen DN)."""
-        key = dn_key(dn)
-        return self.filter(models.Q(dn_key=key) | models.Q(dn_key__endswith="," + key))
-
-    def at_path(self, dn: str) -> DirectoryObjectQuerySet:
-        """Rows of the object at ``dn`` (letter case ignored)."""
-        return self.filter(dn_key=dn_key(dn))
-
-
-class DirectoryObject(models.Model):
-    """What every record naming a directory object holds: its GUID and last-seen DN."""
-
-    dn = models.CharField("distinguished name (last seen)", max_length=1024)
-    dn_key = models.CharField(max_length=1024, db_index=True, editable=False)
-
-    objects = DirectoryObjectQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs) -> None:
-        self.dn_key = dn_key(self.dn)
-        super().save(*args, **kwargs)
-
-    @property
-    def path(self) -> str:
-        """The ``LDAP://`` path where the object was last seen."""
-        return dn_to_path(self.dn)
 
 
 class FeatureSet(models.Model):
@@ -124,7 +93,7 @@ class UserPlan(FeatureSet):
         return f"{self.name} ({self.organization_plan.name})"
 
 
-class AvailablePlan(DirectoryObject):
+class AvailablePlan(DirectoryLinked):
     """An organization plan an organization may use: what a reseller may offer its customers, and
     what a customer may subscribe with. A customer's plans are always among its reseller's."""
 
@@ -144,7 +113,7 @@ class AvailablePlan(DirectoryObject):
         return f"{self.organization_plan.name} for {self.dn}"
 
 
-class Subscription(DirectoryObject):
+class Subscription(DirectoryLinked):
     """An organization's subscription to the service, with its organization plan.
 
     One per organization (by GUID). It rests on the organization's Plans database record, which
@@ -175,7 +144,7 @@ class Subscription(DirectoryObject):
         return guid_braced(self.organization_guid)
 
 
-class SmtpDomain(DirectoryObject):
+class SmtpDomain(DirectoryLinked):
     """An SMTP domain: a Plans database asset of an organization's customer record.
 
     Unique across the whole service without regard to letter case (a database constraint); the
@@ -196,7 +165,7 @@ class SmtpDomain(DirectoryObject):
         return self.name
 
 
-class UserPlanAssignment(DirectoryObject):
+class UserPlanAssignment(DirectoryLinked):
     """The user plan of one user (its mailbox), by the user's GUID; one per user.
 
     It belongs to the subscription of the user's organization and ends with it.

@@ -18,7 +18,6 @@ from email_service.models import (
     UserPlan,
     UserPlanAssignment,
 )
-from portal.directory import dn_key
 from portal.engine import DOMAIN_ADMINS, Caller
 
 
@@ -66,20 +65,10 @@ def subscription_usage(subscription: Subscription) -> Usage:
     )
 
 
-def _scope_q(caller: Caller) -> Q | None:
-    if caller.read_scope_dn is None:
-        return None
-    key = dn_key(caller.read_scope_dn)
-    return Q(dn_key=key) | Q(dn_key__endswith="," + key)
-
-
 def subscription_list(caller: Caller) -> QuerySet[Subscription]:
     """Subscriptions of organizations inside the caller's scope."""
-    scope = _scope_q(caller)
-    if scope is None:
-        return Subscription.objects.none()
     return (
-        Subscription.objects.filter(scope)
+        Subscription.objects.restrict(caller)
         .select_related("organization_plan")
         .prefetch_related("customer_record__smtp_domains")
     )
@@ -87,10 +76,7 @@ def subscription_list(caller: Caller) -> QuerySet[Subscription]:
 
 def smtp_domain_list(caller: Caller) -> QuerySet[SmtpDomain]:
     """SMTP domains of organizations inside the caller's scope."""
-    scope = _scope_q(caller)
-    if scope is None:
-        return SmtpDomain.objects.none()
-    return SmtpDomain.objects.filter(scope)
+    return SmtpDomain.objects.restrict(caller)
 
 
 def organization_plan_list(caller: Caller) -> QuerySet[OrganizationPlan]:
@@ -99,11 +85,10 @@ def organization_plan_list(caller: Caller) -> QuerySet[OrganizationPlan]:
     plans = OrganizationPlan.objects.prefetch_related("user_plans")
     if DOMAIN_ADMINS in caller.roles:
         return plans.all()
-    scope = _scope_q(caller)
-    if scope is None:
+    if caller.scope_dn is None:
         return plans.none()
-    available = AvailablePlan.objects.filter(scope).values("organization_plan")
-    subscribed = Subscription.objects.filter(scope).values("organization_plan")
+    available = AvailablePlan.objects.restrict(caller).values("organization_plan")
+    subscribed = Subscription.objects.restrict(caller).values("organization_plan")
     return plans.filter(Q(pk__in=available) | Q(pk__in=subscribed))
 
 
@@ -116,7 +101,4 @@ def user_plan_list(caller: Caller) -> QuerySet[UserPlan]:
 
 def available_plan_list(caller: Caller) -> QuerySet[AvailablePlan]:
     """Which organization inside the caller's scope may use which plan."""
-    scope = _scope_q(caller)
-    if scope is None:
-        return AvailablePlan.objects.none()
-    return AvailablePlan.objects.filter(scope).select_related("organization_plan")
+    return AvailablePlan.objects.restrict(caller).select_related("organization_plan")

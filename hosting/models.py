@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from portal.directory import dn_key, dn_to_path, guid_braced
+from portal.directory import guid_braced
+from portal.models import DirectoryLinked
 
 
 class CustomerType(models.TextChoices):
@@ -21,18 +22,7 @@ USER_TYPES = (CustomerType.BUSINESS_USER, CustomerType.CONSUMER_USER)
 ORGANIZATION_TYPES = (CustomerType.BUSINESS_ORGANIZATION, CustomerType.RESELLER_ORGANIZATION)
 
 
-class CustomerRecordQuerySet(models.QuerySet):
-    def at_path(self, dn: str) -> CustomerRecordQuerySet:
-        """Records of the entry at ``dn`` (compared without regard to letter case)."""
-        return self.filter(dn_key=dn_key(dn))
-
-    def below(self, dn: str) -> CustomerRecordQuerySet:
-        """Records of ``dn`` and of every entry below it."""
-        key = dn_key(dn)
-        return self.filter(models.Q(dn_key=key) | models.Q(dn_key__endswith="," + key))
-
-
-class CustomerRecord(models.Model):
+class CustomerRecord(DirectoryLinked):
     """A customer record of the Plans database: one directory object, by GUID, with its type.
 
     The GUID identifies the object for good: the record outlives the directory entry (an orphaned
@@ -44,7 +34,6 @@ class CustomerRecord(models.Model):
     guid = models.UUIDField(unique=True)
     customer_type = models.CharField(max_length=32, choices=CustomerType.choices)
     dn = models.CharField("distinguished name", max_length=1024)
-    dn_key = models.CharField(max_length=1024, db_index=True, editable=False)
     name = models.CharField(max_length=256)
     organization_guid = models.UUIDField(
         null=True, blank=True, help_text="GUID of the organization that holds the object."
@@ -54,8 +43,6 @@ class CustomerRecord(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    objects = CustomerRecordQuerySet.as_manager()
-
     class Meta:
         ordering = ["dn_key"]
         # the table keeps the name it had when the Plans database lived in the customers app
@@ -63,15 +50,6 @@ class CustomerRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.customer_type})"
-
-    def save(self, *args, **kwargs) -> None:
-        self.dn_key = dn_key(self.dn)
-        super().save(*args, **kwargs)
-
-    @property
-    def path(self) -> str:
-        """The ``LDAP://`` path."""
-        return dn_to_path(self.dn)
 
     @property
     def guid_braced(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from hosting.models import CustomerRecord, CustomerRecordQuerySet
+from hosting.models import CustomerRecord
 from hosting.tree import ADMIN_GROUPS
 from portal.directory import (
     Entry,
@@ -29,16 +29,15 @@ from portal.directory import (
 from portal.directory.dn import dn_rdns
 from portal.engine import Caller
 from portal.errors import InvalidArgument
+from portal.models import RestrictedQuerySet
 
 ORGANIZATION_FILTER = "(objectClass=organizationalUnit)"
 USER_FILTER = "(|(objectClass=inetOrgPerson)(objectClass=user))"
 
 
-def customer_record_list(caller: Caller, *, path: str | None = None) -> CustomerRecordQuerySet:
+def customer_record_list(caller: Caller, *, path: str | None = None) -> RestrictedQuerySet:
     """Customer records inside ``caller``'s scope, optionally those of one path (any letter case)."""
-    if caller.read_scope_dn is None:
-        return CustomerRecord.objects.none()
-    records = CustomerRecord.objects.below(caller.read_scope_dn)
+    records = CustomerRecord.objects.restrict(caller)
     if path:
         records = records.filter(dn_key=dn_key(path_to_dn(path)))
     return records

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_backends, get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 
@@ -73,11 +73,14 @@ def account_roles_set(dn: str, role: str, *, held: bool) -> None:
 def _refresh_from_directory(user) -> bool:
     """Read the account's entry and groups again (django-auth-ldap's ``populate_user``, without
     a password); an entry that is gone deactivates the account. Whether it may go on."""
-    from portal.auth import DirectoryBackend
     from portal.errors import PortalError
 
+    # the directory login backend (django-auth-ldap's), as the settings configure it
+    backend = next((found for found in get_backends() if hasattr(found, "populate_user")), None)
+    if backend is None:
+        return True
     try:
-        refreshed = DirectoryBackend().populate_user(user.get_username())
+        refreshed = backend.populate_user(user.get_username())
     except PortalError:
         return True  # the directory is unreachable: keep what the portal knew a moment ago
     except Exception:  # ldap errors surface from django-auth-ldap; same reasoning

@@ -23,6 +23,9 @@ from django.utils import timezone
 
 from portal.models import Job, JobItem
 
+#: the Celery task that runs a job (``portal/tasks.py``)
+JOB_TASK = "portal.job_execute"
+
 log = logging.getLogger(__name__)
 
 JobFunction = Callable[["JobRun", dict], dict | None]
@@ -100,9 +103,10 @@ def job_start(kind: str, *, user, params: dict, title: str) -> Job:
 
 def _dispatch(job_id: uuid.UUID) -> None:
     if getattr(settings, "CELERY_BROKER_URL", None):
-        from portal.tasks import job_execute_task
+        # by the task's name: the Celery task module imports this one, not the other way round
+        from celery import current_app
 
-        job_execute_task.delay(str(job_id))
+        current_app.send_task(JOB_TASK, args=[str(job_id)])
         return
     global _pool
     with _pool_lock:

@@ -1,9 +1,65 @@
-"""Models every app shares: the portal user and the append-only audit record."""
+"""Models every app shares: the portal user, the append-only audit record, and the base of every
+row that names a directory object (with the one scope filter of the portal)."""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+
+from portal.directory import dn_key, dn_to_path
+
+
+class RestrictedQuerySet(models.QuerySet):
+    """A queryset that knows where its rows sit in the hosting tree.
+
+    The model names, in ``scope_field``, the lookup of the ``dn_key`` its rows are placed by (its
+    own, or that of a row it belongs to: ``account__customer_record__dn_key``).
+    :meth:`restrict` is the one scope filter of the portal (as NetBox's ``restrict(user)``):
+    every scoped list starts from it.
+    """
+
+    def _within(self, dn: str) -> models.Q:
+        field = self.model.scope_field
+        key = dn_key(dn)
+        return models.Q(**{field: key}) | models.Q(**{f"{field}__endswith": "," + key})
+
+    def restrict(self, caller) -> RestrictedQuerySet:
+        """Rows inside ``caller``'s scope (its organization and everything below it); none for a
+        caller whose scope is empty or who holds no role (docs/security.md, "Who reads what")."""
+        if caller.read_scope_dn is None:
+            return self.none()
+        return self.filter(self._within(caller.read_scope_dn))
+
+    def below(self, dn: str) -> RestrictedQuerySet:
+        """Rows of the object at ``dn`` and of every object below it."""
+        return self.filter(self._within(dn))
+
+    def at_path(self, dn: str) -> RestrictedQuerySet:
+        """Rows of the object at ``dn`` (letter case ignored)."""
+        return self.filter(**{self.model.scope_field: dn_key(dn)})
+
+
+class DirectoryLinked(models.Model):
+    """A row that names a directory object: where it was last seen (``dn``) and the normalized
+    form (``dn_key``) that lookups and the scope filter compare without regard to letter case."""
+
+    dn = models.CharField("distinguished name (last seen)", max_length=1024)
+    dn_key = models.CharField(max_length=1024, db_index=True, editable=False)
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_field = "dn_key"
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        self.dn_key = dn_key(self.dn)
+        super().save(*args, **kwargs)
+
+    @property
+    def path(self) -> str:
+        """The ``LDAP://`` path where the object was last seen."""
+        return dn_to_path(self.dn)
 
 
 class User(AbstractUser):

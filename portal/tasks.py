@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import connections
+
+from portal.jobs import JOB_TASK, job_execute
 
 
-@shared_task(name="portal.job_execute", acks_late=True)
+@shared_task(name=JOB_TASK, acks_late=True)
 def job_execute_task(job_id: str) -> None:
     """Run one portal job."""
-    from django.db import connections
-
-    from portal.jobs import job_execute
-
     try:
         job_execute(job_id)
     finally:

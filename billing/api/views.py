@@ -7,7 +7,6 @@ Changes go through ``/api/procedures/`` (``Billing::AddPackageToUserWithOptional
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import viewsets
 
 from billing import selectors
 from billing.api.serializers import (
@@ -17,61 +16,43 @@ from billing.api.serializers import (
     UserPackageSerializer,
 )
 from billing.models import BillingAccount, Invoice, Package, UserPackage
-from portal.engine import Caller
+from portal.api.scoped import ScopedViewSet
 
 ACCOUNT_FILTER = OpenApiParameter("account", str, description="Only those of this account (its username).")
 
 
-class _Scoped(viewsets.ReadOnlyModelViewSet):
-    filter_backends: list = []
-
-    @property
-    def caller(self) -> Caller:
-        return Caller.from_user(self.request.user)
-
-    @property
-    def account_filter(self) -> str | None:
-        return self.request.query_params.get("account") or None
-
-
-class BillingAccountViewSet(_Scoped):
+class BillingAccountViewSet(ScopedViewSet):
     """Billing accounts inside the caller's scope."""
 
-    queryset = BillingAccount.objects.none()  # for the schema; get_queryset scopes the real one
+    queryset = BillingAccount.objects.none()
     serializer_class = BillingAccountSerializer
     lookup_field = "username"
-
-    def get_queryset(self):
-        return selectors.account_list(self.caller)
+    selector = selectors.account_list
 
 
-class PackageViewSet(_Scoped):
+class PackageViewSet(ScopedViewSet):
     """The catalogue's packages."""
 
-    queryset = Package.objects.none()  # for the schema; get_queryset scopes the real one
+    queryset = Package.objects.none()
     serializer_class = PackageSerializer
-
-    def get_queryset(self):
-        return selectors.package_list(self.caller)
+    selector = selectors.package_list
 
 
 @extend_schema(parameters=[ACCOUNT_FILTER])
-class UserPackageViewSet(_Scoped):
+class UserPackageViewSet(ScopedViewSet):
     """User packages of the accounts inside the caller's scope."""
 
-    queryset = UserPackage.objects.none()  # for the schema; get_queryset scopes the real one
+    queryset = UserPackage.objects.none()
     serializer_class = UserPackageSerializer
-
-    def get_queryset(self):
-        return selectors.user_package_list(self.caller, account=self.account_filter)
+    selector = selectors.user_package_list
+    filters = ("account",)
 
 
 @extend_schema(parameters=[ACCOUNT_FILTER])
-class InvoiceViewSet(_Scoped):
+class InvoiceViewSet(ScopedViewSet):
     """Invoices of the accounts inside the caller's scope, with their lines."""
 
-    queryset = Invoice.objects.none()  # for the schema; get_queryset scopes the real one
+    queryset = Invoice.objects.none()
     serializer_class = InvoiceSerializer
-
-    def get_queryset(self):
-        return selectors.invoice_list(self.caller, account=self.account_filter)
+    selector = selectors.invoice_list
+    filters = ("account",)

@@ -1,16 +1,11 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import viewsets
-from rest_framework.exceptions import NotFound
-from rest_framework.request import Request
-from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
 from customers.api.serializers import CustomerRecordSerializer, OrganizationSerializer, UserSerializer
+from hosting.models import CustomerRecord
 from hosting.selectors import customer_record_list, directory_object_get, organization_list, user_list
-from portal.engine import Caller
-from portal.errors import InvalidArgument
+from portal.api.scoped import ScopedViewSet
 
 
 @extend_schema(
@@ -20,16 +15,13 @@ from portal.errors import InvalidArgument
         )
     ]
 )
-class CustomerRecordViewSet(viewsets.ReadOnlyModelViewSet):
+class CustomerRecordViewSet(ScopedViewSet):
     """Plans database records inside the caller's scope."""
 
+    queryset = CustomerRecord.objects.none()
     serializer_class = CustomerRecordSerializer
-    filter_backends: list = []
-
-    def get_queryset(self):
-        return customer_record_list(
-            Caller.from_user(self.request.user), path=self.request.query_params.get("path")
-        )
+    selector = customer_record_list
+    filters = ("path",)
 
 
 DIRECTORY_FILTERS = [
@@ -43,41 +35,14 @@ DIRECTORY_FILTERS = [
 GUID_PATTERN = r"\{?[0-9a-fA-F-]{32,36}\}?"
 
 
-class _DirectoryViewSet(viewsets.ViewSet):
-    """A read-only view of the directory inside the caller's scope; changes go through
+class _DirectoryViewSet(ScopedViewSet):
+    """A read-only view of the directory inside the caller's scope, by GUID; changes go through
     ``/api/procedures/``."""
 
     lookup_field = "guid"
     lookup_value_regex = GUID_PATTERN
-    kind = ""
-    serializer_class = OrganizationSerializer
-
-    def _list(self, caller: Caller, parent: str | None, name: str | None) -> list:
-        raise NotImplementedError
-
-    def list(self, request: Request) -> Response:
-        params = request.query_params
-        objects = self._list(Caller.from_user(request.user), params.get("parent"), params.get("name"))
-        paginator = self.paginator
-        page = paginator.paginate_queryset(objects, request, view=self)
-        return paginator.get_paginated_response(self.serializer_class(page, many=True).data)
-
-    def retrieve(self, request: Request, guid: str) -> Response:
-        try:
-            found = directory_object_get(Caller.from_user(request.user), guid, kind=self.kind)
-        except InvalidArgument:
-            found = None
-        if found is None:
-            raise NotFound(f"No {self.kind} with the GUID {guid} in your scope.")
-        return Response(self.serializer_class(found).data)
-
-    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
-
-    @property
-    def paginator(self):
-        if not hasattr(self, "_paginator"):
-            self._paginator = self.pagination_class()
-        return self._paginator
+    filters = ("parent", "name")
+    not_found = "No {kind} with the GUID {{value}} in your scope."
 
 
 @extend_schema_view(
@@ -87,11 +52,10 @@ class _DirectoryViewSet(viewsets.ViewSet):
 class OrganizationViewSet(_DirectoryViewSet):
     """Organizations (OUs) of the hosting tree inside the caller's scope, by GUID."""
 
-    kind = "organization"
     serializer_class = OrganizationSerializer
-
-    def _list(self, caller: Caller, parent: str | None, name: str | None) -> list:
-        return organization_list(caller, parent=parent, name=name)
+    selector = organization_list
+    getter = staticmethod(lambda caller, guid: directory_object_get(caller, guid, kind="organization"))
+    not_found = _DirectoryViewSet.not_found.format(kind="organization")
 
 
 @extend_schema_view(
@@ -101,8 +65,7 @@ class OrganizationViewSet(_DirectoryViewSet):
 class UserViewSet(_DirectoryViewSet):
     """Users of the hosting tree inside the caller's scope, by GUID."""
 
-    kind = "user"
     serializer_class = UserSerializer
-
-    def _list(self, caller: Caller, parent: str | None, name: str | None) -> list:
-        return user_list(caller, parent=parent, name=name)
+    selector = user_list
+    getter = staticmethod(lambda caller, guid: directory_object_get(caller, guid, kind="user"))
+    not_found = _DirectoryViewSet.not_found.format(kind="user")

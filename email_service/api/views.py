@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from rest_framework import viewsets
-
 from email_service.api.serializers import (
     OrganizationPlanSerializer,
     SmtpDomainSerializer,
@@ -11,38 +9,29 @@ from email_service.api.serializers import (
 )
 from email_service.models import OrganizationPlan, SmtpDomain, Subscription
 from email_service.selectors import organization_plan_list, smtp_domain_list, subscription_list
-from portal.engine import Caller
+from portal.api.scoped import ScopedViewSet
 
 
-class SubscriptionViewSet(viewsets.ReadOnlyModelViewSet):
+class SubscriptionViewSet(ScopedViewSet):
     """Subscriptions of organizations inside the caller's scope, with usage against limits."""
 
+    queryset = Subscription.objects.none()
     serializer_class = SubscriptionSerializer
-    queryset = Subscription.objects.none()  # the model, for the schema; rows come from get_queryset
-    filter_backends: list = []
-
-    def get_queryset(self):
-        return subscription_list(Caller.from_user(self.request.user))
+    selector = subscription_list
 
 
-class OrganizationPlanViewSet(viewsets.ReadOnlyModelViewSet):
+class OrganizationPlanViewSet(ScopedViewSet):
     """Organization plans with their user plans: all for DomainAdmins, else those available to or
     subscribed by an organization inside the caller's scope."""
 
+    queryset = OrganizationPlan.objects.none()
     serializer_class = OrganizationPlanSerializer
-    queryset = OrganizationPlan.objects.none()  # the model, for the schema; rows come from get_queryset
-    filter_backends: list = []
-
-    def get_queryset(self):
-        return organization_plan_list(Caller.from_user(self.request.user))
+    selector = organization_plan_list
 
 
-class SmtpDomainViewSet(viewsets.ReadOnlyModelViewSet):
+class SmtpDomainViewSet(ScopedViewSet):
     """SMTP domains of organizations inside the caller's scope."""
 
+    queryset = SmtpDomain.objects.none()
     serializer_class = SmtpDomainSerializer
-    queryset = SmtpDomain.objects.none()  # the model, for the schema; rows come from get_queryset
-    filter_backends: list = []
-
-    def get_queryset(self):
-        return smtp_domain_list(Caller.from_user(self.request.user))
+    selector = smtp_domain_list

@@ -28,6 +28,7 @@ from lxml import etree
 
 from portal.errors import InvalidRequest
 from portal.mps.xpath_budget import xpath_cost_refusal
+from portal.xml import DTD_REFUSED, xml_parse_hardened
 
 __all__ = [
     "DTD_REFUSED",
@@ -44,8 +45,6 @@ __all__ = [
     "value_to_elements",
 ]
 
-#: The text of the refusal of any request that carries a DOCTYPE, a DTD or entity declarations.
-DTD_REFUSED = "DTDs and entity declarations are not allowed in a request."
 
 #: The nodes a ``<before>`` / ``<after>`` may read from and write to.
 NODES = ("data", "executeData")
@@ -64,7 +63,6 @@ _XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>\n'
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 # libxml2 appends the position to its message; the refusal names it once, in its own words.
-_POSITION_SUFFIX = re.compile(r",\s*line \d+,\s*column \d+\s*$")
 
 
 # --------------------------------------------------------------------------------------------
@@ -118,84 +116,6 @@ class MpsRequest:
 # --------------------------------------------------------------------------------------------
 # Parsing
 # --------------------------------------------------------------------------------------------
-
-
-class _DoctypeFound(Exception):
-    """Raised from the parser target the moment libxml2 meets ``<!DOCTYPE``."""
-
-
-class _DoctypeTripwire:
-    """A parser target that builds nothing and stops the parse at the DOCTYPE.
-
-    libxml2 reports the DOCTYPE (its internalSubset event) before it reads the internal subset, so
-    raising here stops the parse before a single entity declaration has been looked at.
-    """
-
-    def doctype(self, name: str | None, pubid: str | None, system: str | None) -> None:
-        raise _DoctypeFound(name)
-
-    def start(self, tag: str, attrib: Mapping[str, str]) -> None:
-        pass
-
-    def end(self, tag: str) -> None:
-        pass
-
-    def data(self, text: str) -> None:
-        pass
-
-    def close(self) -> None:
-        return None
-
-
-class _RefuseExternal(etree.Resolver):
-    """Answers every request for an external resource (DTD, entity, XInclude) with nothing, so
-    that no file and no URL is ever read, whatever libxml2 would otherwise do."""
-
-    def resolve(self, system_url: str, public_id: str, context: object) -> Any:
-        return self.resolve_string("", context)
-
-
-def _hardened_parser(target: object | None = None) -> etree.XMLParser:
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-        target=target,
-    )
-    parser.resolvers.add(_RefuseExternal())
-    return parser
-
-
-def _not_well_formed(exc: etree.XMLSyntaxError) -> InvalidRequest:
-    message = _POSITION_SUFFIX.sub("", exc.msg or "").strip() or "unreadable document"
-    line, column = exc.position if exc.position else (exc.lineno, 0)
-    return InvalidRequest(f"The request is not well-formed XML: {message} (line {line}, column {column}).")
-
-
-def _parse_hardened(body: bytes) -> etree._Element:
-    # Pass 1 only looks for a DOCTYPE and stops there; pass 2 builds the tree of a document that
-    # is known to have none. Requests are small; clarity is worth the second pass.
-    try:
-        etree.fromstring(body, _hardened_parser(_DoctypeTripwire()))
-    except _DoctypeFound:
-        raise InvalidRequest(DTD_REFUSED) from None
-    except etree.XMLSyntaxError as exc:
-        raise _not_well_formed(exc) from None
-    try:
-        root = etree.fromstring(body, _hardened_parser())
-    except etree.XMLSyntaxError as exc:
-        raise _not_well_formed(exc) from None
-    docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise InvalidRequest(DTD_REFUSED)
-    for node in root.iter():
-        if node.tag is etree.Entity:
-            raise InvalidRequest(DTD_REFUSED)
-    return root
 
 
 def _local(element: etree._Element) -> str:
@@ -333,7 +253,7 @@ def parse_request(body: bytes) -> MpsRequest:
     """
     if not isinstance(body, bytes | bytearray | memoryview):
         raise TypeError("parse_request() takes the request body as bytes.")
-    root = _parse_hardened(bytes(body))
+    root = xml_parse_hardened(bytes(body))
     _unqualify(root)
     if root.tag != "request":
         raise InvalidRequest(f"The root element must be <request>, not <{_local(root)}>.")

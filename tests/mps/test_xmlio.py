@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from portal import xml as portal_xml
 from portal.errors import InvalidArgument, InvalidRequest
 from portal.mps import xmlio
 from portal.mps.xmlio import (
@@ -529,13 +530,13 @@ def billion_laughs() -> bytes:
 def spy_resolver(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record every external resource libxml2 asks for (there must be none)."""
     asked: list[str] = []
-    original = xmlio._RefuseExternal.resolve
+    original = portal_xml.RefuseExternal.resolve
 
     def resolve(self: object, system_url: str, public_id: str, context: object) -> object:
         asked.append(system_url)
         return original(self, system_url, public_id, context)
 
-    monkeypatch.setattr(xmlio._RefuseExternal, "resolve", resolve)
+    monkeypatch.setattr(portal_xml.RefuseExternal, "resolve", resolve)
     return asked
 
 
