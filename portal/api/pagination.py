@@ -31,3 +31,12 @@ class CheckedLimitOffsetPagination(LimitOffsetPagination):
     def get_offset(self, request):
         offset = self._number(request, self.offset_query_param, 0, MAX_OFFSET)
         return 0 if offset is None else offset
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {self.limit_query_param: (1, MAX_LIMIT), self.offset_query_param: (0, MAX_OFFSET)}
+        for parameter in parameters:
+            low, high = bounds.get(parameter["name"], (None, None))
+            if low is not None:
+                parameter["schema"] = {**parameter["schema"], "minimum": low, "maximum": high}
+        return parameters
