@@ -8,9 +8,25 @@ from lxml import etree
 
 from billing.models import BillCycle, DiscountType, Package, Service
 from billing.money import CURRENCY_PLACES
+from portal.pages import ProcedureForm
+
+#: catalogue argument names and the form fields they belong to
+CATALOGUE_FIELDS = {
+    "serviceID": "service_id",
+    "packageID": "package_id",
+    "billCycle": "bill_cycle",
+    "optionalServices": "optional_services",
+    "defaultOptionalServices": "default_optional_services",
+}
 
 
-class ServiceForm(forms.Form):
+class ServiceForm(ProcedureForm):
+    """Billing::CreateService."""
+
+    procedure = "Billing::CreateService"
+    field_map = CATALOGUE_FIELDS
+    success = "{name} added to the catalogue."
+
     service_id = forms.IntegerField(label="Service ID (optional)", required=False, min_value=1)
     name = forms.CharField(max_length=128)
     recurring = forms.BooleanField(label="Recurring (billed every period)", required=False, initial=True)
@@ -26,7 +42,13 @@ class ServiceForm(forms.Form):
         }
 
 
-class PackageForm(forms.Form):
+class PackageForm(ProcedureForm):
+    """Billing::CreatePackage."""
+
+    procedure = "Billing::CreatePackage"
+    field_map = CATALOGUE_FIELDS
+    success = "{name} added to the catalogue."
+
     package_id = forms.IntegerField(label="Package ID (optional)", required=False, min_value=1)
     name = forms.CharField(max_length=128)
     bill_cycle = forms.ChoiceField(label="Bill cycle", choices=BillCycle.choices)
@@ -58,7 +80,12 @@ class PackageForm(forms.Form):
         }
 
 
-class AccountForm(forms.Form):
+class AccountForm(ProcedureForm):
+    """Billing::CreateAccount."""
+
+    procedure = "Billing::CreateAccount"
+    success = "Billing account {username} opened."
+
     username = forms.CharField(max_length=150)
     name = forms.CharField(max_length=256, required=False)
     path = forms.CharField(label="LDAP path of the organization (optional)", max_length=1024, required=False)

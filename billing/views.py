@@ -27,7 +27,7 @@ from hosting.selectors import directory_object_at
 from portal.engine import Caller
 from portal.jobs import job_start
 from portal.navigation import Crumb, tree_crumbs
-from portal.pages import action_allowed, caller_of, form_preflight, form_run
+from portal.pages import action_allowed, caller_of, form_preflight, form_run, form_submit
 from portal.selectors import audit_history
 
 
@@ -36,10 +36,9 @@ def index(request: HttpRequest) -> HttpResponse:
     """The accounts the caller sees; billing staff may open one."""
     caller = caller_of(request)
     form = AccountForm(request.POST or None, initial={"currency": "USD"})
-    if request.method == "POST" and form.is_valid():
-        done = form_run(request, form, "Billing::CreateAccount", form.execute_data())
+    if request.method == "POST":
+        done = form_submit(request, form)
         if done is not None:
-            messages.success(request, f"Billing account {done['username']} opened.")
             return redirect("billing:account", username=done["username"])
     return render(
         request,
@@ -62,23 +61,9 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         request.POST if "add_package" in request.POST else None, prefix="package", services=services
     )
     if request.method == "POST":
-        form, name = (
-            (service_form, "Billing::CreateService")
-            if "add_service" in request.POST
-            else (package_form, "Billing::CreatePackage")
-        )
-        field_map = {
-            "serviceID": "service_id",
-            "packageID": "package_id",
-            "billCycle": "bill_cycle",
-            "optionalServices": "optional_services",
-            "defaultOptionalServices": "default_optional_services",
-        }
-        if form.is_valid():
-            done = form_run(request, form, name, form.execute_data(), field_map=field_map)
-            if done is not None:
-                messages.success(request, f"{done['name']} added to the catalogue.")
-                return redirect("billing:catalogue")
+        form = service_form if "add_service" in request.POST else package_form
+        if form_submit(request, form) is not None:
+            return redirect("billing:catalogue")
     return render(
         request,
         "billing/catalogue.html",

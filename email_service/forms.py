@@ -6,12 +6,16 @@ from __future__ import annotations
 from django import forms
 
 from email_service.models import FEATURES
+from portal.pages import ProcedureForm
 
 FEATURE_CHOICES = [(name, name) for name in FEATURES]
 
 
-class OrganizationPlanForm(forms.Form):
+class OrganizationPlanForm(ProcedureForm):
     """Hosted Email 2007::CreateOrganizationPlan."""
+
+    procedure = "Hosted Email 2007::CreateOrganizationPlan"
+    success = "The organization plan was created."
 
     name = forms.CharField(label="Plan name", max_length=128)
     maxMailboxes = forms.IntegerField(label="Mailbox limit", min_value=1)  # noqa: N815
@@ -24,9 +28,15 @@ class OrganizationPlanForm(forms.Form):
         required=False,
     )
 
+    def execute_data(self) -> dict:
+        return {**self.cleaned_data, "features": {"feature": self.cleaned_data["features"]}}
 
-class UserPlanForm(forms.Form):
+
+class UserPlanForm(ProcedureForm):
     """Hosted Email 2007::CreateUserPlan."""
+
+    procedure = "Hosted Email 2007::CreateUserPlan"
+    success = "The user plan was created."
 
     name = forms.CharField(label="User plan name", max_length=128)
     organizationPlan = forms.ChoiceField(label="Organization plan")  # noqa: N815
@@ -41,9 +51,15 @@ class UserPlanForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["organizationPlan"].choices = [(name, name) for name in plan_names]
 
+    def execute_data(self) -> dict:
+        return {**self.cleaned_data, "features": {"feature": self.cleaned_data["features"]}}
 
-class AvailablePlanForm(forms.Form):
-    """Hosted Email 2007::AddAvailablePlans / RemoveAvailablePlans of one plan."""
+
+class AvailablePlanForm(ProcedureForm):
+    """Hosted Email 2007::AddAvailablePlans (or RemoveAvailablePlans) of one plan."""
+
+    procedure = "Hosted Email 2007::AddAvailablePlans"
+    field_map = {"plans": "plan"}
 
     organization = forms.ChoiceField(label="Organization")
     plan = forms.ChoiceField(label="Organization plan")
@@ -53,9 +69,18 @@ class AvailablePlanForm(forms.Form):
         self.fields["organization"].choices = organizations
         self.fields["plan"].choices = [(name, name) for name in plan_names]
 
+    def execute_data(self) -> dict:
+        return {
+            "organization": self.cleaned_data["organization"],
+            "plans": {"plan": [self.cleaned_data["plan"]]},
+        }
 
-class SubscribeForm(forms.Form):
+
+class SubscribeForm(ProcedureForm):
     """Hosted Email 2007::Subscribe."""
+
+    procedure = "Hosted Email 2007::Subscribe"
+    success = "The customer was subscribed."
 
     organization = forms.ChoiceField(label="Customer")
     organizationPlan = forms.ChoiceField(label="Organization plan")  # noqa: N815
@@ -67,14 +92,20 @@ class SubscribeForm(forms.Form):
         self.fields["organizationPlan"].choices = [(name, name) for name in plan_names]
 
 
-class UnsubscribeForm(forms.Form):
+class UnsubscribeForm(ProcedureForm):
     """Hosted Email 2007::Unsubscribe of one organization."""
+
+    procedure = "Hosted Email 2007::Unsubscribe"
+    success = "The customer was unsubscribed."
 
     organization = forms.CharField(widget=forms.HiddenInput)
 
 
-class ModifyUserPlanForm(forms.Form):
+class ModifyUserPlanForm(ProcedureForm):
     """Hosted Email 2007::ModifyUserPlan of one user."""
+
+    procedure = "Hosted Email 2007::ModifyUserPlan"
+    success = "The user's plan was changed."
 
     user = forms.CharField(widget=forms.HiddenInput)
     userPlan = forms.ChoiceField(label="User plan")  # noqa: N815

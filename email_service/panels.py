@@ -5,7 +5,6 @@ its menu entries."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -26,7 +25,7 @@ from portal.contributions import (
 from portal.directory import dn_key, dn_parent
 from portal.engine import CUSTOMER_ADMINISTRATORS, DOMAIN_ADMINS, ORG_CREATORS, Caller
 from portal.navigation import object_url
-from portal.pages import action_allowed, form_run, read_call
+from portal.pages import action_allowed, form_submit, read_call
 
 
 def _dc() -> str:
@@ -129,15 +128,12 @@ def user_panel_post(request, caller: Caller, user):
     if "userPlan" not in request.POST:
         return None
     context, form = _user_panel(caller, user, request.POST, refused=True)
-    if form.is_valid():
-        data = {
-            "user": user.path,
-            "userPlan": form.cleaned_data["userPlan"],
-            "preferredDomainController": _dc(),
-        }
-        if form_run(request, form, "Hosted Email 2007::ModifyUserPlan", data) is not None:
-            messages.success(request, f"The e-mail plan of {user.name} is now {data['userPlan']}.")
-            return redirect(object_url(user.entry))
+    # the user is the page's, whatever the post says
+    form.data = form.data.copy()
+    form.data["user"] = user.path
+    success = f"The e-mail plan of {user.name} is now {request.POST.get('userPlan', '')}."
+    if form_submit(request, form, success=success) is not None:
+        return redirect(object_url(user.entry))
     return context
 
 

@@ -9,11 +9,7 @@ decides whether a call is allowed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from django import forms
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -40,7 +36,7 @@ from portal.directory import dn_key, dn_to_path, path_to_dn
 from portal.engine import DOMAIN_ADMINS, ORG_CREATORS, Batch
 from portal.errors import PortalError
 from portal.navigation import Crumb, tree_crumbs
-from portal.pages import caller_of, confirmation_needed, form_run
+from portal.pages import caller_of, confirmation_needed, form_submit
 
 NS = "Hosted Email 2007"
 
@@ -48,25 +44,6 @@ NS = "Hosted Email 2007"
 def _dc() -> str:
     """The domain controller pages use: the first configured one."""
     return next(iter(settings.DIRECTORY["DOMAIN_CONTROLLERS"]))
-
-
-def _submit(
-    request: HttpRequest,
-    form: forms.Form,
-    procedure: str,
-    data: Callable[[dict], dict],
-    done: str,
-    *,
-    field_map: dict[str, str] | None = None,
-) -> bool:
-    """Validate ``form`` and run ``procedure`` with ``data(cleaned_data)``; True when it succeeded."""
-    if not form.is_valid():
-        return False
-    args = {**data(form.cleaned_data), "preferredDomainController": _dc()}
-    if form_run(request, form, f"{NS}::{procedure}", args, field_map=field_map) is None:
-        return False
-    messages.success(request, done)
-    return True
 
 
 def _organizations(request: HttpRequest, *types: str) -> list[tuple[str, str]]:
@@ -106,30 +83,11 @@ def plans_page(request: HttpRequest) -> HttpResponse:
     )
     done = False
     if action == "plan":
-        done = _submit(
-            request,
-            plan_form,
-            "CreateOrganizationPlan",
-            lambda d: {**d, "features": {"feature": d["features"]}},
-            "The organization plan was created.",
-        )
+        done = form_submit(request, plan_form) is not None
     elif action == "user-plan":
-        done = _submit(
-            request,
-            user_plan_form,
-            "CreateUserPlan",
-            lambda d: {**d, "features": {"feature": d["features"]}},
-            "The user plan was created.",
-        )
+        done = form_submit(request, user_plan_form) is not None
     elif action == "available":
-        done = _submit(
-            request,
-            available_form,
-            "AddAvailablePlans",
-            lambda d: {"organization": d["organization"], "plans": {"plan": [d["plan"]]}},
-            "The plan was made available.",
-            field_map={"plans": "plan"},
-        )
+        done = form_submit(request, available_form, success="The plan was made available.") is not None
     if done:
         return redirect("email_service:plans")
     return render(
@@ -168,16 +126,18 @@ def subscriptions_page(request: HttpRequest) -> HttpResponse:
     unsubscribe = UnsubscribeForm(post if action == "unsubscribe" else None, prefix="unsubscribe")
     done = False
     if action in ("plan-add", "plan-remove"):
-        done = _submit(
-            request,
-            pass_on,
-            "AddAvailablePlans" if action == "plan-add" else "RemoveAvailablePlans",
-            lambda d: {"organization": d["organization"], "plans": {"plan": [d["plan"]]}},
-            "The plan was passed on." if action == "plan-add" else "The plan was taken back.",
-            field_map={"plans": "plan"},
+        adding = action == "plan-add"
+        done = (
+            form_submit(
+                request,
+                pass_on,
+                procedure=f"{NS}::AddAvailablePlans" if adding else f"{NS}::RemoveAvailablePlans",
+                success="The plan was passed on." if adding else "The plan was taken back.",
+            )
+            is not None
         )
     elif action == "subscribe":
-        done = _submit(request, subscribe, "Subscribe", dict, "The customer was subscribed.")
+        done = form_submit(request, subscribe) is not None
     elif action == "unsubscribe":
         if unsubscribe.is_valid():
             ask = confirmation_needed(
@@ -190,7 +150,7 @@ def subscriptions_page(request: HttpRequest) -> HttpResponse:
             )
             if ask is not None:
                 return ask
-        done = _submit(request, unsubscribe, "Unsubscribe", dict, "The customer was unsubscribed.")
+        done = form_submit(request, unsubscribe) is not None
     if done:
         return redirect("email_service:subscriptions")
     rows = [
@@ -246,7 +206,7 @@ def organization_page(request: HttpRequest) -> HttpResponse:
     failed: ModifyUserPlanForm | None = None
     if request.method == "POST":
         failed = ModifyUserPlanForm(request.POST, plan_names=[request.POST.get("userPlan", "")])
-        if _submit(request, failed, "ModifyUserPlan", dict, "The user's plan was changed."):
+        if form_submit(request, failed) is not None:
             return redirect(request.get_full_path())
     read = {"organization": organization, "preferredDomainController": _dc()}
     try:

@@ -11,11 +11,9 @@ import uuid
 from dataclasses import dataclass
 
 from hosting.models import CustomerRecord
-from hosting.tree import ADMIN_GROUPS
 from portal.directory import (
     Entry,
     default_gateway,
-    dn_child,
     dn_is_within,
     dn_key,
     dn_normalize,
@@ -164,15 +162,3 @@ def directory_object_at(caller: Caller, dn: str, *, kind: str) -> DirectoryObjec
     if entry is None or entry.kind != kind:
         return None
     return DirectoryObject(entry)
-
-
-def administrators_group(organization: DirectoryObject) -> tuple[str, list[str]] | None:
-    """The DN of an organization's administrators group and its member DNs, or None when the
-    organization has none (an organization that is not of the hosting prescription)."""
-    name = ADMIN_GROUPS.get(organization.organization_type)
-    if name is None:
-        return None
-    entry = default_gateway().get(dn_child("CN", name, organization.entry.dn))
-    if entry is None or entry.kind != "group":
-        return None
-    return dn_normalize(entry.dn), list(entry.attrs.get("member", []))

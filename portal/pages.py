@@ -2,18 +2,23 @@
 
 A page is a door like the others: it validates its form, runs one procedure through the engine
 as the logged-in caller, and shows the engine's error text beside the field it names (or at the
-top of the form), keeping what the person typed.
+top of the form), keeping what the person typed. A form that is one procedure call is a
+:class:`ProcedureForm`; :func:`form_submit` runs it, through :func:`form_run` like every page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import ClassVar
 
 from django import forms
+from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from portal.engine import Caller, preflight, run
+from portal.engine import Caller, lookup, preflight, run
+from portal.engine.registry import split_name
 from portal.errors import PortalError
 
 
@@ -64,6 +69,54 @@ def form_run(
     except PortalError as err:
         _error_on_form(form, err, field_map)
         return None
+
+
+class ProcedureForm(forms.Form):
+    """A form that is one procedure call.
+
+    ``procedure`` names it (``Namespace::Procedure``); :meth:`execute_data` builds its
+    ``executeData`` from the cleaned data (by default the cleaned data as they are, since field
+    names are the procedure's argument names); ``field_map`` maps an argument the engine's error
+    names to the field it belongs to; ``success`` is the message shown once it ran (formatted with
+    the cleaned data).
+    """
+
+    procedure: ClassVar[str] = ""
+    field_map: ClassVar[dict[str, str | None]] = {}
+    success: ClassVar[str] = ""
+
+    def execute_data(self) -> dict:
+        """The call's ``executeData``."""
+        return dict(self.cleaned_data)
+
+
+def page_domain_controller() -> str:
+    """The domain controller the pages use: the first configured one."""
+    return next(iter(settings.DIRECTORY["DOMAIN_CONTROLLERS"]))
+
+
+def form_submit(
+    request: HttpRequest, form: ProcedureForm, *, procedure: str | None = None, success: str | None = None
+) -> dict | None:
+    """Validate ``form`` and run its procedure (or ``procedure``) for the page's caller, with the
+    pages' domain controller when the procedure takes one; then show ``success`` (a text as it is)
+    or the form's own message (formatted with the cleaned data). The answer, or None with the
+    refusal on the form."""
+    if not form.is_valid():
+        return None
+    data = form.execute_data()  # may choose the procedure (a reseller or a customer, say)
+    full_name = procedure or form.procedure
+    takes_dc = any(
+        arg.name == "preferredDomainController" for arg in lookup(*split_name(full_name)).schema.args
+    )
+    if takes_dc and not data.get("preferredDomainController"):
+        data["preferredDomainController"] = page_domain_controller()
+    result = form_run(request, form, full_name, data, field_map=form.field_map)
+    if result is not None:
+        text = success if success is not None else form.success.format(**form.cleaned_data)
+        if text:
+            messages.success(request, text)
+    return result
 
 
 def action_allowed(caller: Caller, full_name: str, data: Mapping) -> bool:

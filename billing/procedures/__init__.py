@@ -1,0 +1,8 @@
+"""The Billing namespace: every billing state change, one module per subject; importing the
+package registers every procedure with the engine.
+
+- ``accounts``: the catalogue (services, packages), accounts and their cards, user packages
+  (seed 004, ``AddPackageToUserWithOptionalServices``), bill cycles and card charges.
+"""
+
+from billing.procedures import accounts  # noqa: F401
