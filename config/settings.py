@@ -7,6 +7,7 @@ the README instead.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -18,6 +19,10 @@ from config.env import env_bool, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)  # the SQLite file, static files and slapd data live here
+# What var/ holds (the database with its sessions, the cache, the directory's data) is the portal's
+# user's alone: nobody else may list or read it.
+if VAR_DIR.stat().st_uid == os.getuid():
+    VAR_DIR.chmod(0o700)
 
 DEMO = env_bool("PORTAL_DEMO", False)
 DEBUG = env_bool("DEBUG", False)
@@ -121,8 +126,22 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# --- HTTPS ---------------------------------------------------------------------------------------
+# Production (neither DEBUG nor the demo) speaks HTTPS only: plain HTTP is redirected (but for the
+# liveness probe), browsers are told so for a year (HSTS), cookies travel over HTTPS only. Behind
+# reverse proxies that end TLS, PORTAL_TRUSTED_PROXIES > 0 makes the portal believe their
+# X-Forwarded-Proto (and X-Forwarded-For for the client address, portal/throttle.py).
+PRODUCTION = not (DEBUG or DEMO)
+PORTAL_TRUSTED_PROXIES = env_int("PORTAL_TRUSTED_PROXIES", 0)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)
+if PORTAL_TRUSTED_PROXIES > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not (DEBUG or DEMO))
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -189,9 +208,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "portal.throttle.client_address"
-# Behind reverse proxies: how many of them stand in front of the portal; the client address is
-# then taken from X-Forwarded-For as the last of them saw it (0: the address the portal sees).
-PORTAL_TRUSTED_PROXIES = env_int("PORTAL_TRUSTED_PROXIES", 0)
+# Behind reverse proxies (PORTAL_TRUSTED_PROXIES, above) the client address is taken from
+# X-Forwarded-For as the outermost of them saw it.
 
 # A cache every process of the portal shares (credential checks, job progress): Redis when
 # CACHE_URL names one, else files under var/cache.
