@@ -99,14 +99,14 @@ class Floor:
 
 
 def _organization(name: str) -> str:
-    from portal.engine import Caller, run
+    from portal.engine import Caller, Impersonate, run
 
     run(
         Caller.service(),
         "HostedExchange::CreateBusinessOrganization",
         {"parentPath": f"LDAP://{CM}", "name": name, "preferredDomainController": DC},
         door="command",
-        impersonate=2,
+        impersonate=Impersonate.SERVICE,
     )
     return f"OU={name},{CM}"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from billing.models import BillingAccount, Package, Service
 from portal.directory import dn_to_path
-from portal.engine import IMPERSONATE_SERVICE, Batch, Caller
+from portal.engine import Batch, Caller, Impersonate
 
 HOSTING = "OU=Hosting,DC=fabrikam,DC=com"
 # (ServiceID, name, recurring, price)
@@ -36,7 +36,7 @@ def billing_demo_load(batch: Batch) -> list[str]:
     made: list[str] = []
 
     def call(name: str, data: dict) -> None:
-        batch.call(name, data, impersonate=IMPERSONATE_SERVICE)
+        batch.call(name, data, impersonate=Impersonate.SERVICE)
 
     for service_id, name, recurring, price in DEMO_SERVICES:
         if not Service.objects.filter(pk=service_id).exists():

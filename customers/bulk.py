@@ -13,7 +13,6 @@ text), and optionally ``mail``, ``givenName``, ``sn``, ``displayName`` and ``cus
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import os
@@ -23,9 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from django.conf import settings
-from django.db import connections, router
-
 from hosting.models import CustomerRecord
 from portal.directory import (
     LdifRecord,
@@ -33,11 +29,12 @@ from portal.directory import (
     dn_key,
     dn_parent,
     dn_rdn_value,
+    domain_controller_default,
     get_gateway,
     ldif_records,
     path_to_dn,
 )
-from portal.engine import Caller, run
+from portal.engine import BatchSeries, Caller
 from portal.errors import Conflict, InvalidArgument, PortalError
 
 REQUIRED_COLUMNS = ("organization", "name", "userPrincipalName", "password")
@@ -250,38 +247,6 @@ def _mapping_rows(rows: Iterable[Mapping[str, str]]) -> Iterator[_Row]:
 
 
 # --- running --------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def _bulk_commits() -> Iterator[None]:
-    """Each row still commits on its own, but the database is asked to flush to disk at the end
-    of the import rather than at every row's commit (SQLite: ``synchronous=NORMAL`` in WAL mode,
-    then a full checkpoint; PostgreSQL: ``synchronous_commit=off``, flushed within a fraction of a
-    second). A power failure during an import can lose the last rows' database records (never
-    corrupt the database); their directory entries stay, and running the file again adds the
-    missing records (see :func:`_exists_as_described`)."""
-    connection = connections[router.db_for_write(CustomerRecord)]
-    if connection.in_atomic_block:  # inside a caller's transaction: its commit decides
-        yield
-    elif connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA synchronous=NORMAL")
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA synchronous=FULL")
-                cursor.execute("PRAGMA wal_checkpoint(FULL)")
-    elif connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET synchronous_commit TO off")
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET synchronous_commit")
-    else:
-        yield
-
-
 class _Organizations:
     """The directory entries of each organization named in the file, read once per import (not
     once per row) and handed to each row's batch; a bounded number is kept."""
@@ -306,7 +271,7 @@ class _Organizations:
 
 
 def _exists_as_described(
-    caller: Caller, dc: str, data: dict[str, str], organization: str, customer_type: str, door: str
+    series: BatchSeries, dc: str, data: dict[str, str], organization: str, customer_type: str
 ) -> str | None:
     """When the row's user already exists as the row describes it (a rerun of the file), what
     to report; None when it does not. A user whose Plans database record is missing (a rerun
@@ -330,22 +295,18 @@ def _exists_as_described(
             if record.customer_type.lower() == customer_type.lower()
             else None
         )
-    run(
-        caller,
+    series.run(
         "MPS Import::EnableCustomerForPlans",
         {
             "path": entry.dn,
             "preferredDomainController": dc,
             "customerTypeName": PROCEDURE_TYPES[customer_type.lower()],
         },
-        door=door,
     )
     return "The user already exists as described; its Plans database record was added."
 
 
-def _run_row(
-    row: _Row, caller: Caller, dc: str, organizations: _Organizations, door: str
-) -> tuple[str, str, str]:
+def _run_row(row: _Row, series: BatchSeries, dc: str, organizations: _Organizations) -> tuple[str, str, str]:
     """(status, message, organization DN) of one row."""
     data = row.data
     organization = data.get("organization", "")
@@ -367,10 +328,10 @@ def _run_row(
         call = {key: value for key, value in data.items() if value and key != "customerTypeName"}
         call["organization"] = organization
         call["preferredDomainController"] = dc
-        run(caller, procedure, call, door=door, known_entries=organizations.entries(organization))
+        series.run(procedure, call, known_entries=organizations.entries(organization))
     except Conflict as err:
         try:
-            exists = _exists_as_described(caller, dc, data, organization, customer_type, door)
+            exists = _exists_as_described(series, dc, data, organization, customer_type)
         except PortalError as repair:
             return FAILED, f"{err.text} ({repair.text})", organization
         if exists:
@@ -391,13 +352,14 @@ def users_import(
     name: str = "",
 ) -> ImportResult:
     """Create the users of a CSV or LDIF file (a path or an open file) or of an iterable of
-    mappings with the CSV's column names, each row as its own engine batch, for ``caller``.
+    mappings with the CSV's column names, each row as its own engine batch of one
+    :class:`~portal.engine.BatchSeries`, for ``caller`` (never inside an outer transaction).
 
     ``progress(done, total)`` is called after each row (``total`` is None when the file cannot be
     counted ahead). A file whose header is wrong is refused as a whole (:class:`InvalidArgument`);
     any other fault is reported on its row.
     """
-    dc = preferred_domain_controller or next(iter(settings.DIRECTORY["DOMAIN_CONTROLLERS"]))
+    dc = preferred_domain_controller or domain_controller_default()
     get_gateway(dc)  # an unknown domain controller is refused before any row
     organizations = _Organizations(dc)
     result = ImportResult()
@@ -412,9 +374,9 @@ def users_import(
         else:
             total = len(rows_or_file) if hasattr(rows_or_file, "__len__") else None
             rows = _mapping_rows(rows_or_file)
-        with _bulk_commits():
+        with BatchSeries(caller, door) as series:
             for done, row in enumerate(rows, start=1):
-                status, message, organization = _run_row(row, caller, dc, organizations, door)
+                status, message, organization = _run_row(row, series, dc, organizations)
                 result.add(
                     ImportRow(
                         line=row.line,

@@ -4,7 +4,7 @@ Plans database (``MPS Import::EnableCustomerForPlans``), through the engine; saf
 from __future__ import annotations
 
 from portal.directory import dn_to_path
-from portal.engine import IMPERSONATE_SERVICE, Batch, Caller
+from portal.engine import Batch, Caller, Impersonate
 
 HOSTING = "OU=Hosting,DC=fabrikam,DC=com"
 DEMO_ORGANIZATIONS = [
@@ -22,6 +22,6 @@ def demo_load(dc: str) -> str:
             batch.call(
                 "MPS Import::EnableCustomerForPlans",
                 {"path": dn_to_path(dn), "preferredDomainController": dc},
-                impersonate=IMPERSONATE_SERVICE,
+                impersonate=Impersonate.SERVICE,
             )
     return f"{len(DEMO_ORGANIZATIONS)} organizations in the Plans database"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from email_service.models import OrganizationPlan, Subscription, UserPlan
 from portal.directory import dn_to_path
-from portal.engine import IMPERSONATE_SERVICE, Batch, Caller
+from portal.engine import Batch, Caller, Impersonate
 
 HOSTING = "OU=Hosting,DC=fabrikam,DC=com"
 RESELLERS = [f"OU=ConsolidatedMessenger,{HOSTING}", f"OU=Contoso,{HOSTING}"]
@@ -40,7 +40,7 @@ def load_email_service(batch: Batch, dc: str) -> None:
         batch.call(
             f"Hosted Email 2007::{name}",
             {**data, "preferredDomainController": dc},
-            impersonate=IMPERSONATE_SERVICE,
+            impersonate=Impersonate.SERVICE,
         )
 
     for plan_name, (limits, features, user_plans) in EMAIL_PLANS.items():

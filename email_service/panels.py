@@ -4,7 +4,6 @@ its menu entries."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -22,14 +21,10 @@ from portal.contributions import (
     menu_entry_register,
     object_panel_register,
 )
-from portal.directory import dn_key, dn_parent
+from portal.directory import dn_key, dn_parent, domain_controller_default
 from portal.engine import CUSTOMER_ADMINISTRATORS, DOMAIN_ADMINS, ORG_CREATORS, Caller
 from portal.navigation import object_url
 from portal.pages import action_allowed, form_submit, read_call
-
-
-def _dc() -> str:
-    return next(iter(settings.DIRECTORY["DOMAIN_CONTROLLERS"]))
 
 
 def usage_panel(request, caller: Caller, _obj) -> dict:
@@ -71,7 +66,7 @@ def organization_panel(request, caller: Caller, org) -> dict | None:
                     "organization": org.path,
                     "organizationPlan": "sample",
                     "smtpDomain": "example.com",
-                    "preferredDomainController": _dc(),
+                    "preferredDomainController": domain_controller_default(),
                 },
             )
         )
@@ -82,7 +77,9 @@ def _user_plan_state(caller: Caller, user) -> tuple[dict | None, dict | None, li
     """The user's plan, its organization's plan and the user plan names that plan offers."""
     organization = directory_object_at(caller, dn_parent(user.dn), kind="organization")
     current = read_call(
-        caller, "Hosted Email 2007::GetUserPlan", {"user": user.path, "preferredDomainController": _dc()}
+        caller,
+        "Hosted Email 2007::GetUserPlan",
+        {"user": user.path, "preferredDomainController": domain_controller_default()},
     )
     user_plan = (current or {}).get("userPlan")
     plan = None
@@ -90,7 +87,7 @@ def _user_plan_state(caller: Caller, user) -> tuple[dict | None, dict | None, li
         answer = read_call(
             caller,
             "Hosted Email 2007::GetOrganizationPlan",
-            {"organization": organization.path, "preferredDomainController": _dc()},
+            {"organization": organization.path, "preferredDomainController": domain_controller_default()},
         )
         plan = answer["organizationPlan"] if answer else None
     plan_names = [up["name"] for up in plan["userPlans"]["userPlan"]] if plan else []
@@ -106,7 +103,11 @@ def _user_panel(
         and action_allowed(
             caller,
             "Hosted Email 2007::ModifyUserPlan",
-            {"user": user.path, "userPlan": plan_names[0], "preferredDomainController": _dc()},
+            {
+                "user": user.path,
+                "userPlan": plan_names[0],
+                "preferredDomainController": domain_controller_default(),
+            },
         )
     )
     form = ModifyUserPlanForm(

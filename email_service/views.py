@@ -9,7 +9,6 @@ decides whether a call is allowed.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -32,18 +31,13 @@ from email_service.selectors import (
 )
 from hosting.models import CustomerType
 from hosting.selectors import customer_record_list
-from portal.directory import dn_key, dn_to_path, path_to_dn
+from portal.directory import dn_key, dn_to_path, domain_controller_default, path_to_dn
 from portal.engine import DOMAIN_ADMINS, ORG_CREATORS, Batch
 from portal.errors import PortalError
 from portal.navigation import Crumb, tree_crumbs
 from portal.pages import caller_of, confirmation_needed, form_submit
 
 NS = "Hosted Email 2007"
-
-
-def _dc() -> str:
-    """The domain controller pages use: the first configured one."""
-    return next(iter(settings.DIRECTORY["DOMAIN_CONTROLLERS"]))
 
 
 def _organizations(request: HttpRequest, *types: str) -> list[tuple[str, str]]:
@@ -208,7 +202,7 @@ def organization_page(request: HttpRequest) -> HttpResponse:
         failed = ModifyUserPlanForm(request.POST, plan_names=[request.POST.get("userPlan", "")])
         if form_submit(request, failed) is not None:
             return redirect(request.get_full_path())
-    read = {"organization": organization, "preferredDomainController": _dc()}
+    read = {"organization": organization, "preferredDomainController": domain_controller_default()}
     try:
         with Batch(caller, "page") as batch:
             info = batch.call(f"{NS}::GetServiceInformation", read)

@@ -72,7 +72,7 @@ def account_roles_set(dn: str, role: str, *, held: bool) -> None:
 
 def _refresh_from_directory(user) -> bool:
     """Read the account's entry and groups again (django-auth-ldap's ``populate_user``, without
-    a password); an entry that is gone deactivates the account. Whether it may go on."""
+    a password, which mirrors them as a login does). Whether it may go on."""
     from portal.errors import PortalError
 
     # the directory login backend (django-auth-ldap's), as the settings configure it
@@ -86,10 +86,9 @@ def _refresh_from_directory(user) -> bool:
     except Exception:  # ldap errors surface from django-auth-ldap; same reasoning
         log.warning("re-reading the account %s from the directory failed", user.get_username(), exc_info=True)
         return True
-    if refreshed is None:
-        get_user_model().objects.filter(pk=user.pk).update(is_active=False)
-        return False
-    return refreshed.is_active
+    # An entry that is gone (or a user django-auth-ldap made inactive) may not go on; the account
+    # is not changed here (no state changes outside the engine): every later check finds the same.
+    return refreshed is not None and refreshed.is_active
 
 
 def account_current(user) -> bool:
@@ -106,6 +105,10 @@ def account_current(user) -> bool:
     seconds = settings.PORTAL_ACCOUNT_RECHECK_SECONDS
     if seconds <= 0:
         return True
-    if not cache.add(_checked_key(user.pk), True, seconds):
-        return True
-    return _refresh_from_directory(user)
+    key = _checked_key(user.pk)
+    known = cache.get(key)
+    if known is not None:
+        return known
+    current = _refresh_from_directory(user)
+    cache.set(key, current, seconds)
+    return current

@@ -1,7 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 
+from portal.engine import Batch, Caller
+from portal.errors import PortalError
 from portal.models import AuditRecord, Job, JobItem, User
+from portal.roles import PORTAL_ROLES
 
 
 class ReadOnlyModelAdmin(admin.ModelAdmin):
@@ -41,12 +44,55 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+def _role_action(procedure: str, role: str, verb: str):
+    """An admin action that runs ``Portal::RoleGrant`` or ``::RoleRevoke`` for ``role`` on the
+    selected accounts, in one batch as the staff member (all or none; audited)."""
+
+    def action(model_admin: admin.ModelAdmin, request, queryset) -> None:
+        accounts = sorted(queryset.values_list("username", flat=True))
+        try:
+            with Batch(Caller.from_user(request.user), "admin") as batch:
+                results = [batch.call(procedure, {"user": name, "role": role}) for name in accounts]
+        except PortalError as err:
+            model_admin.message_user(request, err.text, messages.ERROR)
+            return
+        changed = [result["user"] for result in results if result["changed"]]
+        unchanged = [result["user"] for result in results if not result["changed"]]
+        if changed:
+            model_admin.message_user(request, f"{role} {verb}: {', '.join(changed)}.", messages.SUCCESS)
+        if unchanged:
+            model_admin.message_user(request, f"Nothing to change for {', '.join(unchanged)}.", messages.INFO)
+
+    action.__name__ = f"role_{procedure.removeprefix('Portal::Role').lower()}_{role.lower()}"
+    action.short_description = f"{verb.capitalize()} {role} (Portal::{procedure.split('::')[1]})"
+    return action
+
+
 @admin.register(User)
 class PortalUserAdmin(UserAdmin):
-    """Portal users; directory users are created and updated at login."""
+    """Portal users, shown and never written here: directory users are created and updated at
+    login; roles are given and taken by the actions, which run ``Portal::RoleGrant`` and
+    ``Portal::RoleRevoke`` through the engine (DomainAdmins only, audited). Directory roles are
+    directory groups (``Managed Active Directory::GroupAdd``)."""
 
     fieldsets = [*UserAdmin.fieldsets, ("Directory", {"fields": ["directory_dn"]})]
-    list_display = ["username", "directory_dn", "is_staff", "last_login"]
+    list_display = ["username", "directory_dn", "is_staff", "is_superuser", "last_login"]
+    actions = [
+        *(_role_action("Portal::RoleGrant", role, "granted") for role in PORTAL_ROLES),
+        *(_role_action("Portal::RoleRevoke", role, "revoked") for role in PORTAL_ROLES),
+    ]
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        return [field.name for field in self.model._meta.fields] + ["groups", "user_permissions"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class NestedCallInline(ReadOnlyInline):

@@ -8,4 +8,5 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self) -> None:
+        from portal import roles  # noqa: F401 - registers Portal::RoleGrant and ::RoleRevoke
         from portal.api import schema  # noqa: F401 - registers the OpenAPI description of our auth

@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from portal.directory import domain_controller_default
 from portal.engine import Caller, lookup, preflight, run
 from portal.engine.registry import split_name
 from portal.errors import PortalError
@@ -90,11 +90,6 @@ class ProcedureForm(forms.Form):
         return dict(self.cleaned_data)
 
 
-def page_domain_controller() -> str:
-    """The domain controller the pages use: the first configured one."""
-    return next(iter(settings.DIRECTORY["DOMAIN_CONTROLLERS"]))
-
-
 def form_submit(
     request: HttpRequest, form: ProcedureForm, *, procedure: str | None = None, success: str | None = None
 ) -> dict | None:
@@ -110,7 +105,7 @@ def form_submit(
         arg.name == "preferredDomainController" for arg in lookup(*split_name(full_name)).schema.args
     )
     if takes_dc and not data.get("preferredDomainController"):
-        data["preferredDomainController"] = page_domain_controller()
+        data["preferredDomainController"] = domain_controller_default()
     result = form_run(request, form, full_name, data, field_map=form.field_map)
     if result is not None:
         text = success if success is not None else form.success.format(**form.cleaned_data)

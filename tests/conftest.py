@@ -69,15 +69,6 @@ def slapd(django_db_blocker):
     server.stop()
 
 
-def _write_count() -> int:
-    from portal.directory.gateway import _gateways
-
-    return sum(
-        gw.calls["add"] + gw.calls["modify"] + gw.calls["delete"] + gw.calls["rename"]
-        for gw in _gateways.values()
-    )
-
-
 @pytest.fixture(autouse=True)
 def directory(request, settings):
     """The demo tree, as the demo LDIF has it, for every test that touches the directory."""
@@ -87,13 +78,36 @@ def directory(request, settings):
     if "slapd" not in request.fixturenames and not request.node.get_closest_marker("django_db"):
         yield None
         return
+    from portal.directory import directory_written
+
     state = request.getfixturevalue("slapd")
     if state.dirty:
         state.reset()
-    before = _write_count()
-    yield state
-    if _write_count() != before:
+
+    def written(**kwargs) -> None:
         state.dirty = True
+
+    directory_written.connect(written, dispatch_uid="tests-directory-dirty")
+    yield state
+    directory_written.disconnect(dispatch_uid="tests-directory-dirty")
+
+
+@pytest.fixture(autouse=True)
+def state_guard():
+    """Every test fails when the portal's state changes outside a running engine batch: a model
+    write of a portal app or a directory write, other than a job's bookkeeping, Django's login
+    bookkeeping and what the test arranges itself (``tests/guard.py``)."""
+    from tests.guard import guard_start, guard_stop, portal_tables
+
+    guard = guard_start(portal_tables())
+    yield guard
+    found = guard.take()
+    guard_stop()
+    if found:
+        pytest.fail(
+            "The portal's state changed outside the engine:\n" + "\n".join(dict.fromkeys(found)),
+            pytrace=False,
+        )
 
 
 @pytest.fixture

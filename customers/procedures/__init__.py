@@ -12,7 +12,6 @@ from customers.procedures import directory, groups, hosted_exchange, imports, pl
 from customers.procedures.plans import (
     ANY_ROLE,
     CUSTOMER_TYPE_CHOICES,
-    DC,
     ORGANIZATION_CUSTOMER_TYPE,
     PATH,
     customer_enable_for_plans,
@@ -23,7 +22,6 @@ from customers.procedures.plans import (
 __all__ = [
     "ANY_ROLE",
     "CUSTOMER_TYPE_CHOICES",
-    "DC",
     "ORGANIZATION_CUSTOMER_TYPE",
     "PATH",
     "customer_enable_for_plans",

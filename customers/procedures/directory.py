@@ -11,7 +11,6 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import ProtectedError
 
-from customers.procedures.plans import DC
 from hosting import tree as hosting
 from hosting.models import CustomerRecord
 from hosting.policy import mail_check, name_check, password_check, user_principal_name_check
@@ -42,6 +41,7 @@ from portal.engine import (
     CUSTOMER_ADMINISTRATORS,
     DOMAIN_ADMINS,
     ORG_CREATORS,
+    PREFERRED_DOMAIN_CONTROLLER,
     Arg,
     CallContext,
     Caller,
@@ -63,7 +63,7 @@ ORGANIZATION_ARGS = (
     ),
     Arg("name", required=True, max_length=64, description="The organization's name (its OU)."),
     Arg("description", max_length=1024, description="(optional) What the organization is."),
-    DC,
+    PREFERRED_DOMAIN_CONTROLLER,
 )
 USER_ARGS = (
     Arg("organization", "path", required=True, description="LDAP path of the user's organization."),
@@ -74,7 +74,7 @@ USER_ARGS = (
     Arg("surname", max_length=64),
     Arg("displayName", max_length=256),
     Arg("mail", max_length=256),
-    DC,
+    PREFERRED_DOMAIN_CONTROLLER,
 )
 
 
@@ -285,7 +285,10 @@ def _records_delete(entries: list[Entry]) -> int:
 
 @procedure(
     "Managed Active Directory::DeleteUser",
-    args=(Arg("path", "path", required=True, description="LDAP path of the user."), DC),
+    args=(
+        Arg("path", "path", required=True, description="LDAP path of the user."),
+        PREFERRED_DOMAIN_CONTROLLER,
+    ),
     security=Security(
         roles=(ORG_CREATORS, CUSTOMER_ADMINISTRATORS),
         check=_not_self,
@@ -311,7 +314,7 @@ def user_delete(ctx: CallContext, *, path: str, preferredDomainController: str) 
     args=(
         Arg("path", "path", required=True, description="LDAP path of the organization."),
         Arg("recursive", "bool", description="(optional) 1 deletes what the organization holds too."),
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
     ),
     security=Security(
         roles=(ORG_CREATORS,),

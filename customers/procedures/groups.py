@@ -22,12 +22,12 @@ change at their next request.
 
 from __future__ import annotations
 
-from customers.procedures.plans import DC
 from portal.accounts import account_roles_set
 from portal.directory import DirectorySession, Entry, dn_key, dn_parent, dn_rdn_value, dn_to_path
 from portal.engine import (
     CUSTOMER_ADMINISTRATORS,
     ORG_CREATORS,
+    PREFERRED_DOMAIN_CONTROLLER,
     ROLES,
     Arg,
     CallContext,
@@ -91,7 +91,11 @@ def _members(entry: Entry) -> list[str]:
 
 @procedure(
     "Managed Active Directory::GroupAdd",
-    args=(GROUP, Arg("newMember", "path", required=True, description="LDAP path of the user to add."), DC),
+    args=(
+        GROUP,
+        Arg("newMember", "path", required=True, description="LDAP path of the user to add."),
+        PREFERRED_DOMAIN_CONTROLLER,
+    ),
     security=Security(
         roles=MEMBER_ADMINS,
         description="OrgCreators inside their scope; CustomerAdministrators in their own organization; "
@@ -112,7 +116,11 @@ def group_add(ctx: CallContext, *, group: str, newMember: str, preferredDomainCo
 
 @procedure(
     "Managed Active Directory::GroupRemove",
-    args=(GROUP, Arg("member", "path", required=True, description="LDAP path of the user to remove."), DC),
+    args=(
+        GROUP,
+        Arg("member", "path", required=True, description="LDAP path of the user to remove."),
+        PREFERRED_DOMAIN_CONTROLLER,
+    ),
     security=Security(
         roles=MEMBER_ADMINS,
         check=_not_self,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from customers.procedures.plans import DC
 from hosting import tree as hosting
 from hosting.tree import entry_require, user_names_free, user_organization_check
 from portal.directory import dn_depth_below, dn_is_within, dn_normalize, dn_parent, dn_rdn, dn_to_path
@@ -18,6 +17,7 @@ from portal.engine import (
     CUSTOMER_ADMINISTRATORS,
     DOMAIN_ADMINS,
     ORG_CREATORS,
+    PREFERRED_DOMAIN_CONTROLLER,
     Arg,
     CallContext,
     Security,
@@ -103,7 +103,7 @@ def _answer(ctx: CallContext, dn: str, **extra: str) -> dict:
             required=True,
             description="LDAP path of the new parent: the hosting root or a reseller.",
         ),
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
     ),
     security=IMPORT_SECURITY,
 )
@@ -132,7 +132,7 @@ def organization_import(
     args=(
         OUTSIDE_PATH,
         Arg("organization", "path", required=True, description="LDAP path of the user's new organization."),
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
     ),
     security=IMPORT_SECURITY,
 )
@@ -159,7 +159,10 @@ def user_import(ctx: CallContext, *, path: str, organization: str, preferredDoma
 
 @procedure(
     "MPS Import::EnableOrganizationForHosting",
-    args=(Arg("path", "path", required=True, description="LDAP path of the OU in the hosting tree."), DC),
+    args=(
+        Arg("path", "path", required=True, description="LDAP path of the OU in the hosting tree."),
+        PREFERRED_DOMAIN_CONTROLLER,
+    ),
     security=Security(
         roles=(ORG_CREATORS,), description="OrgCreators inside their scope (resellers: DomainAdmins only)."
     ),
@@ -182,7 +185,10 @@ def organization_enable_for_hosting(ctx: CallContext, *, path: str, preferredDom
 
 @procedure(
     "MPS Import::EnableUserForHosting",
-    args=(Arg("path", "path", required=True, description="LDAP path of the user in the hosting tree."), DC),
+    args=(
+        Arg("path", "path", required=True, description="LDAP path of the user in the hosting tree."),
+        PREFERRED_DOMAIN_CONTROLLER,
+    ),
     security=Security(
         roles=(ORG_CREATORS, CUSTOMER_ADMINISTRATORS),
         description="OrgCreators inside their scope; CustomerAdministrators in their own organization.",

@@ -10,6 +10,7 @@ from portal.directory import dn_parent
 from portal.engine import (
     CUSTOMER_ADMINISTRATORS,
     ORG_CREATORS,
+    PREFERRED_DOMAIN_CONTROLLER,
     Arg,
     CallContext,
     Security,
@@ -18,11 +19,6 @@ from portal.engine import (
 from portal.errors import Conflict, InvalidArgument
 
 PATH = Arg("path", "path", required=True, description="The LDAP path of the user or organization.")
-DC = Arg(
-    "preferredDomainController",
-    required=True,
-    description="The domain controller to use for Active Directory actions (its FQDN).",
-)
 CUSTOMER_TYPE_CHOICES = tuple(CustomerType.values)
 ANY_ROLE = Security(roles=(ORG_CREATORS, CUSTOMER_ADMINISTRATORS), description="Impersonate caller.")
 
@@ -35,7 +31,10 @@ ORGANIZATION_CUSTOMER_TYPE = {
 
 @procedure(
     "Managed Hosting::GetOrgType",
-    args=(Arg("path", "path", required=True, description="The LDAP path of the organization."), DC),
+    args=(
+        Arg("path", "path", required=True, description="The LDAP path of the organization."),
+        PREFERRED_DOMAIN_CONTROLLER,
+    ),
     security=ANY_ROLE,
 )
 def org_type_get(ctx: CallContext, *, path: str, preferredDomainController: str) -> dict:
@@ -53,7 +52,11 @@ def org_type_get(ctx: CallContext, *, path: str, preferredDomainController: str)
 
 @procedure(
     "Managed Helpers::CreateCustomerRecord_",
-    args=(PATH, DC, Arg("customerTypeName", required=True, choices=CUSTOMER_TYPE_CHOICES)),
+    args=(
+        PATH,
+        PREFERRED_DOMAIN_CONTROLLER,
+        Arg("customerTypeName", required=True, choices=CUSTOMER_TYPE_CHOICES),
+    ),
     security=ANY_ROLE,
     private=True,
 )
@@ -98,7 +101,7 @@ def customer_record_create(
     "MPS Import::EnableCustomerForPlans",
     args=(
         PATH,
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
         Arg(
             "customerTypeName",
             choices=CUSTOMER_TYPE_CHOICES,

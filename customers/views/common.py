@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest
 
@@ -13,14 +12,11 @@ from hosting.selectors import (
     DirectoryObject,
     directory_object_get,
 )
+from portal.directory import domain_controller_default
 from portal.engine import Caller
 from portal.pages import action_allowed
 
 PAGE_SIZE = 25
-
-
-def page_dc() -> str:
-    return next(iter(settings.DIRECTORY["DOMAIN_CONTROLLERS"]))
 
 
 def page_of(request: HttpRequest, objects: list):
@@ -36,7 +32,7 @@ def deletable_users(caller: Caller, page) -> set[str]:
         if action_allowed(
             caller,
             "Managed Active Directory::DeleteUser",
-            {"path": user.path, "preferredDomainController": page_dc()},
+            {"path": user.path, "preferredDomainController": domain_controller_default()},
         )
     }
 

@@ -13,13 +13,14 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from customers.forms import DeleteOrganizationForm, OrganizationForm, PathForm
-from customers.views.common import deletable_users, object_require, page_dc, page_of
+from customers.views.common import deletable_users, object_require, page_of
 from hosting.selectors import (
     DirectoryObject,
     organization_list,
     user_list,
 )
 from portal.contributions import object_panels
+from portal.directory import domain_controller_default
 from portal.engine import DOMAIN_ADMINS, ORG_CREATORS, Caller
 from portal.navigation import tree_crumbs
 from portal.pages import action_allowed, caller_of, form_submit
@@ -80,7 +81,7 @@ SAMPLE_USER = {"name": "sample", "userPrincipalName": "sample@example.com", "pas
 
 def _organization_actions(caller: Caller, org: DirectoryObject) -> dict[str, bool]:
     """Which of the organization page's actions the engine would let ``caller`` start."""
-    dc = {"preferredDomainController": page_dc()}
+    dc = {"preferredDomainController": domain_controller_default()}
     kind = org.organization_type
     return {
         "enable": not org.compliant

@@ -13,13 +13,13 @@ from django.views.decorators.http import require_http_methods
 
 from customers.forms import PathForm, UserForm
 from customers.selectors import administrators_group
-from customers.views.common import deletable_users, object_require, page_dc, page_of
+from customers.views.common import deletable_users, object_require, page_of
 from hosting.selectors import (
     directory_object_at,
     user_list,
 )
 from portal.contributions import object_panels, object_panels_post
-from portal.directory import dn_key, dn_parent, dn_rdn_value, dn_to_path
+from portal.directory import dn_key, dn_parent, dn_rdn_value, dn_to_path, domain_controller_default
 from portal.engine import Caller
 from portal.navigation import tree_crumbs
 from portal.pages import action_allowed, caller_of, confirmation_needed, form_submit
@@ -79,7 +79,7 @@ def user_page(request: HttpRequest, guid: uuid.UUID) -> HttpResponse:
             "may_delete": action_allowed(
                 caller,
                 "Managed Active Directory::DeleteUser",
-                {"path": user.path, "preferredDomainController": page_dc()},
+                {"path": user.path, "preferredDomainController": domain_controller_default()},
             ),
             "administrator": _administrator(caller, user, organization),
             "crumbs": tree_crumbs(caller, user.dn),
@@ -101,7 +101,11 @@ def _administrator(caller: Caller, user, organization) -> dict | None:
         if is_member
         else ("Managed Active Directory::GroupAdd", "newMember")
     )
-    data = {"group": dn_to_path(group_dn), member_arg: user.path, "preferredDomainController": page_dc()}
+    data = {
+        "group": dn_to_path(group_dn),
+        member_arg: user.path,
+        "preferredDomainController": domain_controller_default(),
+    }
     return {
         "role": dn_rdn_value(group_dn),
         "organization": organization.name,

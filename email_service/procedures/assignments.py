@@ -7,7 +7,6 @@ from email_service.models import (
     UserPlanAssignment,
 )
 from email_service.procedures.common import (
-    DC,
     NAMESPACE,
     ORGANIZATION,
     READERS,
@@ -22,6 +21,7 @@ from email_service.selectors import subscription_usage
 from hosting.tree import user_check
 from portal.directory import dn_to_path, guid_braced
 from portal.engine import (
+    PREFERRED_DOMAIN_CONTROLLER,
     Arg,
     CallContext,
     procedure,
@@ -31,7 +31,10 @@ from portal.errors import InvalidArgument, PrerequisiteFailed
 
 @procedure(
     f"{NAMESPACE}::GetUserPlan",
-    args=(Arg("user", "path", required=True, description="The LDAP path of the user."), DC),
+    args=(
+        Arg("user", "path", required=True, description="The LDAP path of the user."),
+        PREFERRED_DOMAIN_CONTROLLER,
+    ),
     security=READERS,
 )
 def user_plan_get(ctx: CallContext, *, user: str, preferredDomainController: str) -> dict:
@@ -50,7 +53,9 @@ def user_plan_get(ctx: CallContext, *, user: str, preferredDomainController: str
     return out
 
 
-@procedure(f"{NAMESPACE}::GetUserPlanAssignment", args=(ORGANIZATION, DC), security=READERS)
+@procedure(
+    f"{NAMESPACE}::GetUserPlanAssignment", args=(ORGANIZATION, PREFERRED_DOMAIN_CONTROLLER), security=READERS
+)
 def user_plan_assignment_get(ctx: CallContext, *, organization: str, preferredDomainController: str) -> dict:
     """The users of a subscribed organization with their user plans.
 
@@ -83,7 +88,7 @@ def user_plan_assignment_get(ctx: CallContext, *, organization: str, preferredDo
     args=(
         Arg("user", "path", required=True, description="The LDAP path of the user."),
         Arg("userPlan", required=True, description="The user plan to give the user."),
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
     ),
     security=USER_PLAN_MANAGERS,
 )

@@ -39,11 +39,6 @@ GUID_FOUND = (
     "used when the corresponding Active Directory object has been deleted."
 )
 
-DC = Arg(
-    "preferredDomainController",
-    required=True,
-    description="The domain controller to use for Active Directory actions (its FQDN).",
-)
 ORGANIZATION = Arg("organization", "path", required=True, description="The LDAP path of the organization.")
 FEATURE_LIST = Arg(
     "features",

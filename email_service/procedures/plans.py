@@ -9,7 +9,6 @@ from email_service.models import (
     UserPlan,
 )
 from email_service.procedures.common import (
-    DC,
     DOMAIN_ADMINS_ONLY,
     FEATURE_LIST,
     NAMESPACE,
@@ -27,6 +26,7 @@ from portal.directory import Entry, dn_parent, dn_to_path
 from portal.engine import (
     DOMAIN_ADMINS,
     ORG_CREATORS,
+    PREFERRED_DOMAIN_CONTROLLER,
     Arg,
     CallContext,
     Security,
@@ -46,7 +46,7 @@ from portal.errors import Conflict, InvalidArgument, NotFound, PrerequisiteFaile
             "maxStorageMB", "int", required=True, description="The storage of all mailboxes together, in MB."
         ),
         FEATURE_LIST,
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
     ),
     security=DOMAIN_ADMINS_ONLY,
 )
@@ -97,7 +97,7 @@ def organization_plan_create(
             description="The mailbox size in MB (the organization plan's default when not given).",
         ),
         FEATURE_LIST,
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
     ),
     security=DOMAIN_ADMINS_ONLY,
 )
@@ -172,7 +172,7 @@ def _availability_target(ctx: CallContext, organization: str) -> tuple[Entry, st
 
 @procedure(
     f"{NAMESPACE}::AddAvailablePlans",
-    args=(ORGANIZATION, PLAN_LIST, DC),
+    args=(ORGANIZATION, PLAN_LIST, PREFERRED_DOMAIN_CONTROLLER),
     security=Security(
         roles=(ORG_CREATORS,),
         description="DomainAdmins for a reseller; OrgCreators of a reseller for its customers.",
@@ -216,7 +216,7 @@ def available_plans_add(
 
 @procedure(
     f"{NAMESPACE}::RemoveAvailablePlans",
-    args=(ORGANIZATION, PLAN_LIST, DC),
+    args=(ORGANIZATION, PLAN_LIST, PREFERRED_DOMAIN_CONTROLLER),
     security=Security(
         roles=(ORG_CREATORS,),
         description="DomainAdmins for a reseller; OrgCreators of a reseller for its customers.",
@@ -260,7 +260,11 @@ def available_plans_remove(
     return ctx.mirror()
 
 
-@procedure(f"{NAMESPACE}::GetOrganizationAvailablePlans", args=(ORGANIZATION, DC), security=READERS)
+@procedure(
+    f"{NAMESPACE}::GetOrganizationAvailablePlans",
+    args=(ORGANIZATION, PREFERRED_DOMAIN_CONTROLLER),
+    security=READERS,
+)
 def available_plans_get(ctx: CallContext, *, organization: str, preferredDomainController: str) -> dict:
     """The organization plans an organization may use.
 
@@ -277,7 +281,9 @@ def available_plans_get(ctx: CallContext, *, organization: str, preferredDomainC
     return out
 
 
-@procedure(f"{NAMESPACE}::GetOrganizationPlan", args=(ORGANIZATION, DC), security=READERS)
+@procedure(
+    f"{NAMESPACE}::GetOrganizationPlan", args=(ORGANIZATION, PREFERRED_DOMAIN_CONTROLLER), security=READERS
+)
 def organization_plan_get(ctx: CallContext, *, organization: str, preferredDomainController: str) -> dict:
     """The organization plan an organization subscribes with, and its user plans.
 

@@ -8,7 +8,6 @@ from email_service.models import (
     SmtpDomain,
 )
 from email_service.procedures.common import (
-    DC,
     GUID_OR_ORGANIZATION,
     GUID_SECURITY,
     NAMESPACE,
@@ -18,6 +17,7 @@ from email_service.procedures.common import (
 )
 from portal.directory import dn_to_path
 from portal.engine import (
+    PREFERRED_DOMAIN_CONTROLLER,
     Arg,
     CallContext,
     procedure,
@@ -31,7 +31,7 @@ from portal.errors import NotFound
         Arg("organization", "path", description="The LDAP path of the organization."),
         Arg("GUID", "guid", description="The GUID of an orphaned organization (DomainAdmins)."),
         Arg("smtpDomain", required=True, max_length=253, description="The SMTP domain to delete."),
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
     ),
     one_of=GUID_OR_ORGANIZATION,
     security=GUID_SECURITY,

@@ -11,7 +11,6 @@ from email_service.models import (
     Subscription,
 )
 from email_service.procedures.common import (
-    DC,
     GUID_FOUND,
     GUID_OR_ORGANIZATION,
     GUID_SECURITY,
@@ -32,6 +31,7 @@ from hosting.models import CustomerRecord, CustomerType
 from hosting.tree import CUSTOMER, organization_check
 from portal.directory import dn_to_path, guid_braced
 from portal.engine import (
+    PREFERRED_DOMAIN_CONTROLLER,
     Arg,
     CallContext,
     procedure,
@@ -43,7 +43,7 @@ from portal.errors import Conflict, NotFound, PrerequisiteFailed
     f"{NAMESPACE}::Subscribe",
     args=(
         ORGANIZATION,
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
         Arg("organizationPlan", required=True, description="The organization plan to subscribe with."),
         Arg("smtpDomain", required=True, max_length=253, description="The organization's SMTP domain."),
     ),
@@ -116,7 +116,7 @@ def subscription_create(
             description="The GUID of an orphaned organization, whose directory entry was deleted "
             "(version 4.5); {08fd2bcd-dcd6-4d80-9cd4-1e88069e37f8} or cd2bfd08d6dc804d9cd41e88069e37f8.",
         ),
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
     ),
     one_of=GUID_OR_ORGANIZATION,
     security=GUID_SECURITY,
@@ -166,7 +166,9 @@ def subscription_end(
     return ctx.mirror()
 
 
-@procedure(f"{NAMESPACE}::GetServiceInformation", args=(ORGANIZATION, DC), security=READERS)
+@procedure(
+    f"{NAMESPACE}::GetServiceInformation", args=(ORGANIZATION, PREFERRED_DOMAIN_CONTROLLER), security=READERS
+)
 def service_information_get(ctx: CallContext, *, organization: str, preferredDomainController: str) -> dict:
     """An organization's subscription: its plan, SMTP domains, user count and usage against the
     plan's limits.

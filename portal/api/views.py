@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.engine import Caller, all_procedures, jsonable, run
+from portal.engine import Caller, Impersonate, all_procedures, jsonable, run
 
 
 class ProcedureCallSerializer(serializers.Serializer):
@@ -17,7 +17,9 @@ class ProcedureCallSerializer(serializers.Serializer):
     namespace = serializers.CharField()
     procedure = serializers.CharField()
     executeData = serializers.DictField(required=False, default=dict)  # noqa: N815 - MPS name
-    impersonate = serializers.ChoiceField(choices=[0, 1, 2], required=False, default=1)
+    impersonate = serializers.ChoiceField(
+        choices=[int(value) for value in Impersonate], required=False, default=int(Impersonate.CALLER)
+    )
 
 
 class ProcedureListView(APIView):

@@ -38,7 +38,7 @@ def hook_procedures(event: str) -> list[str]:
 
 def hook_run(ctx: CallContext, event: str, data: Mapping) -> None:
     """Announce ``event`` from the running call ``ctx``: each registered procedure runs nested."""
-    from portal.engine.core import IMPERSONATE_SERVICE
+    from portal.engine.core import Impersonate
 
     for full_name in hook_procedures(event):
-        ctx.call(full_name, data, impersonate=IMPERSONATE_SERVICE)
+        ctx.call(full_name, data, impersonate=Impersonate.SERVICE)

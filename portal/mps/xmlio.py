@@ -26,6 +26,7 @@ from typing import Any
 
 from lxml import etree
 
+from portal.engine import Impersonate
 from portal.errors import InvalidRequest
 from portal.mps.xpath_budget import xpath_cost_refusal
 from portal.xml import DTD_REFUSED, xml_parse_hardened
@@ -52,7 +53,7 @@ NODES = ("data", "executeData")
 #: The transformation modes of ``<before>`` / ``<after>``; the first one is the default.
 MODES = ("insert", "merge", "replace", "move")
 
-_IMPERSONATE = {"0": 0, "1": 1, "2": 2}
+_IMPERSONATE = {str(value.value): value for value in Impersonate}
 
 # Children of <execute> that the Provisioning Schema defines but this portal does not run.
 _UNSUPPORTED_EXECUTE_CHILDREN = ("forEach", "repeat", "when")
@@ -90,7 +91,8 @@ class Transform:
 class ExecuteStep:
     """One ``<execute>`` step of a request.
 
-    ``impersonate`` is 0 (absent: inherit), 1 (impersonate the caller) or 2 (do not). The
+    ``impersonate`` is :class:`~portal.engine.Impersonate`: INHERIT (0, also when absent), CALLER
+    (1, impersonate the caller) or SERVICE (2, do not). The
     ``execute_data`` element is the step's own ``<executeData>``, detached from the request (an
     empty ``<executeData/>`` when the request has none); ``before`` and ``after`` keep document
     order.
@@ -98,7 +100,7 @@ class ExecuteStep:
 
     namespace: str
     procedure: str
-    impersonate: int
+    impersonate: Impersonate
     execute_data: etree._Element
     before: list[Transform]
     after: list[Transform]
@@ -205,7 +207,7 @@ def _parse_execute(element: etree._Element, number: int) -> ExecuteStep:
     where = f'<execute namespace="{names["namespace"]}" procedure="{names["procedure"]}">'
     raw_impersonate = element.get("impersonate")
     if raw_impersonate is None:
-        impersonate = 0
+        impersonate = Impersonate.INHERIT
     elif raw_impersonate in _IMPERSONATE:
         impersonate = _IMPERSONATE[raw_impersonate]
     else:

@@ -199,12 +199,13 @@ def test_queries_of_a_bill_run_do_not_grow_with_the_number_of_accounts(db):
 
     from bench.billing_run import FIRST, populate
     from billing.cycle import bill_run_execute
+    from portal.engine import Batch, Caller
 
     reads, totals = [], []
     for size in (10, 60):
         populate(size)
-        with CaptureQueriesContext(connection) as captured:
-            summary = bill_run_execute(FIRST)
+        with Batch(Caller.service(), "test"), CaptureQueriesContext(connection) as captured:
+            summary = bill_run_execute(FIRST)  # the step of Billing::RunBillCycle, in its batch
         assert summary.invoices == size
         reads.append(sum(1 for query in captured if query["sql"].startswith("SELECT")))
         totals.append(len(captured))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing.cycle import bill_run_execute
 from billing.models import BillingAccount, Invoice, Package, Service, ServiceDiscount, UserPackage
+from portal.engine import Batch, Caller
 
 prices = st.decimals(min_value=0, max_value=500, places=2)
 discounts = st.lists(
@@ -35,7 +35,7 @@ class _Rollback(Exception):
 )
 def test_invoice_total_is_the_sum_of_its_lines_and_no_line_is_negative(db, services, runs):
     try:
-        with transaction.atomic():
+        with Batch(Caller.service(), "test"):  # the bill run's transaction, rolled back after each example
             account = BillingAccount.objects.create(username="prop", currency="USD")
             package = Package.objects.create(name="Prop")
             up = UserPackage.objects.create(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from unittest import mock
 
+import ldap
 import pytest
 from django.contrib.auth import authenticate
 
 from hosting.models import CustomerRecord
-from portal.directory import DirectoryGateway
 from portal.errors import AccessDenied, InvalidArgument, PrerequisiteFailed
 from tests.conftest import ALPINE, BOB, CM, JANE, LITWARE, NORTHWIND, PASSWORD
 
@@ -112,15 +112,15 @@ def test_recursive_delete_undone_entry_by_entry_when_the_last_delete_fails(call,
     register(call, JANE)
     before = tree()
     records = set(CustomerRecord.objects.values_list("guid", "dn"))
-    real_delete = DirectoryGateway.delete
+    real_delete = ldap.ldapobject.SimpleLDAPObject.delete_s
 
-    def delete(self, dn):
+    def delete_s(self, dn):
         if dn.lower() == ALPINE.lower():  # the last entry of the subtree to go
             raise RuntimeError("injected fault on the last delete")
         return real_delete(self, dn)
 
     with (
-        mock.patch.object(DirectoryGateway, "delete", delete),
+        mock.patch.object(ldap.ldapobject.SimpleLDAPObject, "delete_s", delete_s),
         pytest.raises(Exception, match="unexpectedly"),
     ):
         call("cm-admin", DELETE_ORG, {"path": f"LDAP://{ALPINE}", "recursive": "1"})

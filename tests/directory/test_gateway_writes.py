@@ -32,19 +32,48 @@ class Journal:
 
 
 def test_add_answers_the_stored_entry_with_its_guid(gateway, ldap_admin):
-    added = gateway.add(f"cn=New,{IMPORTS}", {"objectClass": ["inetOrgPerson"], "cn": "New", "sn": "N"})
+    session = DirectorySession(gateway, Journal())
+    session.add(f"cn=New,{IMPORTS}", {"objectClass": ["inetOrgPerson"], "cn": "New", "sn": "N"})
+    searches = gateway.calls["search"]
+    added = session.get(f"cn=New,{IMPORTS}")  # the add's answer, not a second read
+    assert gateway.calls["search"] == searches
     assert added is not None and added.name == "New"
     assert added.guid == gateway.get(f"cn=New,{IMPORTS}").guid
 
 
 def test_add_of_an_existing_entry_is_a_conflict(gateway, ldap_admin):
+    journal = Journal()
     with pytest.raises(Conflict, match="already exists"):
-        gateway.add(JANE, {"objectClass": ["inetOrgPerson"], "cn": "Jane Smith", "sn": "S"})
+        DirectorySession(gateway, journal).add(
+            JANE, {"objectClass": ["inetOrgPerson"], "cn": "Jane Smith", "sn": "S"}
+        )
+    assert journal.entries == []  # nothing written, nothing to undo
+
+
+def test_the_gateway_offers_reads_only_writes_go_through_a_journaled_session(gateway):
+    for write in ("add", "modify", "delete", "rename"):
+        assert not hasattr(gateway, write), write
+        assert callable(getattr(DirectorySession, write))
+    with pytest.raises(TypeError):
+        DirectorySession(gateway)  # no session without a journal
+
+
+def test_every_write_of_a_session_is_journaled_and_undone(gateway, ldap_admin):
+    before = gateway.get(ALPINE)
+    journal = Journal()
+    session = DirectorySession(gateway, journal)
+    session.add(f"OU=Moving,{ALPINE}", {"objectClass": ["organizationalUnit"], "ou": "Moving"})
+    session.modify(ALPINE, {"description": "changed"})
+    session.rename(f"OU=Moving,{ALPINE}", "OU=Moved")
+    assert [label.split(" ")[0] for label, _ in journal.entries] == ["delete", "restore", "move"]
+    journal.undo()
+    assert gateway.get(f"OU=Moving,{ALPINE}") is None and gateway.get(f"OU=Moved,{ALPINE}") is None
+    assert gateway.get(ALPINE).attrs == before.attrs
 
 
 def test_put_back_entry_keeps_its_guid_with_the_relax_control(gateway, ldap_admin):
     dn = f"cn=Keep,{IMPORTS}"
-    gateway.add(
+    DirectorySession(gateway, Journal()).add(
         dn, {"objectClass": ["inetOrgPerson"], "cn": "Keep", "sn": "K", "jpegPhoto": [b"\xff\xd8\xff"]}
     )
     before = gateway.get(dn)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from portal.directory import dn_to_path
-from portal.engine import IMPERSONATE_SERVICE, Batch, Caller
+from portal.engine import Batch, Caller, Impersonate
 from tests.conftest import ALPINE, CM, CONTOSO, DC, NORTHWIND
 
 NS = "Hosted Email 2007"
@@ -26,7 +26,7 @@ def provider_run(calls: list[tuple[str, dict]]) -> list[dict]:
     with Batch(Caller.service(), "command") as batch:
         for name, data in calls:
             out.append(
-                batch.call(name, {"preferredDomainController": DC, **data}, impersonate=IMPERSONATE_SERVICE)
+                batch.call(name, {"preferredDomainController": DC, **data}, impersonate=Impersonate.SERVICE)
             )
     return out
 

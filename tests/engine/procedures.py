@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from hosting.models import CustomerRecord
 from portal.directory import dn_child, dn_rdn_value
-from portal.engine import CUSTOMER_ADMINISTRATORS, ORG_CREATORS, Arg, CallContext, Security, procedure
+from portal.engine import (
+    CUSTOMER_ADMINISTRATORS,
+    ORG_CREATORS,
+    PREFERRED_DOMAIN_CONTROLLER,
+    Arg,
+    CallContext,
+    Security,
+    procedure,
+)
 from portal.errors import Conflict
-
-DC = Arg("preferredDomainController", required=True)
 
 
 @procedure(
     "Engine Test::AddOrganization",
-    args=(Arg("organization", "path", required=True), Arg("name", required=True), DC),
+    args=(
+        Arg("organization", "path", required=True),
+        Arg("name", required=True),
+        PREFERRED_DOMAIN_CONTROLLER,
+    ),
     security=Security(roles=(ORG_CREATORS,)),
 )
 def add_organization(
@@ -26,7 +36,11 @@ def add_organization(
     return {"dn": dn}
 
 
-@procedure("Engine Test::Fail", args=(DC,), security=Security(roles=(CUSTOMER_ADMINISTRATORS,)))
+@procedure(
+    "Engine Test::Fail",
+    args=(PREFERRED_DOMAIN_CONTROLLER,),
+    security=Security(roles=(CUSTOMER_ADMINISTRATORS,)),
+)
 def fail(ctx: CallContext, *, preferredDomainController: str) -> dict:
     """Always refuses."""
     raise Conflict("Planned failure of the last step.")
@@ -34,7 +48,11 @@ def fail(ctx: CallContext, *, preferredDomainController: str) -> dict:
 
 @procedure(
     "Engine Test::AddThenFail",
-    args=(Arg("organization", "path", required=True), Arg("name", required=True), DC),
+    args=(
+        Arg("organization", "path", required=True),
+        Arg("name", required=True),
+        PREFERRED_DOMAIN_CONTROLLER,
+    ),
     security=Security(roles=(ORG_CREATORS,)),
 )
 def add_then_fail(ctx: CallContext, *, organization: str, name: str, preferredDomainController: str) -> dict:
@@ -53,7 +71,7 @@ def add_then_fail(ctx: CallContext, *, organization: str, name: str, preferredDo
         Arg("user", "path", required=True),
         Arg("leaf", "path", required=True),
         Arg("moveTo", "path", required=True),
-        DC,
+        PREFERRED_DOMAIN_CONTROLLER,
     ),
     security=Security(roles=(ORG_CREATORS,)),
 )

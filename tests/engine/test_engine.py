@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from hosting.models import CustomerRecord
-from portal.engine import Batch, Caller, InternalError, run
+from portal.engine import Batch, Caller, Impersonate, InternalError, run
 from portal.errors import AccessDenied, Conflict, InvalidArgument, NotFound, UnknownDomainController
 from portal.models import AuditRecord
 from tests.conftest import ALPINE, CM, CONTOSO, DC, JANE, LITWARE, NORTHWIND
@@ -217,7 +217,7 @@ def test_failing_call_rolls_back_the_calls_before_it_in_the_batch(caller, gatewa
 
 def test_impersonation_runs_as_the_caller_or_the_service_and_audits_both(caller):
     admin = caller("administrator")
-    out = run(admin, "Engine Test::Echo", {"text": "x"}, door="test", impersonate=2)
+    out = run(admin, "Engine Test::Echo", {"text": "x"}, door="test", impersonate=Impersonate.SERVICE)
     assert out["identity"] == "portal-service"
     assert out["caller"] == "administrator"
     record = AuditRecord.objects.get()
@@ -226,17 +226,23 @@ def test_impersonation_runs_as_the_caller_or_the_service_and_audits_both(caller)
 
 def test_service_identity_is_refused_to_callers_who_are_not_domain_admins(caller):
     with pytest.raises(AccessDenied) as exc:
-        run(caller("cm-admin"), "Engine Test::Echo", {"text": "x"}, door="test", impersonate=2)
+        run(
+            caller("cm-admin"),
+            "Engine Test::Echo",
+            {"text": "x"},
+            door="test",
+            impersonate=Impersonate.SERVICE,
+        )
     assert 'impersonate="2"' in exc.value.text
 
 
 def test_nested_call_inherits_the_identity_with_impersonate_0(caller):
     admin = caller("administrator")
     with Batch(admin, "test") as batch:
-        inherited = batch.call("Engine Test::EchoNested", {"impersonate": 0}, impersonate=2)
+        inherited = batch.call("Engine Test::EchoNested", {"impersonate": 0}, impersonate=Impersonate.SERVICE)
     assert inherited["identity"] == "portal-service"
     with Batch(admin, "test") as batch:
-        as_caller = batch.call("Engine Test::EchoNested", {"impersonate": 1}, impersonate=2)
+        as_caller = batch.call("Engine Test::EchoNested", {"impersonate": 1}, impersonate=Impersonate.SERVICE)
     assert as_caller["identity"] == "administrator"
 
 
