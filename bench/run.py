@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ["bench.enable_customer", "bench.provisioning_import", "bench.billing_run"]
+BENCHMARKS = ["bench.enable_customer", "bench.provisioning_import", "bench.billing_run", "bench.mail"]
 
 
 def main() -> int:

@@ -163,6 +163,20 @@ DIRECTORY = {
     "TIMEOUT": env_int("LDAP_TIMEOUT", 10),
 }
 
+# --- The mail servers -------------------------------------------------------------------------
+# Postfix and Dovecot read the directory themselves (docs/mail.md); the portal needs only where
+# they listen (shown on pages) and Dovecot's configuration, to read a mailbox's real usage with
+# doveadm. `make run` starts a private pair with its configuration under var/mail.
+SMTP_PORT = env_int("SMTP_PORT", 2525)
+IMAP_PORT = env_int("IMAP_PORT", 1143)
+MAIL = {
+    "SMTP_HOST": env_str("SMTP_HOST", "127.0.0.1"),
+    "SMTP_PORT": SMTP_PORT,
+    "IMAP_HOST": env_str("IMAP_HOST", "127.0.0.1"),
+    "IMAP_PORT": IMAP_PORT,
+    "DOVECOT_CONFIG": env_str("DOVECOT_CONFIG", str(VAR_DIR / "mail" / "dovecot" / "dovecot.conf")),
+}
+
 # --- Login: django-auth-ldap ------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = ["portal.throttle.LoginThrottleBackend", "portal.auth.DirectoryBackend"]
 AUTH_LDAP_SERVER_URI = next(iter(DIRECTORY["DOMAIN_CONTROLLERS"].values()))

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from email_service.models import OrganizationPlan, Subscription, UserPlan
-from portal.directory import dn_to_path
+from portal.directory import dn_to_path, get_gateway
+from portal.directory.mail import mail_attributes, proxy_addresses_read
 from portal.engine import Batch, Caller, Impersonate
 
 HOSTING = "OU=Hosting,DC=fabrikam,DC=com"
@@ -29,12 +30,16 @@ EMAIL_PLANS = {
 ALPINE = f"OU=AlpineSkiHouse,OU=ConsolidatedMessenger,{HOSTING}"
 EMAIL_SUBSCRIPTION = (ALPINE, "Business Premium", "alpineskihouse.com")
 EMAIL_USER_PLANS = [(f"CN=Jane Smith,{ALPINE}", "Standard Mailbox")]
+# Mailboxes as (user, user plan, alias, addresses): mail to them flows on `make run`'s servers.
+EMAIL_MAILBOXES = [
+    (f"CN=Jane Smith,{ALPINE}", "Standard Mailbox", "jane.smith", ["jane.smith@alpineskihouse.com"]),
+]
 
 
 def load_email_service(batch: Batch, dc: str) -> None:
     """The e-mail demo: two organization plans available to both resellers, AlpineSkiHouse
-    subscribed to Business Premium with alpineskihouse.com, Jane Smith on Standard Mailbox.
-    What exists already is left alone."""
+    subscribed to Business Premium with alpineskihouse.com, Jane Smith on Standard Mailbox with a
+    mailbox at jane.smith@alpineskihouse.com. What exists already is left alone."""
 
     def call(name: str, data: dict) -> None:
         batch.call(
@@ -70,12 +75,28 @@ def load_email_service(batch: Batch, dc: str) -> None:
             "Subscribe",
             {"organization": dn_to_path(organization), "organizationPlan": plan_name, "smtpDomain": domain},
         )
+    # the domain the mail server accepts (again, for a directory kept from before it did)
+    call("CreateSMTPDomain", {"organization": dn_to_path(organization), "domainName": domain})
     for user, user_plan in EMAIL_USER_PLANS:
         call("ModifyUserPlan", {"user": dn_to_path(user), "userPlan": user_plan})
+    gateway = get_gateway(dc)
+    addresses_attribute = mail_attributes(gateway.flavor).addresses.lower()
+    for user, user_plan, alias, addresses in EMAIL_MAILBOXES:
+        entry = gateway.get(user)
+        if entry is not None and proxy_addresses_read(entry.attrs.get(addresses_attribute, [])) is None:
+            call(
+                "CreateMailbox",
+                {
+                    "user": dn_to_path(user),
+                    "planName": user_plan,
+                    "alias": alias,
+                    "emailAddresses": {"value": addresses},
+                },
+            )
 
 
 def demo_load(dc: str) -> str:
     """The e-mail service's part of ``manage.py load_demo``."""
     with Batch(Caller.service(), "command") as batch:
         load_email_service(batch, dc)
-    return "e-mail plans; AlpineSkiHouse subscribed with alpineskihouse.com"
+    return "e-mail plans; AlpineSkiHouse subscribed with alpineskihouse.com; Jane Smith's mailbox"

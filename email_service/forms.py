@@ -113,3 +113,39 @@ class ModifyUserPlanForm(ProcedureForm):
     def __init__(self, *args, plan_names: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["userPlan"].choices = [("", "Choose a plan"), *((name, name) for name in plan_names)]
+
+
+class CreateMailboxForm(ProcedureForm):
+    """Hosted Email 2007::CreateMailbox of one user (the page's)."""
+
+    procedure = "Hosted Email 2007::CreateMailbox"
+
+    planName = forms.ChoiceField(label="Mailbox plan")  # noqa: N815
+    alias = forms.CharField(label="Alias", max_length=64)
+    emailAddresses = forms.CharField(  # noqa: N815
+        label="E-mail addresses",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One a line; the first is the primary address.",
+    )
+
+    def __init__(self, *args, user_path: str, plan_names: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user_path = user_path
+        self.fields["planName"].choices = [("", "Choose a plan"), *((name, name) for name in plan_names)]
+
+    def addresses(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["emailAddresses"].splitlines() if line.strip()]
+
+    def execute_data(self) -> dict:
+        return {**self.cleaned_data, "user": self.user_path, "emailAddresses": {"value": self.addresses()}}
+
+
+class MailboxActionForm(ProcedureForm):
+    """DisableMailbox, EnableMailbox or DeleteMailbox of one user (the page's): no fields."""
+
+    def __init__(self, *args, user_path: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user_path = user_path
+
+    def execute_data(self) -> dict:
+        return {"user": self.user_path}

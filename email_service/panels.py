@@ -4,13 +4,20 @@ its menu entries."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from email_service.forms import ModifyUserPlanForm
+from email_service.forms import CreateMailboxForm, MailboxActionForm, ModifyUserPlanForm
 from email_service.models import UserPlanAssignment
-from email_service.selectors import smtp_domain_list, subscription_list, subscription_usage
+from email_service.selectors import (
+    mail_recipients,
+    mail_stored_mb,
+    smtp_domain_list,
+    subscription_list,
+    subscription_usage,
+)
 from hosting.selectors import directory_object_at
 from portal.contributions import (
     Counter,
@@ -32,8 +39,9 @@ def usage_panel(request, caller: Caller, _obj) -> dict:
     usage = sorted(
         ((subscription, subscription_usage(subscription)) for subscription in subscription_list(caller)),
         key=lambda pair: -pair[1].mailboxes_percent,
-    )
-    return {"usage": usage[:10]}
+    )[:10]
+    stored = mail_stored_mb([subscription.dn for subscription, _ in usage])
+    return {"usage": [(s, use, stored.get(s.dn_key)) for s, use in usage]}
 
 
 def organization_panel(request, caller: Caller, org) -> dict | None:
@@ -54,6 +62,8 @@ def organization_panel(request, caller: Caller, org) -> dict | None:
             smtp_domain_list(caller).filter(dn_key=dn_key(org.dn)).values_list("name", flat=True)
         )
         panel["url"] = reverse("email_service:organization") + "?" + urlencode({"organization": org.path})
+        panel["mailboxes"], panel["lists"] = mail_recipients(org.dn)
+        panel["mail_host"] = settings.MAIL
     else:
         parent = directory_object_at(caller, dn_parent(org.dn), kind="organization")
         panel["may_subscribe"] = (
@@ -94,8 +104,38 @@ def _user_plan_state(caller: Caller, user) -> tuple[dict | None, dict | None, li
     return user_plan, plan, plan_names
 
 
+MAILBOX_ACTIONS = {
+    "disable": (
+        "DisableMailbox",
+        "The mailbox of {name} is disabled: it receives nothing and refuses log-in.",
+    ),
+    "enable": ("EnableMailbox", "The mailbox of {name} is enabled again."),
+    "delete": ("DeleteMailbox", "The mailbox of {name} is deleted."),
+}
+
+
+def _mailbox_state(caller: Caller, user) -> dict | None:
+    """The user's mailbox as GetMailbox answers it (with usage in MB for the bar), or None."""
+    answer = read_call(
+        caller,
+        "Hosted Email 2007::GetMailbox",
+        {"user": user.path, "preferredDomainController": domain_controller_default()},
+    )
+    if answer is None:
+        return None
+    quota = int(answer["quotaKB"] or 0)
+    used = int(answer["usedKB"]) if answer["usedKB"] else None
+    return {
+        **answer,
+        "addresses": answer["emailAddresses"]["value"],
+        "enabled": answer["enabled"] == "true",
+        "quota_mb": round(quota / 1024, 1),
+        "used_mb": None if used is None else round(used / 1024, 2),
+    }
+
+
 def _user_panel(
-    caller: Caller, user, posted=None, *, refused: bool = False
+    caller: Caller, user, posted=None, *, refused: bool = False, create_posted=None
 ) -> tuple[dict, ModifyUserPlanForm]:
     user_plan, plan, plan_names = _user_plan_state(caller, user)
     may_change = refused or (
@@ -115,17 +155,73 @@ def _user_panel(
         initial={"user": user.path, "userPlan": user_plan["name"] if user_plan else ""},
         plan_names=plan_names,
     )
-    context = {"user_plan": user_plan if plan else None, "plan": plan, "form": form if may_change else None}
+    mailbox = _mailbox_state(caller, user)
+    may_manage = action_allowed(
+        caller,
+        "Hosted Email 2007::DisableMailbox",
+        {"user": user.path, "preferredDomainController": domain_controller_default()},
+    )
+    create_form = None
+    if mailbox is None and may_manage and plan_names:
+        local = (user.entry.first("userPrincipalName") or "").partition("@")[0]
+        create_form = CreateMailboxForm(
+            create_posted,
+            user_path=user.path,
+            initial={"planName": user_plan["name"] if user_plan else "", "alias": local},
+            plan_names=plan_names,
+            prefix="mailbox",
+        )
+    context = {
+        "user_plan": user_plan if plan else None,
+        "plan": plan,
+        "form": form if may_change else None,
+        "mailbox": mailbox,
+        "may_manage": may_manage and mailbox is not None,
+        "create_form": create_form,
+        "mail_host": settings.MAIL,
+    }
     return context, form
 
 
 def user_panel(request, caller: Caller, user) -> dict:
-    """The user's e-mail plan, with the form to change it for those the engine lets."""
+    """The user's e-mail plan and mailbox, with the actions the engine lets the caller take."""
     return _user_panel(caller, user)[0]
 
 
+def _mailbox_post(request, caller: Caller, user):
+    action = request.POST.get("mailbox_action", "")
+    if action == "create":
+        context, _ = _user_panel(caller, user, create_posted=request.POST)
+        form = context["create_form"]
+        if form is None:
+            return context
+        address = form.data.get("mailbox-emailAddresses", "").strip().split("\n")[0].strip()
+        if form_submit(request, form, success=f"{user.name} has a mailbox at {address}.") is not None:
+            return redirect(object_url(user.entry))
+        return context
+    if action not in MAILBOX_ACTIONS:
+        return None
+    procedure, done = MAILBOX_ACTIONS[action]
+    form = MailboxActionForm({}, user_path=user.path)
+    if action == "delete" and request.POST.get("confirm") != "yes":
+        form.is_valid()
+        form.add_error(None, "Tick the box to confirm that the mailbox is to be deleted.")
+    elif (
+        form_submit(
+            request, form, procedure=f"Hosted Email 2007::{procedure}", success=done.format(name=user.name)
+        )
+        is not None
+    ):
+        return redirect(object_url(user.entry))
+    context, _ = _user_panel(caller, user)
+    context["action_errors"] = form.non_field_errors()
+    return context
+
+
 def user_panel_post(request, caller: Caller, user):
-    """A change of the user's e-mail plan posted on the user's page."""
+    """A change of the user's e-mail plan or mailbox posted on the user's page."""
+    if "mailbox_action" in request.POST:
+        return _mailbox_post(request, caller, user)
     if "userPlan" not in request.POST:
         return None
     context, form = _user_panel(caller, user, request.POST, refused=True)

@@ -102,3 +102,73 @@ def user_plan_list(caller: Caller) -> QuerySet[UserPlan]:
 def available_plan_list(caller: Caller) -> QuerySet[AvailablePlan]:
     """Which organization inside the caller's scope may use which plan."""
     return AvailablePlan.objects.restrict(caller).select_related("organization_plan")
+
+
+def _mail_usages() -> dict[str, tuple[int, int]] | None:
+    """Every mailbox's usage as the mail server counts it, by user name; None when this host has
+    no Dovecot configuration to ask."""
+    import os
+
+    from django.conf import settings
+
+    from portal.mailservers import mailbox_usages
+
+    config = settings.MAIL.get("DOVECOT_CONFIG")
+    if not config or not os.path.exists(config):
+        return None
+    return mailbox_usages(config)
+
+
+def mail_stored_mb(organization_dns: list[str]) -> dict[str, float | None]:
+    """The mail stored in each organization's mailboxes in MB (by ``dn_key``), as the mail server
+    counts it; None for all when it cannot tell."""
+    from portal.directory import default_gateway, dn_key
+    from portal.directory.mail import mail_attributes
+
+    usages = _mail_usages() if organization_dns else None
+    if usages is None:
+        return {dn_key(dn): None for dn in organization_dns}
+    gateway = default_gateway()
+    names = mail_attributes(gateway.flavor)
+    out: dict[str, float | None] = {}
+    for dn in organization_dns:
+        users = gateway.search(dn, names.login_filter("*"), scope="onelevel")
+        kib = sum(usages.get((user.first(names.logon) or "").lower(), (0, 0))[0] for user in users)
+        out[dn_key(dn)] = round(kib / 1024, 1)
+    return out
+
+
+def mail_recipients(organization_dn: str) -> tuple[list[dict], list[dict]]:
+    """The mailboxes and distribution lists of an organization, as the directory holds them (the
+    page showing them has checked the caller's scope): each with ``name``, ``dn``, ``addresses``
+    (primary first), ``enabled``, for mailboxes ``used_mb`` and ``quota_mb`` as the mail server
+    counts them (None when it cannot tell), and for lists ``members``."""
+    from portal.directory import default_gateway
+    from portal.directory.mail import mail_attributes, proxy_addresses_read
+
+    gateway = default_gateway()
+    names = mail_attributes(gateway.flavor)
+    mailboxes, lists = [], []
+    found_entries = gateway.search(organization_dn, f"({names.addresses}=*)", scope="onelevel")
+    usages = (_mail_usages() if found_entries else None) or {}
+    for entry in found_entries:
+        found = proxy_addresses_read(entry.attrs.get(names.addresses.lower(), []))
+        if found is None:
+            continue
+        item = {
+            "name": entry.first("displayName") or entry.name,
+            "dn": entry.dn,
+            "entry": entry,
+            "addresses": list(found.addresses),
+            "enabled": found.enabled,
+        }
+        usage = usages.get((entry.first(names.logon) or "").lower())
+        item["used_mb"] = round(usage[0] / 1024, 2) if usage else None
+        item["quota_mb"] = round(usage[1] / 1024, 1) if usage else None
+        if entry.kind == "group":
+            item["members"] = len(entry.attrs.get(names.member.lower(), []))
+            lists.append(item)
+        else:
+            mailboxes.append(item)
+    key = lambda item: item["name"].lower()  # noqa: E731
+    return sorted(mailboxes, key=key), sorted(lists, key=key)

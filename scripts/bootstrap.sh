@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Install the Debian packages the portal needs when they are missing: slapd and ldap-utils (the
-# private directory), the headers python-ldap builds against, a compiler and Python's venv.
+# private directory), Postfix and Dovecot with their LDAP lookups (the private mail servers), the
+# headers python-ldap builds against, a compiler and Python's venv.
 # Pass "browser" to include Chromium and fonts for the browser tests.
 set -euo pipefail
 
 need=()
 [ -x /usr/sbin/slapd ] || need+=(slapd)
 command -v ldapwhoami >/dev/null 2>&1 || need+=(ldap-utils)
+mail=()
+[ -x /usr/sbin/postfix ] || mail+=(postfix)
+[ -f /usr/lib/postfix/postfix-ldap.so ] || mail+=(postfix-ldap)
+[ -f /usr/lib/dovecot/imap ] || mail+=(dovecot-imapd)
+[ -f /usr/lib/dovecot/lmtp ] || mail+=(dovecot-lmtpd)
+[ -f /usr/lib/dovecot/modules/auth/libauthdb_ldap.so ] || mail+=(dovecot-ldap)
+need+=("${mail[@]}")
 [ -f /usr/include/ldap.h ] || need+=(libldap2-dev)
 [ -f /usr/include/sasl/sasl.h ] || need+=(libsasl2-dev)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
@@ -32,6 +40,21 @@ if [ ${#need[@]} -gt 0 ]; then
     SUDO="sudo"
   fi
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # Postfix's own questions: "No configuration" leaves no system-wide main.cf, so no system
+  # Postfix takes port 25; the portal runs private instances with their own configuration.
+  echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  if [ ${#mail[@]} -gt 0 ]; then
+    # The packages may have started system-wide daemons (ports 25, 143, 993); the portal needs
+    # none of them: stop them and keep them from starting at boot.
+    for svc in postfix dovecot; do
+      if [ -d /run/systemd/system ]; then
+        $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
+      else
+        $SUDO service "$svc" stop >/dev/null 2>&1 || true
+        $SUDO update-rc.d "$svc" disable >/dev/null 2>&1 || true
+      fi
+    done
+  fi
 fi

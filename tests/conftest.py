@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("PORTAL_DEMO", "1")
+# no mail server unless a test asks for the session's pair (fixture mail_servers)
+os.environ["DOVECOT_CONFIG"] = "/nonexistent/dovecot.conf"
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_LDIF = ROOT / "demo" / "directory.ldif"
@@ -192,3 +194,27 @@ def api(client, db, slapd):
         return fn(url, **headers)
 
     return _call
+
+
+@pytest.fixture(scope="session")
+def mail_servers(slapd):
+    """A private Postfix and Dovecot reading the test slapd, on free loopback ports, started once
+    per session; the portal's settings point at them."""
+    from django.conf import settings
+
+    from portal.directory.server import ROOT_DN, ROOT_PW
+    from portal.mailservers import DirectoryAccess, MailServers
+
+    access = DirectoryAccess(slapd.server.ldap_uri.rstrip("/"), ROOT_DN, ROOT_PW, HOSTING)
+    servers = MailServers(access, login_brakes=False)
+    servers.start()
+    saved = dict(settings.MAIL)
+    settings.MAIL.update(
+        SMTP_PORT=servers.smtp_port,
+        IMAP_PORT=servers.imap_port,
+        DOVECOT_CONFIG=str(servers.dovecot_config),
+    )
+    yield servers
+    settings.MAIL.clear()
+    settings.MAIL.update(saved)
+    servers.stop()

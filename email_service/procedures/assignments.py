@@ -17,6 +17,7 @@ from email_service.procedures.common import (
     user_entry,
     user_plan_describe,
 )
+from email_service.procedures.mailboxes import mailbox_quota_sync
 from email_service.selectors import subscription_usage
 from hosting.tree import user_check
 from portal.directory import dn_to_path, guid_braced
@@ -144,6 +145,8 @@ def user_plan_assign(ctx: CallContext, *, user: str, userPlan: str, preferredDom
     current.dn = entry.dn
     current.name = entry.first("displayName") or entry.name
     current.save()
+    # a mailbox's quota follows its plan: the mail server enforces it from the next message on
+    mailbox_quota_sync(ctx, entry, chosen.mailbox_size_mb)
     return ctx.mirror()
 
 

@@ -15,6 +15,7 @@ from email_service.procedures.common import (
     organization_entry,
     smtp_domain_normalize,
 )
+from email_service.procedures.mailboxes import accepted_domains, accepted_domains_set, domain_in_use
 from portal.directory import dn_to_path
 from portal.engine import (
     PREFERRED_DOMAIN_CONTROLLER,
@@ -22,7 +23,7 @@ from portal.engine import (
     CallContext,
     procedure,
 )
-from portal.errors import NotFound
+from portal.errors import NotFound, PrerequisiteFailed
 
 
 @procedure(
@@ -45,19 +46,34 @@ def smtp_domain_delete(
     preferredDomainController: str,
 ) -> dict:
     """Delete an SMTP domain asset of an organization's Plans database record, so that the domain
-    is free for use again. By ``GUID`` (DomainAdmins) no directory call is made: the asset alone
-    says which domain to delete.
+    is free for use again, and take it off the organization's ``uPNSuffixes``: the mail server no
+    longer accepts mail for it. A domain that a mailbox or list of the organization still uses is
+    refused. By ``GUID`` (DomainAdmins) no directory call is made: the asset alone says which
+    domain to delete.
 
     Answers the input.
     """
     domain = smtp_domain_normalize(smtpDomain)
     if GUID is not None:
         guid, where = GUID, f"the organization with GUID {argument_text(ctx, 'GUID')}"
+        entry = None
     else:
         entry = organization_entry(ctx, organization)
         guid, where = entry.guid, dn_to_path(entry.dn)
     asset = SmtpDomain.objects.filter(name=domain, organization_guid=guid).first()
     if asset is None:
         raise NotFound(f"The SMTP domain {domain} is not registered to {where}.", field="smtpDomain")
+    if entry is not None:
+        user = domain_in_use(ctx, entry, domain)
+        if user is not None:
+            raise PrerequisiteFailed(
+                f"The SMTP domain {domain} is still used by {user}; change or delete its addresses first.",
+                field="smtpDomain",
+            )
     asset.delete()
+    if entry is not None:
+        accepted = accepted_domains(ctx, entry)
+        kept = [item for item in accepted if item.lower() != domain]
+        if len(kept) != len(accepted):
+            accepted_domains_set(ctx, entry, kept)
     return ctx.mirror()

@@ -26,6 +26,7 @@ from email_service.procedures.common import (
     smtp_domain_normalize,
     subscription_require,
 )
+from email_service.procedures.mailboxes import accepted_domains, accepted_domains_set, organization_mail_end
 from email_service.selectors import subscription_usage
 from hosting.models import CustomerRecord, CustomerType
 from hosting.tree import CUSTOMER, organization_check
@@ -62,8 +63,9 @@ def subscription_create(
 
     The organization is compliant with the hosting prescription and has its Plans database record
     (``MPS Import::EnableCustomerForPlans``); the plan is available to it; the SMTP domain is in use
-    nowhere in the service. The domain is registered as an asset of the Plans database record.
-    Answers the input.
+    nowhere in the service. The domain is registered as an asset of the Plans database record and
+    added to the organization's ``uPNSuffixes``: the mail server accepts mail for it. Answers the
+    input.
     """
     entry = organization_entry(ctx, organization)
     org_type = organization_check(ctx.directory, entry)
@@ -103,6 +105,9 @@ def subscription_create(
         created_by_id=ctx.caller.user_id,
     )
     smtp_domain_create(record, entry, domain)
+    accepted = accepted_domains(ctx, entry)
+    if domain not in {item.lower() for item in accepted}:
+        accepted_domains_set(ctx, entry, [*accepted, domain])
     return ctx.mirror()
 
 
@@ -129,7 +134,9 @@ def subscription_end(
     By ``organization`` (OrgCreators): the organization's entry is read. By ``GUID`` (DomainAdmins;
     it overrides ``organization``): the organization is assumed deleted with its children, so the
     only directory call is the check that no object with that GUID exists any more; everything
-    else comes from the Plans database. In both cases each SMTP domain asset of the organization's
+    else comes from the Plans database. By ``organization``, every mailbox and distribution list of
+    the organization loses its addresses first (its mail is refused, its IMAP log-in too). In both
+    cases each SMTP domain asset of the organization's
     Plans database record is deleted through ``Hosted Email 2007::DeleteSMTPDomain`` (so it can
     be subscribed again), user plan assignments end, and the subscription ends. A successful call
     mirrors its input.
@@ -155,6 +162,9 @@ def subscription_end(
         entry = organization_entry(ctx, organization)
         subscription = subscription_require(entry)
         target = {"organization": entry.dn}
+        # its mail ends first: the mailboxes' and lists' addresses leave the directory, then the
+        # domains the mail server accepts for it
+        organization_mail_end(ctx, entry)
     # Seed 001, "Remarks": the SMTP domains to delete come from the Plans database assets alone.
     for domain in SmtpDomain.objects.filter(organization_guid=subscription.organization_guid):
         ctx.call(

@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from portal.directory import guid_parse, path_to_dn
 from portal.errors import InvalidArgument
 
-KINDS = ("string", "path", "guid", "int", "bool", "decimal", "date", "datetime", "list", "xml")
+KINDS = ("string", "path", "guid", "int", "bool", "decimal", "date", "datetime", "list", "xml", "record")
 # What neither the directory nor XML 1.0 can carry, or what no name should hold: C0 controls but for
 # tab, line feed and carriage return, DEL, the C1 controls, lone surrogates and the non-characters.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
@@ -41,6 +41,8 @@ class Arg:
 
     ``required`` is the seed's ``1..1`` (``0..1`` otherwise). A ``list`` holds ``item`` elements
     (``<features><feature>POP</feature></features>``) and takes at least ``min_items`` of them.
+    A ``record`` holds some of the named ``fields``, each once, as text
+    (``<planOverrides><prohibitSendReceiveQuota>…</prohibitSendReceiveQuota></planOverrides>``).
     ``choices`` are matched without regard to letter case and returned as declared. A ``path``
     must lie inside the hosting tree (``in_hosting_root``) and inside the caller's scope
     (``scoped``); the engine checks both before the procedure runs. ``secret`` values never reach
@@ -62,12 +64,15 @@ class Arg:
     subject: bool = False
     min_value: int | None = None
     max_value: int | None = None
+    fields: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown argument kind {self.kind!r}")
         if self.kind == "list" and not self.item:
             raise ValueError(f"list argument {self.name} needs an item name")
+        if self.kind == "record" and not self.fields:
+            raise ValueError(f"record argument {self.name} needs its fields")
 
     @property
     def cardinality(self) -> str:
@@ -79,6 +84,8 @@ class Arg:
         out = {"name": self.name, "type": self.kind, "cardinality": self.cardinality}
         if self.kind == "list":
             out["item"] = {"name": self.item, "type": self.item_kind, "min": self.min_items}
+        if self.kind == "record":
+            out["fields"] = list(self.fields)
         if self.choices:
             out["choices"] = list(self.choices)
         if self.description:
@@ -92,7 +99,33 @@ class Arg:
         """The Python value of one given value; an ill-formed value is refused."""
         if self.kind == "list":
             return self._convert_list(value)
+        if self.kind == "record":
+            return self._convert_record(value)
         return self._convert_scalar(value, self.kind, self.name)
+
+    def _convert_record(self, value: object) -> dict[str, str]:
+        if value in ("", None):
+            return {}
+        if not isinstance(value, Mapping):
+            raise InvalidArgument(
+                f"<{self.name}> must hold elements among "
+                + ", ".join(f"<{name}>" for name in self.fields)
+                + ".",
+                field=self.name,
+            )
+        known = {name.lower(): name for name in self.fields}
+        out: dict[str, str] = {}
+        for key, item in value.items():
+            name = known.get(str(key).lower())
+            if name is None:
+                raise InvalidArgument(
+                    f"<{self.name}> has no element <{key}>; it may hold "
+                    + ", ".join(f"<{field}>" for field in self.fields)
+                    + ".",
+                    field=self.name,
+                )
+            out[name] = self._convert_scalar(item, "string", f"{self.name}/{name}")
+        return out
 
     def _convert_list(self, value: object) -> list:
         # XML shape {"item": "x"} or {"item": ["x", "y"]}; JSON may give the list itself.
