@@ -122,6 +122,33 @@ def ldap_admin(slapd):
 
 
 @pytest.fixture
+def organization_factory(ldap_admin):
+    """Make an organizational unit: ``organization_factory("Plain", HOSTING)`` (bare), or
+    ``organization_factory("X", CM, organization_type="Customer")`` (compliant); answers its DN
+    (tests/fixtures/directory.py)."""
+    from tests.fixtures import directory
+
+    return directory.organization_factory(ldap_admin)
+
+
+@pytest.fixture
+def user_factory(ldap_admin):
+    """Make a person: ``user_factory("Kim Ralls", IMPORTS, login="kim.ralls", password=PASSWORD)``
+    (bare), or with ``hosting=True`` (compliant); answers its DN (tests/fixtures/directory.py)."""
+    from tests.fixtures import directory
+
+    return directory.user_factory(ldap_admin)
+
+
+@pytest.fixture
+def group_factory(ldap_admin):
+    """Make a group: ``group_factory("OrgCreators", ALPINE)``; answers its DN."""
+    from tests.fixtures import directory
+
+    return directory.group_factory(ldap_admin)
+
+
+@pytest.fixture
 def gateway(slapd):
     """The portal's gateway for ``AD01.fabrikam.com``."""
     from portal.directory import get_gateway
@@ -163,6 +190,16 @@ def caller(login):
         return Caller.from_user(login(username))
 
     return _caller
+
+
+@pytest.fixture(scope="session")
+def seed():
+    """The seeds' examples and error texts from tests/data/seeds, by procedure and heading:
+    ``seed.example("Unsubscribe", "Example XML Request 1")`` (bytes, byte for byte),
+    ``seed.error_text("Unsubscribe", "Neither GUID nor organization is specified.")``."""
+    from tests.fixtures.seeds import seeds
+
+    return seeds
 
 
 def basic(username: str, password: str = PASSWORD) -> str:

@@ -29,10 +29,10 @@ class References(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.urls: list[tuple[str, str]] = []
-        self._in_style = False
+        self.inside_style = False
 
     def handle_starttag(self, tag, attrs):
-        self._in_style = tag == "style"
+        self.inside_style = tag == "style"
         for name, value in attrs:
             if name in URL_ATTRIBUTES and value:
                 for part in value.split(","):  # srcset: "url size, url size"
@@ -41,11 +41,11 @@ class References(HTMLParser):
                 self.urls.extend(("style", url) for url in css_urls(value))
 
     def handle_data(self, data):
-        if self._in_style:
+        if self.inside_style:
             self.urls.extend(("style", url) for url in css_urls(data))
 
     def handle_endtag(self, tag):
-        self._in_style = False
+        self.inside_style = False
 
 
 def css_urls(css: str) -> list[str]:

@@ -183,6 +183,8 @@ class DirectoryGateway:
         self._read_attrs = ["*", self._guid_attr]
         #: operations sent to the server, by kind (search, add, modify, delete, rename)
         self.calls: Counter[str] = Counter()
+        #: connections opened and bound (the pool keeps them for reuse)
+        self.binds = 0
         self._lock = threading.Lock()
 
     # --- connections -------------------------------------------------------------------------
@@ -193,6 +195,8 @@ class DirectoryGateway:
         conn.set_option(ldap.OPT_NETWORK_TIMEOUT, self._timeout)
         conn.set_option(ldap.OPT_TIMEOUT, self._timeout)
         conn.simple_bind_s(self._bind_dn, self._bind_password)
+        with self._lock:
+            self.binds += 1
         return conn
 
     @contextlib.contextmanager

@@ -103,6 +103,15 @@ def lookup(namespace: str, name: str) -> Procedure:
     return found
 
 
+def replace(proc: Procedure) -> Procedure:
+    """Put ``proc`` in place of the procedure registered under its name; answers the one it
+    replaced, to be put back the same way (how a test injects a fault into one step)."""
+    key = proc.full_name.lower()
+    replaced = lookup(proc.namespace, proc.name)
+    _registry[key] = proc
+    return replaced
+
+
 def all_procedures() -> list[Procedure]:
     """Every registered procedure, by name."""
     return sorted(_registry.values(), key=lambda proc: proc.full_name.lower())

@@ -7,12 +7,11 @@ import io
 import pytest
 from django.core.management import call_command
 
-SEED_OPTIONAL = "<OptionalServices> <ServiceID>23</ServiceID> </OptionalServices>"
-SEED_DISCOUNTS = (
-    "<ServiceDiscounts> <ServiceName>My Service</ServiceName> <discountType>Fixed</discountType> "
-    "<discountAmount>10.00</discountAmount> <discountOccur>0</discountOccur> "
-    "<discountNote>Renewal discount</discountNote> </ServiceDiscounts>"
-)
+from tests.fixtures.seeds import seeds
+
+# The seed's examples of the two XML arguments of AddPackageToUserWithOptionalServices.
+SEED_OPTIONAL = seeds.example("AddPackageToUserWithOptionalServices", "xmlOptionalServices").decode()
+SEED_DISCOUNTS = seeds.example("AddPackageToUserWithOptionalServices", "xmlServiceDiscounts").decode()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ talks to the portal in-process: ``zeep_client(client)``."""
 
 from __future__ import annotations
 
+import io
 from urllib.parse import urlsplit
 
 import requests
@@ -43,7 +44,7 @@ class DjangoClientAdapter(BaseAdapter):
             )
         response = requests.Response()
         response.status_code = answer.status_code
-        response._content = answer.content
+        response.raw = io.BytesIO(answer.content)
         response.headers = CaseInsensitiveDict(dict(answer.items()))
         response.url = request.url
         response.request = request

@@ -4,6 +4,7 @@ as a real client (through Django's test client)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from xml.sax.saxutils import escape
 
 import pytest
@@ -14,6 +15,7 @@ from billing.models import Invoice, UserPackage
 from tests.billing.conftest import SEED_DISCOUNTS, SEED_OPTIONAL
 from tests.billing.soap_client import zeep_client
 from tests.conftest import PASSWORD
+from tests.fixtures.seeds import seeds
 
 URL = "/adminportal/webservice.asmx"
 NS = {
@@ -23,29 +25,37 @@ NS = {
 }
 AUTH = {"AuthHeader": {"Username": "administrator", "Password": PASSWORD}}
 
-# The seed's SOAP 1.2 sample request, its placeholders filled.
-SEED_SOAP12 = """<?xml version="1.0" encoding="utf-8"?>
-<soap12:Envelope xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
-  xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:soap12="http://www.w3.org/2003/05/soap-envelope">
-  <soap12:Header>
-    <AuthHeader xmlns="Logisense_EngageIP">
-      <Username>{user}</Username>
-      <Password>{password}</Password>
-    </AuthHeader>
-  </soap12:Header>
-  <soap12:Body>
-    <AddPackageToUserWithOptionalServices xmlns="Logisense_EngageIP">
-      <username>{username}</username>
-      <packageID>{package}</packageID>
-      <chargeCreditCard>false</chargeCreditCard>
-      <IsChildUser>false</IsChildUser>
-      <NextBillDate>0001-01-01T00:00:00</NextBillDate>
-      <billNow>true</billNow>
-      <xmlOptionalServices>{optional}</xmlOptionalServices>
-      <xmlServiceDiscounts>{discounts}</xmlServiceDiscounts>
-    </AddPackageToUserWithOptionalServices>
-  </soap12:Body>
-</soap12:Envelope>"""
+# The seed's SOAP 1.2 sample request: its HTTP head, then the envelope.
+SEED_POST12 = seeds.example("AddPackageToUserWithOptionalServices", "SOAP 1.2").decode()
+
+
+def seed_envelope(values: dict[str, str]) -> str:
+    """The seed's SOAP 1.2 envelope with each placeholder (``string``, ``int``, ``boolean``,
+    ``dateTime``) of the named elements replaced by a value."""
+    envelope = SEED_POST12[SEED_POST12.index("<?xml") :]
+    for name, value in values.items():
+        envelope, replaced = re.subn(
+            rf"<{name}>(?:string|int|boolean|dateTime)</{name}>", f"<{name}>{value}</{name}>", envelope
+        )
+        assert replaced == 1, f"the seed's envelope has no placeholder of <{name}>"
+    return envelope
+
+
+# The seed's SOAP 1.2 sample request, its placeholders filled (``_fill`` fills the braces).
+SEED_SOAP12 = seed_envelope(
+    {
+        "Username": "{user}",
+        "Password": "{password}",
+        "username": "{username}",
+        "packageID": "{package}",
+        "chargeCreditCard": "false",
+        "IsChildUser": "false",
+        "NextBillDate": "0001-01-01T00:00:00",
+        "billNow": "true",
+        "xmlOptionalServices": "{optional}",
+        "xmlServiceDiscounts": "{discounts}",
+    }
+)
 
 SOAP11 = """<?xml version="1.0" encoding="utf-8"?>
 <soap:Envelope xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
@@ -99,6 +109,8 @@ def _post12(client, body: bytes):
 
 
 def test_seed_soap12_envelope_adds_the_package_and_answers_its_id(client, billing_demo):
+    assert SEED_POST12.startswith(f"POST {URL} HTTP/1.1 ")
+    assert " Content-Type: application/soap+xml; charset=utf-8 " in SEED_POST12
     response = _post12(client, _fill(SEED_SOAP12))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/soap+xml")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from unittest import mock
 
 import ldap
 import pytest
@@ -52,14 +52,19 @@ def tree(ldap_admin):
     return _tree
 
 
+@contextlib.contextmanager
 def fail_procedure(full_name: str):
-    """Patch the registered procedure ``full_name`` so that running it raises (fault injection)."""
+    """Replace the registered procedure ``full_name`` by one that raises, for the ``with`` block
+    (fault injection)."""
     from portal.engine import registry
 
-    key = full_name.lower()
-    proc = registry._registry[key]
+    proc = registry.lookup(*registry.split_name(full_name))
 
     def boom(ctx, **kwargs):
         raise RuntimeError(f"injected fault in {full_name}")
 
-    return mock.patch.dict(registry._registry, {key: dataclasses.replace(proc, fn=boom)})
+    registry.replace(dataclasses.replace(proc, fn=boom))
+    try:
+        yield
+    finally:
+        registry.replace(proc)

@@ -57,8 +57,8 @@ def test_organization_refused_below_a_customer(call):
         call("administrator", CREATE, {"parentPath": f"LDAP://{alpine}", "name": "X", "type": "Customer"})
 
 
-def test_customer_refused_below_a_non_compliant_reseller(call, ldap_admin):
-    ldap_admin.add_s(f"ou=Plain,{HOSTING}", [("objectClass", [b"organizationalUnit"]), ("ou", [b"Plain"])])
+def test_customer_refused_below_a_non_compliant_reseller(call, organization_factory):
+    organization_factory("Plain", HOSTING)
     with pytest.raises(PrerequisiteFailed, match="not a reseller compliant"):
         call(
             "administrator",

@@ -7,7 +7,7 @@ from unittest import mock
 import pytest
 
 from hosting.models import CustomerRecord
-from portal.directory import dn_child, dn_key
+from portal.directory import dn_key
 from portal.engine import run
 from portal.errors import (
     AccessDenied,
@@ -109,52 +109,32 @@ def test_non_compliant_organization_is_refused_naming_the_prerequisite(caller):
     assert CustomerRecord.objects.count() == 0
 
 
-def test_user_of_a_non_compliant_organization_is_refused(caller, ldap_admin):
-    user = f"CN=Temp,{LITWARE}"
-    ldap_admin.add_s(
-        user,
-        [
-            ("objectClass", [b"inetOrgPerson", b"hostingUser"]),
-            ("cn", [b"Temp"]),
-            ("sn", [b"Temp"]),
-            ("hostingProcessedBy", [b"Managed Active Directory::CreateUser"]),
-        ],
-    )
+def test_user_of_a_non_compliant_organization_is_refused(caller, user_factory):
+    user = user_factory("Temp", LITWARE, hosting=True)
     with pytest.raises(PrerequisiteFailed) as exc:
         enable(caller, user)
     assert exc.value.text.startswith("Prerequisite 3 failed")
     assert "the organization of the user" in exc.value.text
 
 
-def test_non_compliant_user_is_refused(caller, ldap_admin):
-    user = f"CN=Plain,{ALPINE}"
-    ldap_admin.add_s(user, [("objectClass", [b"inetOrgPerson"]), ("cn", [b"Plain"]), ("sn", [b"Plain"])])
+def test_non_compliant_user_is_refused(caller, user_factory):
+    user = user_factory("Plain", ALPINE)
     with pytest.raises(PrerequisiteFailed) as exc:
         enable(caller, user)
     assert exc.value.text.startswith(f"Prerequisite 3 failed: the user LDAP://{user}")
 
 
-def test_organization_at_the_wrong_level_is_refused(caller, ldap_admin):
+def test_organization_at_the_wrong_level_is_refused(caller, organization_factory):
     # a Customer-typed, compliant OU directly below the hosting root (the level of a reseller)
-    misplaced = f"OU=Misplaced,{HOSTING}"
-    ldap_admin.add_s(
-        misplaced,
-        [
-            ("objectClass", [b"organizationalUnit", b"hostingOrganization"]),
-            ("ou", [b"Misplaced"]),
-            ("hostingOrganizationType", [b"Customer"]),
-            ("hostingProcessedBy", [b"Managed Active Directory::CreateOrganization"]),
-        ],
-    )
+    misplaced = organization_factory("Misplaced", HOSTING, organization_type="Customer")
     with pytest.raises(PrerequisiteFailed) as exc:
         enable(caller, misplaced)
     assert exc.value.text.startswith("Prerequisite 1 failed")
     assert "not at the proper level" in exc.value.text
 
 
-def test_object_too_deep_in_the_tree_is_refused(caller, ldap_admin):
-    deep = f"OU=Deep,{ALPINE}"
-    ldap_admin.add_s(deep, [("objectClass", [b"organizationalUnit"]), ("ou", [b"Deep"])])
+def test_object_too_deep_in_the_tree_is_refused(caller, organization_factory):
+    deep = organization_factory("Deep", ALPINE)
     with pytest.raises(PrerequisiteFailed) as exc:
         enable(caller, deep)
     assert exc.value.text.startswith("Prerequisite 1 failed")
@@ -225,18 +205,9 @@ def test_customer_administrator_reaches_its_own_users_only(caller):
         enable(caller, CM, user="alpine-admin")
 
 
-def test_hostile_name_is_registered_under_its_own_dn(caller, ldap_admin):
+def test_hostile_name_is_registered_under_its_own_dn(caller, organization_factory):
     name = "Evil, Inc. (x)*"
-    dn = dn_child("OU", name, CM)
-    ldap_admin.add_s(
-        dn,
-        [
-            ("objectClass", [b"organizationalUnit", b"hostingOrganization"]),
-            ("ou", [name.encode()]),
-            ("hostingOrganizationType", [b"Customer"]),
-            ("hostingProcessedBy", [b"Managed Active Directory::CreateOrganization"]),
-        ],
-    )
+    dn = organization_factory(name, CM, organization_type="Customer")
     enable(caller, dn)
     record = CustomerRecord.objects.get()
     assert record.name == name

@@ -13,33 +13,17 @@ from tests.customers.conftest import IMPORTS
 
 pytestmark = pytest.mark.django_db
 
-SSHA = b"{SSHA}CB/zjQPja65WAzdcBJwWosqCkywb7JVau5Q4UA=="  # Passw0rd!
+
+@pytest.fixture
+def outside_ou(organization_factory):
+    return organization_factory("Woodgrove", IMPORTS, description="Bank")
 
 
 @pytest.fixture
-def outside_ou(ldap_admin):
-    dn = f"ou=Woodgrove,{IMPORTS}"
-    ldap_admin.add_s(
-        dn, [("objectClass", [b"organizationalUnit"]), ("ou", [b"Woodgrove"]), ("description", [b"Bank"])]
+def outside_user(user_factory):
+    return user_factory(
+        "Kim Ralls", IMPORTS, login="kim.ralls", password=PASSWORD, telephoneNumber="+1 555 0100"
     )
-    return dn
-
-
-@pytest.fixture
-def outside_user(ldap_admin):
-    dn = f"cn=Kim Ralls,{IMPORTS}"
-    ldap_admin.add_s(
-        dn,
-        [
-            ("objectClass", [b"inetOrgPerson"]),
-            ("cn", [b"Kim Ralls"]),
-            ("sn", [b"Ralls"]),
-            ("uid", [b"kim.ralls"]),
-            ("telephoneNumber", [b"+1 555 0100"]),
-            ("userPassword", [SSHA]),
-        ],
-    )
-    return dn
 
 
 def guid_of(read, dn):
@@ -105,9 +89,8 @@ def test_import_refused_from_outside_the_directory_or_inside_the_tree(call):
         )
 
 
-def test_import_refused_where_the_name_exists(call, ldap_admin, read):
-    dn = f"ou=Contoso,{IMPORTS}"
-    ldap_admin.add_s(dn, [("objectClass", [b"organizationalUnit"]), ("ou", [b"Contoso"])])
+def test_import_refused_where_the_name_exists(call, organization_factory, read):
+    dn = organization_factory("Contoso", IMPORTS)
     with pytest.raises(Conflict):
         call(
             "administrator",
@@ -151,17 +134,8 @@ def test_imported_user_keeps_its_password_and_logs_in(call, read, outside_user):
     assert user is not None and user.directory_dn.lower() == new_dn.lower()
 
 
-def test_import_user_refused_when_its_logon_name_is_taken(call, ldap_admin, read):
-    dn = f"cn=Jane Clone,{IMPORTS}"
-    ldap_admin.add_s(
-        dn,
-        [
-            ("objectClass", [b"inetOrgPerson"]),
-            ("cn", [b"Jane Clone"]),
-            ("sn", [b"C"]),
-            ("uid", [b"jane.smith"]),
-        ],
-    )
+def test_import_user_refused_when_its_logon_name_is_taken(call, user_factory, read):
+    dn = user_factory("Jane Clone", IMPORTS, login="jane.smith")
     with pytest.raises(Conflict, match="already logs in as"):
         call(
             "administrator",
@@ -199,31 +173,20 @@ def test_enable_organization_refused_outside_scope(call):
         call("contoso-admin", "MPS Import::EnableOrganizationForHosting", {"path": f"LDAP://{LITWARE}"})
 
 
-def test_enable_reseller_level_needs_domain_admins(call, ldap_admin, read):
-    dn = f"ou=Plain,{HOSTING}"
-    ldap_admin.add_s(dn, [("objectClass", [b"organizationalUnit"]), ("ou", [b"Plain"])])
+def test_enable_reseller_level_needs_domain_admins(call, organization_factory, read):
+    dn = organization_factory("Plain", HOSTING)
     call("administrator", "MPS Import::EnableOrganizationForHosting", {"path": f"LDAP://{dn}"})
     assert read(dn)["hostingorganizationtype"] == ["Reseller"]
 
 
-def test_enable_organization_refused_below_a_non_compliant_parent(call, ldap_admin):
-    dn = f"ou=Sub,{LITWARE}"
-    ldap_admin.add_s(dn, [("objectClass", [b"organizationalUnit"]), ("ou", [b"Sub"])])
+def test_enable_organization_refused_below_a_non_compliant_parent(call, organization_factory):
+    dn = organization_factory("Sub", LITWARE)
     with pytest.raises(PrerequisiteFailed):
         call("cm-admin", "MPS Import::EnableOrganizationForHosting", {"path": f"LDAP://{dn}"})
 
 
-def test_enable_user_makes_a_plain_person_compliant(call, ldap_admin, read):
-    dn = f"cn=Plain Person,{ALPINE}"
-    ldap_admin.add_s(
-        dn,
-        [
-            ("objectClass", [b"inetOrgPerson"]),
-            ("cn", [b"Plain Person"]),
-            ("sn", [b"P"]),
-            ("userPassword", [SSHA]),
-        ],
-    )
+def test_enable_user_makes_a_plain_person_compliant(call, user_factory, read):
+    dn = user_factory("Plain Person", ALPINE, password=PASSWORD)
     call("alpine-admin", "MPS Import::EnableUserForHosting", {"path": f"LDAP://{dn}"})
     entry = read(dn)
     assert "hostingUser" in entry["objectclass"]
@@ -232,8 +195,7 @@ def test_enable_user_makes_a_plain_person_compliant(call, ldap_admin, read):
     assert authenticate(None, username="Plain Person", password=PASSWORD) is not None
 
 
-def test_enable_user_refused_in_another_resellers_customer(call, ldap_admin):
-    dn = f"cn=Plain Person,OU=Northwind,{CONTOSO}"
-    ldap_admin.add_s(dn, [("objectClass", [b"inetOrgPerson"]), ("cn", [b"Plain Person"]), ("sn", [b"P"])])
+def test_enable_user_refused_in_another_resellers_customer(call, user_factory):
+    dn = user_factory("Plain Person", f"OU=Northwind,{CONTOSO}")
     with pytest.raises(AccessDenied):
         call("cm-admin", "MPS Import::EnableUserForHosting", {"path": f"LDAP://{dn}"})

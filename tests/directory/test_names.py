@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -19,9 +20,13 @@ from portal.directory import (
     path_to_dn,
 )
 from portal.errors import InvalidArgument
+from tests.fixtures.seeds import seeds
 
-SEED_BRACED = "{08fd2bcd-dcd6-4d80-9cd4-1e88069e37f8}"
-SEED_OCTETS = "cd2bfd08d6dc804d9cd41e88069e37f8"
+# The two forms of one GUID that the comment of seed 001's "Example XML Request 2" names.
+SEED_BRACED, SEED_OCTETS = re.search(
+    r"Both of the two formats are supported: (\{[0-9a-f-]{36}\}) or ([0-9a-f]{32})\.",
+    seeds.example("Unsubscribe", "Example XML Request 2").decode(),
+).groups()
 
 
 def test_both_seed_guid_forms_name_the_same_guid():

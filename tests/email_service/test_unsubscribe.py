@@ -5,75 +5,54 @@ from __future__ import annotations
 
 from collections import Counter
 
-import ldap
 import pytest
 from lxml import etree
 
 from email_service.models import SmtpDomain, Subscription, UserPlanAssignment
 from hosting.models import CustomerRecord
 from portal.directory import guid_braced, guid_octets
+from portal.directory.server import delete_subtree
 from portal.engine import Batch
 from portal.models import AuditRecord
 from tests.conftest import ALPINE, DC, JANE, NORTHWIND
 from tests.email_service.conftest import BASIC, NS, provider_run
 
-# Seed 001, "Example XML Request 1", byte for byte.
-REQUEST_1 = (
-    b"<request> \n"
-    b"  <data> \n"
-    b"    <!--LDAP path of the organization. --> \n"
-    b"    <organization>LDAP://OU=AlpineSkiHouse,OU=ConsolidatedMessenger,OU=Hosting,"
-    b"DC=Fabrikam,DC=Com</organization> \n"
-    b"    <!--The domain controller to use for Active Directory actions.--> \n"
-    b"    <preferredDomainController>AD01.Fabrikam.Com</preferredDomainController> \n"
-    b"  </data> \n"
-    b"  <procedure> \n"
-    b'    <execute namespace="Hosted Email 2007" procedure="Unsubscribe" impersonate="1"> \n'
-    b'      <before source="data" sourcePath="GUID" destination="executeData" '
-    b'mode="move" /> \n'
-    b'      <before source="data" sourcePath="organization" destination="executeData" '
-    b'mode="move" /> \n'
-    b'      <before source="data" sourcePath="preferredDomainController" '
-    b'destination="executeData" mode="move" /> \n'
-    b'      <after source="executeData" destination="data" mode="merge" /> \n'
-    b"    </execute> \n"
-    b"  </procedure> \n"
-    b"</request>"
-)
-
-# Seed 001, "Example XML Request 2", byte for byte.
-SEED_GUID = b"cd2bfd08d6dc804d9cd41e88069e37f8"
-REQUEST_2 = (
-    b"<request> \n"
-    b"  <data> \n"
-    b"    <!--GUID of the organization. Both of the two formats are supported: "
-    b"{08fd2bcd-dcd6-4d80-9cd4-1e88069e37f8} or cd2bfd08d6dc804d9cd41e88069e37f8.--> \n"
-    b"    <GUID>cd2bfd08d6dc804d9cd41e88069e37f8</GUID> \n"
-    b"    <!--The domain controller to use for Active Directory actions.--> \n"
-    b"    <preferredDomainController>AD01.Fabrikam.Com</preferredDomainController> \n"
-    b"  </data> \n"
-    b"  <procedure> \n"
-    b'    <execute namespace="Hosted Email 2007" procedure="Unsubscribe" impersonate="1"> \n'
-    b'      <before source="data" sourcePath="GUID" destination="executeData" '
-    b'mode="move" /> \n'
-    b'      <before source="data" sourcePath="preferredDomainController" '
-    b'destination="executeData" mode="move" /> \n'
-    b'      <after source="executeData" destination="data" mode="merge" /> \n'
-    b"    </execute> \n"
-    b"  </procedure> \n"
-    b"</request>"
-)
-
-NEITHER = "You must supply either a <GUID> or <organization> element."
-FOUND = (
-    "The object with GUID {} was found in Active Directory. This GUID parameter should only be used "
-    "when the corresponding Active Directory object has been deleted."
-)
+SEED_GUID = b"cd2bfd08d6dc804d9cd41e88069e37f8"  # the GUID of seed 001's "Example XML Request 2"
 
 
-def request_2_with(guid: bytes) -> bytes:
+@pytest.fixture
+def request_1(seed) -> bytes:
+    """Seed 001's "Example XML Request 1", byte for byte."""
+    return seed.example("Unsubscribe", "Example XML Request 1")
+
+
+@pytest.fixture
+def request_2(seed) -> bytes:
+    """Seed 001's "Example XML Request 2", byte for byte."""
+    return seed.example("Unsubscribe", "Example XML Request 2")
+
+
+@pytest.fixture
+def request_2_with(request_2):
     """Request 2 with its <GUID> value (not the comment) replaced."""
-    return REQUEST_2.replace(b"<GUID>" + SEED_GUID + b"</GUID>", b"<GUID>" + guid + b"</GUID>")
+
+    def _with(guid: bytes) -> bytes:
+        assert b"<GUID>" + SEED_GUID + b"</GUID>" in request_2
+        return request_2.replace(b"<GUID>" + SEED_GUID + b"</GUID>", b"<GUID>" + guid + b"</GUID>")
+
+    return _with
+
+
+@pytest.fixture
+def neither(seed) -> str:
+    """Seed 001's error text when neither GUID nor organization is given."""
+    return seed.error_text("Unsubscribe", "Neither GUID nor organization is specified.")
+
+
+@pytest.fixture
+def found(seed) -> str:
+    """Seed 001's error text for a GUID whose object exists (``%GUID%`` in it for the GUID)."""
+    return seed.error_text("Unsubscribe", "Active Directory object referenced by GUID exists.")
 
 
 def data_of(response) -> dict:
@@ -90,15 +69,8 @@ def error_of(response) -> tuple[str, list[tuple[str, str]]]:
     return root.get("description"), sources
 
 
-def delete_subtree(conn, dn: str) -> None:
-    """Delete an entry and everything below it, leaves first (as an administrator would)."""
-    found = conn.search_s(dn, ldap.SCOPE_SUBTREE, "(objectClass=*)", ["1.1"])
-    for child_dn, _ in sorted(found, key=lambda item: -len(ldap.dn.str2dn(item[0]))):
-        conn.delete_s(child_dn)
-
-
-def test_seed_request_1_unsubscribes_and_mirrors_the_input(mps, alpine_subscribed):
-    response = mps(REQUEST_1, "cm-admin")
+def test_seed_request_1_unsubscribes_and_mirrors_the_input(mps, alpine_subscribed, request_1):
+    response = mps(request_1, "cm-admin")
 
     assert response.status_code == 200, response.content
     assert data_of(response) == {
@@ -118,7 +90,7 @@ def test_seed_request_1_unsubscribes_and_mirrors_the_input(mps, alpine_subscribe
 
 @pytest.mark.parametrize("form", ["octets", "braced"])
 def test_seed_request_2_unsubscribes_an_orphan_by_guid_with_no_directory_call_but_the_check(
-    mps, alpine_subscribed, gateway, ldap_admin, form
+    mps, alpine_subscribed, gateway, ldap_admin, form, request_2_with
 ):
     guid = gateway.get(ALPINE).guid
     provider_run([(f"{NS}::ModifyUserPlan", {"user": JANE, "userPlan": "Basic Mailbox"})])
@@ -141,8 +113,8 @@ def test_seed_request_2_unsubscribes_an_orphan_by_guid_with_no_directory_call_bu
     assert nested.parent.procedure == "Unsubscribe"
 
 
-def test_seed_request_2_verbatim_names_a_guid_without_a_plans_record(mps, alpine_subscribed):
-    response = mps(REQUEST_2, "administrator")
+def test_seed_request_2_verbatim_names_a_guid_without_a_plans_record(mps, alpine_subscribed, request_2):
+    response = mps(request_2, "administrator")
 
     assert response.status_code == 404
     text, sources = error_of(response)
@@ -155,7 +127,9 @@ def test_seed_request_2_verbatim_names_a_guid_without_a_plans_record(mps, alpine
 
 
 @pytest.mark.parametrize("form", ["octets", "braced"])
-def test_guid_of_an_existing_object_is_refused_with_the_seed_text(mps, alpine_subscribed, gateway, form):
+def test_guid_of_an_existing_object_is_refused_with_the_seed_text(
+    mps, alpine_subscribed, gateway, form, request_2_with, found
+):
     guid = gateway.get(ALPINE).guid
     given = guid_octets(guid) if form == "octets" else guid_braced(guid)
 
@@ -163,7 +137,7 @@ def test_guid_of_an_existing_object_is_refused_with_the_seed_text(mps, alpine_su
 
     assert response.status_code == 422
     text, _ = error_of(response)
-    assert text == FOUND.format(given)
+    assert text == found.replace("%GUID%", given)
     assert text == (
         f"The object with GUID {given} was found in Active Directory. This GUID parameter should only "
         "be used when the corresponding Active Directory object has been deleted."
@@ -172,17 +146,21 @@ def test_guid_of_an_existing_object_is_refused_with_the_seed_text(mps, alpine_su
     assert SmtpDomain.objects.get().name == "alpineskihouse.com"
 
 
-def test_neither_guid_nor_organization_is_refused_with_the_seed_text(mps, alpine_subscribed):
-    body = REQUEST_2.replace(b"<GUID>" + SEED_GUID + b"</GUID>", b"")
+def test_neither_guid_nor_organization_is_refused_with_the_seed_text(
+    mps, alpine_subscribed, request_2, neither
+):
+    body = request_2.replace(b"<GUID>" + SEED_GUID + b"</GUID>", b"")
 
     response = mps(body, "administrator")
 
     assert response.status_code == 400
-    assert error_of(response) == (NEITHER, [(NS, "Unsubscribe")])
+    assert error_of(response) == (neither, [(NS, "Unsubscribe")])
     assert Subscription.objects.count() == 1
 
 
-def test_unsubscribe_by_guid_refused_for_org_creators(mps, alpine_subscribed, gateway, ldap_admin):
+def test_unsubscribe_by_guid_refused_for_org_creators(
+    mps, alpine_subscribed, gateway, ldap_admin, request_2_with
+):
     guid = gateway.get(ALPINE).guid
     delete_subtree(ldap_admin, ALPINE)
 
@@ -194,8 +172,8 @@ def test_unsubscribe_by_guid_refused_for_org_creators(mps, alpine_subscribed, ga
     assert Subscription.objects.count() == 1
 
 
-def test_reseller_is_refused_another_resellers_organization(mps, alpine_subscribed):
-    response = mps(REQUEST_1, "contoso-admin")
+def test_reseller_is_refused_another_resellers_organization(mps, alpine_subscribed, request_1):
+    response = mps(request_1, "contoso-admin")
 
     assert response.status_code == 403
     text, _ = error_of(response)
@@ -203,15 +181,15 @@ def test_reseller_is_refused_another_resellers_organization(mps, alpine_subscrib
     assert Subscription.objects.count() == 1
 
 
-def test_customer_administrators_may_not_unsubscribe(mps, alpine_subscribed):
-    response = mps(REQUEST_1, "alpine-admin")
+def test_customer_administrators_may_not_unsubscribe(mps, alpine_subscribed, request_1):
+    response = mps(request_1, "alpine-admin")
 
     assert response.status_code == 403
     assert Subscription.objects.count() == 1
 
 
-def test_unsubscribing_an_organization_that_is_not_subscribed_is_refused(mps, email_plans):
-    response = mps(REQUEST_1, "cm-admin")
+def test_unsubscribing_an_organization_that_is_not_subscribed_is_refused(mps, email_plans, request_1):
+    response = mps(request_1, "cm-admin")
 
     assert response.status_code == 404
     assert error_of(response)[0] == (
@@ -220,7 +198,7 @@ def test_unsubscribing_an_organization_that_is_not_subscribed_is_refused(mps, em
     )
 
 
-def test_smtp_domain_freed_by_unsubscribe_is_subscribed_again(mps, api, alpine_subscribed):
+def test_smtp_domain_freed_by_unsubscribe_is_subscribed_again(mps, api, alpine_subscribed, request_1):
     provider_run([(f"{NS}::AddAvailablePlans", {"organization": NORTHWIND, "plans": {"plan": [BASIC]}})])
     subscribe = {
         "namespace": NS,
@@ -236,7 +214,7 @@ def test_smtp_domain_freed_by_unsubscribe_is_subscribed_again(mps, api, alpine_s
     assert refused.status_code == 409
     assert refused.json()["error"]["description"] == "The SMTP domain alpineskihouse.com is already in use."
 
-    assert mps(REQUEST_1, "cm-admin").status_code == 200
+    assert mps(request_1, "cm-admin").status_code == 200
     again = api("post", "/api/procedures/", json=subscribe, user="contoso-admin")
 
     assert again.status_code == 200, again.content
@@ -244,18 +222,18 @@ def test_smtp_domain_freed_by_unsubscribe_is_subscribed_again(mps, api, alpine_s
     assert (domain.name, domain.dn_key) == ("alpineskihouse.com", NORTHWIND.lower())
 
 
-def test_unsubscribe_ends_the_user_plan_assignments(mps, alpine_subscribed):
+def test_unsubscribe_ends_the_user_plan_assignments(mps, alpine_subscribed, request_1):
     provider_run([(f"{NS}::ModifyUserPlan", {"user": JANE, "userPlan": "Basic Mailbox"})])
     assert UserPlanAssignment.objects.count() == 1
 
-    assert mps(REQUEST_1, "cm-admin").status_code == 200
+    assert mps(request_1, "cm-admin").status_code == 200
 
     assert not UserPlanAssignment.objects.exists()
 
 
-def test_a_failing_later_step_leaves_the_subscription_as_it_was(mps, alpine_subscribed):
+def test_a_failing_later_step_leaves_the_subscription_as_it_was(mps, alpine_subscribed, request_1):
     # Unsubscribe succeeds, then the second <execute> of the same request fails: nothing is kept.
-    body = REQUEST_1.replace(
+    body = request_1.replace(
         b"  </procedure> \n",
         b'    <execute namespace="Hosted Email 2007" procedure="Subscribe" impersonate="1">'
         b"<executeData><organization>LDAP://" + ALPINE.encode() + b"</organization>"

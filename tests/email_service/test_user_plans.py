@@ -22,19 +22,8 @@ def plan_of(user_dn: str) -> str | None:
 
 
 @pytest.fixture
-def third_user(alpine_subscribed, ldap_admin):
-    dn = f"cn=Max Muster,{ALPINE}"
-    ldap_admin.add_s(
-        dn,
-        [
-            ("objectClass", [b"inetOrgPerson", b"hostingUser"]),
-            ("cn", [b"Max Muster"]),
-            ("sn", [b"Muster"]),
-            ("uid", [b"max.muster"]),
-            ("hostingProcessedBy", [b"Managed Active Directory::CreateUser"]),
-        ],
-    )
-    return dn
+def third_user(alpine_subscribed, user_factory):
+    return user_factory("Max Muster", ALPINE, login="max.muster", hosting=True)
 
 
 def test_a_customer_administrator_gives_a_user_a_plan(call, alpine_subscribed):

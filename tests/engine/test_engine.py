@@ -160,11 +160,8 @@ def test_failure_in_a_later_step_undoes_the_earlier_directory_write_and_rows(cal
     assert any("undone: delete" in line for line in records["AddThenFail"].undo_log)
 
 
-def test_modify_delete_and_move_are_all_undone(caller, gateway, ldap_admin):
-    leaf = f"OU=Leaf,{ALPINE}"
-    ldap_admin.add_s(
-        leaf, [("objectClass", [b"organizationalUnit"]), ("ou", [b"Leaf"]), ("description", [b"keep"])]
-    )
+def test_modify_delete_and_move_are_all_undone(caller, gateway, organization_factory):
+    leaf = organization_factory("Leaf", ALPINE, description="keep")
     jane_before = gateway.get(JANE)
     with pytest.raises(Conflict):
         run(

@@ -8,23 +8,12 @@ from lxml import etree
 from hosting.models import CustomerRecord
 from portal.models import AuditRecord
 from tests.conftest import ALPINE, JANE, NORTHWIND
+from tests.fixtures.seeds import seeds
 
 pytestmark = pytest.mark.django_db
 
 # Seed 000, "Example XML Request", byte for byte (trailing spaces included).
-SEED_ENABLE = (
-    b"<request> \n"
-    b"  <procedure> \n"
-    b'    <execute namespace="MPS Import" procedure="EnableCustomerForPlans" impersonate="1"> \n'
-    b"      <executeData> \n"
-    b"        <path>LDAP://OU=alpineskihouse,OU=consolidatedmessenger,OU=Hosting,DC=fabrikam,DC=Com</path> \n"
-    b"        <preferredDomainController>AD01.fabrikam.Com</preferredDomainController> \n"
-    b"        <customerTypeName>BusinessOrganization</customerTypeName> \n"
-    b"      </executeData> \n"
-    b"    </execute> \n"
-    b"  </procedure> \n"
-    b"</request> \n"
-)
+SEED_ENABLE = seeds.example("EnableCustomerForPlans", "Example XML Request")
 
 
 def xml(response):

@@ -1,7 +1,7 @@
 """Tests of the MPS door's XML layer (portal.mps.xmlio): no Django, no database, no directory.
 
-The example requests below are the seeds' examples byte for byte, trailing spaces and comments
-included (Hosted Email 2007::Unsubscribe, MPS Import::EnableCustomerForPlans).
+The example requests are the seeds' examples byte for byte, trailing spaces and comments included
+(Hosted Email 2007::Unsubscribe, MPS Import::EnableCustomerForPlans), read from tests/data/seeds.
 """
 
 from __future__ import annotations
@@ -30,83 +30,27 @@ from portal.mps.xmlio import (
     value_to_elements,
 )
 
-# Seed 001 (Hosted Email 2007::Unsubscribe), "Example XML Request 1".
-UNSUBSCRIBE_REQUEST_1 = (
-    b"<request> \n"
-    b"  <data> \n"
-    b"    <!--LDAP path of the organization. --> \n"
-    b"    <organization>LDAP://OU=AlpineSkiHouse,OU=ConsolidatedMessenger,OU=Hosting,"
-    b"DC=Fabrikam,DC=Com</organization> \n"
-    b"    <!--The domain controller to use for Active Directory actions.--> \n"
-    b"    <preferredDomainController>AD01.Fabrikam.Com</preferredDomainController> \n"
-    b"  </data> \n"
-    b"  <procedure> \n"
-    b'    <execute namespace="Hosted Email 2007" procedure="Unsubscribe" impersonate="1"> \n'
-    b'      <before source="data" sourcePath="GUID" destination="executeData" '
-    b'mode="move" /> \n'
-    b'      <before source="data" sourcePath="organization" destination="executeData" '
-    b'mode="move" /> \n'
-    b'      <before source="data" sourcePath="preferredDomainController" '
-    b'destination="executeData" mode="move" /> \n'
-    b'      <after source="executeData" destination="data" mode="merge" /> \n'
-    b"    </execute> \n"
-    b"  </procedure> \n"
-    b"</request>"
-)
 
-# Seed 001, "Example XML Request 2".
-UNSUBSCRIBE_REQUEST_2 = (
-    b"<request> \n"
-    b"  <data> \n"
-    b"    <!--GUID of the organization. Both of the two formats are supported: "
-    b"{08fd2bcd-dcd6-4d80-9cd4-1e88069e37f8} or cd2bfd08d6dc804d9cd41e88069e37f8.--> \n"
-    b"    <GUID>cd2bfd08d6dc804d9cd41e88069e37f8</GUID> \n"
-    b"    <!--The domain controller to use for Active Directory actions.--> \n"
-    b"    <preferredDomainController>AD01.Fabrikam.Com</preferredDomainController> \n"
-    b"  </data> \n"
-    b"  <procedure> \n"
-    b'    <execute namespace="Hosted Email 2007" procedure="Unsubscribe" impersonate="1"> \n'
-    b'      <before source="data" sourcePath="GUID" destination="executeData" '
-    b'mode="move" /> \n'
-    b'      <before source="data" sourcePath="preferredDomainController" '
-    b'destination="executeData" mode="move" /> \n'
-    b'      <after source="executeData" destination="data" mode="merge" /> \n'
-    b"    </execute> \n"
-    b"  </procedure> \n"
-    b"</request>"
-)
-
-# Seed 001, "Example XML Response".
-UNSUBSCRIBE_RESPONSE = (
-    b"<response> \n"
-    b"  <data> \n"
-    b"    <!--GUID of the organization. --> \n"
-    b"    <GUID>cd2bfd08d6dc804d9cd41e88069e37f8</GUID> \n"
-    b"    <!--The domain controller to use for Active Directory actions.--> \n"
-    b"    <preferredDomainController>AD01.Fabrikam.Com</preferredDomainController> \n"
-    b"  </data> \n"
-    b"</response>"
-)
-
-# Seed 000 (MPS Import::EnableCustomerForPlans), "Example XML Request".
-ENABLE_CUSTOMER_FOR_PLANS_REQUEST = (
-    b"<request> \n"
-    b"  <procedure> \n"
-    b'    <execute namespace="MPS Import" procedure="EnableCustomerForPlans" '
-    b'impersonate="1"> \n'
-    b"      <executeData> \n"
-    b"        <path>LDAP://OU=alpineskihouse,OU=consolidatedmessenger,OU=Hosting,"
-    b"DC=fabrikam,DC=Com</path> \n"
-    b"        <preferredDomainController>AD01.fabrikam.Com</preferredDomainController> \n"
-    b"        <customerTypeName>BusinessOrganization</customerTypeName> \n"
-    b"      </executeData> \n"
-    b"    </execute> \n"
-    b"  </procedure> \n"
-    b"</request> "
-)
+# The seeds' examples, read from tests/data/seeds.
+@pytest.fixture
+def unsubscribe_request_1(seed) -> bytes:
+    return seed.example("Unsubscribe", "Example XML Request 1")
 
 
-SEEDS = Path(__file__).resolve().parent.parent / "data" / "seeds"
+@pytest.fixture
+def unsubscribe_request_2(seed) -> bytes:
+    return seed.example("Unsubscribe", "Example XML Request 2")
+
+
+@pytest.fixture
+def unsubscribe_response(seed) -> bytes:
+    return seed.example("Unsubscribe", "Example XML Response")
+
+
+@pytest.fixture
+def enable_customer_for_plans_request(seed) -> bytes:
+    return seed.example("EnableCustomerForPlans", "Example XML Request")
+
 
 ORGANIZATION = "LDAP://OU=AlpineSkiHouse,OU=ConsolidatedMessenger,OU=Hosting,DC=Fabrikam,DC=Com"
 GUID = "cd2bfd08d6dc804d9cd41e88069e37f8"
@@ -162,21 +106,23 @@ def run_request(body: bytes) -> tuple[MpsRequest, etree._Element, list[dict]]:
 
 
 @pytest.mark.parametrize(
-    ("seed", "literal"),
+    ("procedure", "heading"),
     [
-        ("001_ec1513f052c762aa.txt", UNSUBSCRIBE_REQUEST_1),
-        ("001_ec1513f052c762aa.txt", UNSUBSCRIBE_REQUEST_2),
-        ("001_ec1513f052c762aa.txt", UNSUBSCRIBE_RESPONSE),
-        ("000_b7dc3b429edb7644.txt", ENABLE_CUSTOMER_FOR_PLANS_REQUEST),
+        ("Unsubscribe", "Example XML Request 1"),
+        ("Unsubscribe", "Example XML Request 2"),
+        ("Unsubscribe", "Example XML Response"),
+        ("EnableCustomerForPlans", "Example XML Request"),
     ],
 )
-def test_example_literals_are_the_seeds_byte_for_byte(seed: str, literal: bytes) -> None:
-    path = SEEDS / seed
-    assert b"\n\n" + literal + b"\n\n" in path.read_bytes()
+def test_examples_are_the_seeds_byte_for_byte_and_whole(seed, procedure: str, heading: str) -> None:
+    example = seed.example(procedure, heading)
+
+    assert example.startswith(b"<") and example.rstrip().endswith(b">")
+    assert b"\n\n" + example + b"\n\n" in seed.document(procedure).raw
 
 
-def test_unsubscribe_example_1_parses_into_one_impersonating_step() -> None:
-    parsed = parse_request(UNSUBSCRIBE_REQUEST_1)
+def test_unsubscribe_example_1_parses_into_one_impersonating_step(unsubscribe_request_1: bytes) -> None:
+    parsed = parse_request(unsubscribe_request_1)
 
     assert parsed.data is not None
     assert element_to_value(parsed.data) == {
@@ -200,8 +146,8 @@ def test_unsubscribe_example_1_parses_into_one_impersonating_step() -> None:
     assert step.after == [Transform("executeData", None, "data", None, "merge")]
 
 
-def test_unsubscribe_example_2_parses_into_one_impersonating_step() -> None:
-    parsed = parse_request(UNSUBSCRIBE_REQUEST_2)
+def test_unsubscribe_example_2_parses_into_one_impersonating_step(unsubscribe_request_2: bytes) -> None:
+    parsed = parse_request(unsubscribe_request_2)
 
     assert parsed.data is not None
     assert element_to_value(parsed.data) == {"GUID": GUID, "preferredDomainController": DC}
@@ -219,8 +165,10 @@ def test_unsubscribe_example_2_parses_into_one_impersonating_step() -> None:
     assert step.after == [Transform("executeData", None, "data", None, "merge")]
 
 
-def test_enable_customer_for_plans_example_parses_with_execute_data_and_no_data() -> None:
-    parsed = parse_request(ENABLE_CUSTOMER_FOR_PLANS_REQUEST)
+def test_enable_customer_for_plans_example_parses_with_execute_data_and_no_data(
+    enable_customer_for_plans_request: bytes,
+) -> None:
+    parsed = parse_request(enable_customer_for_plans_request)
 
     assert parsed.data is None
     [step] = parsed.executes
@@ -237,16 +185,18 @@ def test_enable_customer_for_plans_example_parses_with_execute_data_and_no_data(
     }
 
 
-def test_unsubscribe_example_1_before_moves_organization_and_dc_and_absent_guid_moves_nothing() -> None:
-    _, data, seen = run_request(UNSUBSCRIBE_REQUEST_1)
+def test_unsubscribe_example_1_before_moves_organization_and_dc_and_absent_guid_moves_nothing(
+    unsubscribe_request_1: bytes,
+) -> None:
+    _, data, seen = run_request(unsubscribe_request_1)
 
     assert seen == [{"organization": ORGANIZATION, "preferredDomainController": DC}]
     # The after merge puts them back.
     assert element_to_value(data) == {"organization": ORGANIZATION, "preferredDomainController": DC}
 
 
-def test_unsubscribe_example_2_before_moves_guid_and_dc_out_of_data() -> None:
-    parsed = parse_request(UNSUBSCRIBE_REQUEST_2)
+def test_unsubscribe_example_2_before_moves_guid_and_dc_out_of_data(unsubscribe_request_2: bytes) -> None:
+    parsed = parse_request(unsubscribe_request_2)
     assert parsed.data is not None
     step = parsed.executes[0]
     current = {"data": parsed.data, "executeData": step.execute_data}
@@ -258,12 +208,14 @@ def test_unsubscribe_example_2_before_moves_guid_and_dc_out_of_data() -> None:
     assert len(parsed.data) == 0  # move took them out of data
 
 
-def test_unsubscribe_example_2_after_merge_gives_the_seeds_response() -> None:
-    _, data, _ = run_request(UNSUBSCRIBE_REQUEST_2)
+def test_unsubscribe_example_2_after_merge_gives_the_seeds_response(
+    unsubscribe_request_2: bytes, unsubscribe_response: bytes
+) -> None:
+    _, data, _ = run_request(unsubscribe_request_2)
 
     rendered = render_response(data)
 
-    expected = etree.fromstring(UNSUBSCRIBE_RESPONSE)
+    expected = etree.fromstring(unsubscribe_response)
     got = etree.fromstring(rendered)
     assert got.tag == "response"
     assert [child.tag for child in got] == ["data"]
@@ -271,8 +223,10 @@ def test_unsubscribe_example_2_after_merge_gives_the_seeds_response() -> None:
     assert tags(got[0]) == ["GUID", "preferredDomainController"]
 
 
-def test_enable_customer_for_plans_response_mirrors_execute_data_when_there_is_no_data() -> None:
-    parsed = parse_request(ENABLE_CUSTOMER_FOR_PLANS_REQUEST)
+def test_enable_customer_for_plans_response_mirrors_execute_data_when_there_is_no_data(
+    enable_customer_for_plans_request: bytes,
+) -> None:
+    parsed = parse_request(enable_customer_for_plans_request)
 
     rendered = render_response(parsed.executes[0].execute_data)
 
@@ -345,8 +299,8 @@ def test_parse_keeps_several_executes_and_their_transforms_in_document_order() -
     assert (second.namespace, second.procedure, second.impersonate) == ("B", "Two", 0)
 
 
-def test_parse_returns_detached_data_and_execute_data() -> None:
-    parsed = parse_request(UNSUBSCRIBE_REQUEST_1)
+def test_parse_returns_detached_data_and_execute_data(unsubscribe_request_1: bytes) -> None:
+    parsed = parse_request(unsubscribe_request_1)
     assert parsed.data is not None
 
     assert parsed.data.getparent() is None
@@ -854,8 +808,8 @@ def test_a_nested_selection_moves_the_outermost_element_once() -> None:
     assert etree.tostring(current["executeData"]) == (b"<executeData><a><a>inner</a></a></executeData>")
 
 
-def test_paths_cannot_reach_outside_their_own_node() -> None:
-    parsed = parse_request(UNSUBSCRIBE_REQUEST_2)
+def test_paths_cannot_reach_outside_their_own_node(unsubscribe_request_2: bytes) -> None:
+    parsed = parse_request(unsubscribe_request_2)
     assert parsed.data is not None
     current = {"data": parsed.data, "executeData": parsed.executes[0].execute_data}
 
