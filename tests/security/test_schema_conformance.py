@@ -36,8 +36,9 @@ def live_schema(db, slapd, billing_demo, client):
         def send(self, request, **kwargs):
             response = super().send(request, **kwargs)
             response.elapsed = dt.timedelta(0)
+            content = response.content  # read (and kept) before the raw stream is replaced
             response.raw = urllib3.HTTPResponse(
-                body=io.BytesIO(b""),
+                body=io.BytesIO(content),
                 headers=dict(response.headers),
                 status=response.status_code,
                 version=11,
