@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ["bench.enable_customer", "bench.provisioning_import", "bench.billing_run", "bench.mail"]
+BENCHMARKS = [
+    "bench.enable_customer",
+    "bench.provisioning_import",
+    "bench.billing_run",
+    "bench.mail",
+    "bench.dunning_run",
+]
 
 
 def main() -> int:

@@ -6,6 +6,12 @@ from billing.models import (
     BillingAccount,
     BillRun,
     ChargeAttempt,
+    CreditNote,
+    CreditNoteLine,
+    Dispersal,
+    DunningNotice,
+    DunningPolicy,
+    DunningRun,
     Invoice,
     InvoiceLine,
     Package,
@@ -15,6 +21,7 @@ from billing.models import (
     Service,
     ServiceDiscount,
     UserPackage,
+    UserService,
 )
 from portal.admin import ReadOnlyInline, ReadOnlyModelAdmin
 
@@ -28,8 +35,8 @@ class PaymentMethodInline(ReadOnlyInline):
 
 @admin.register(BillingAccount)
 class BillingAccountAdmin(ReadOnlyModelAdmin):
-    list_display = ["username", "name", "currency", "parent", "customer_record"]
-    list_filter = ["currency"]
+    list_display = ["username", "name", "currency", "status", "status_reason", "parent", "customer_record"]
+    list_filter = ["status", "currency", "mail_suspended"]
     search_fields = ["username", "name", "customer_record__name"]
     inlines = [PaymentMethodInline]
 
@@ -54,6 +61,11 @@ class PackageAdmin(ReadOnlyModelAdmin):
     inlines = [PackageOptionalServiceInline]
 
 
+class UserServiceInline(ReadOnlyInline):
+    model = UserService
+    fields = ["id", "service", "optional", "canceled_on", "delete_option"]
+
+
 class ServiceDiscountInline(ReadOnlyInline):
     model = ServiceDiscount
     fields = ["service", "discount_type", "amount", "occurrences", "times_applied", "note"]
@@ -61,10 +73,16 @@ class ServiceDiscountInline(ReadOnlyInline):
 
 @admin.register(UserPackage)
 class UserPackageAdmin(ReadOnlyModelAdmin):
-    list_display = ["id", "account", "package", "next_bill_date", "is_child", "active"]
-    list_filter = ["package", "active", "is_child"]
+    list_display = ["id", "account", "package", "next_bill_date", "status", "cancel_date", "is_child"]
+    list_filter = ["package", "status", "is_child"]
     search_fields = ["account__username"]
-    inlines = [ServiceDiscountInline]
+    inlines = [UserServiceInline, ServiceDiscountInline]
+
+
+class DispersalInline(ReadOnlyInline):
+    model = Dispersal
+    fk_name = "invoice"
+    fields = ["payment", "credit_note", "amount", "created_at"]
 
 
 class InvoiceLineInline(ReadOnlyInline):
@@ -78,7 +96,7 @@ class InvoiceAdmin(ReadOnlyModelAdmin):
     list_filter = ["status", "currency"]
     date_hierarchy = "issued_on"
     search_fields = ["account__username"]
-    inlines = [InvoiceLineInline]
+    inlines = [InvoiceLineInline, DispersalInline]
 
 
 @admin.register(BillRun)
@@ -93,12 +111,67 @@ class BillRunAdmin(ReadOnlyModelAdmin):
 class ChargeAttemptAdmin(ReadOnlyModelAdmin):
     list_display = ["idempotency_key", "invoice", "amount", "currency", "approved", "message", "attempted_at"]
     list_filter = ["approved", "currency", "gateway"]
-    search_fields = ["idempotency_key", "invoice__account__username", "reference", "message"]
+    search_fields = ["idempotency_key", "account__username", "reference", "message"]
     date_hierarchy = "attempted_at"
 
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyModelAdmin):
-    list_display = ["id", "invoice", "account", "amount", "currency", "method", "received_at"]
-    list_filter = ["method", "currency"]
-    search_fields = ["account__username"]
+    list_display = [
+        "id",
+        "account",
+        "amount",
+        "currency",
+        "payment_type",
+        "reference",
+        "paid_on",
+        "received_at",
+    ]
+    list_filter = ["payment_type", "currency"]
+    search_fields = ["account__username", "reference"]
+
+
+class CreditNoteLineInline(ReadOnlyInline):
+    model = CreditNoteLine
+    fields = ["description", "period_start", "period_end", "amount", "invoice_line"]
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(ReadOnlyModelAdmin):
+    list_display = ["id", "account", "issued_on", "total", "currency", "reason"]
+    list_filter = ["currency"]
+    search_fields = ["account__username", "reason"]
+    date_hierarchy = "issued_on"
+    inlines = [CreditNoteLineInline]
+
+
+@admin.register(DunningPolicy)
+class DunningPolicyAdmin(ReadOnlyModelAdmin):
+    list_display = ["__str__", "retry_days", "suspend_after", "cancel_after"]
+    list_filter = ["suspend_after"]
+    search_fields = ["name", "reseller_dn_key"]
+
+
+@admin.register(DunningRun)
+class DunningRunAdmin(ReadOnlyModelAdmin):
+    list_display = [
+        "id",
+        "run_date",
+        "started_by",
+        "accounts",
+        "notices",
+        "retries",
+        "suspended",
+        "cancelled",
+    ]
+    list_filter = ["started_by"]
+    search_fields = ["started_by"]
+    date_hierarchy = "run_date"
+
+
+@admin.register(DunningNotice)
+class DunningNoticeAdmin(ReadOnlyModelAdmin):
+    list_display = ["id", "account", "step", "day", "on", "amount_due", "message"]
+    list_filter = ["step"]
+    search_fields = ["account__username", "message"]
+    date_hierarchy = "on"

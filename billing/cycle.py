@@ -23,6 +23,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Prefetch, QuerySet, When
 
+from billing.ledger import accounts_disperse
 from billing.models import (
     BillingAccount,
     BillRun,
@@ -30,8 +31,9 @@ from billing.models import (
     InvoiceLine,
     ServiceDiscount,
     UserPackage,
+    UserService,
 )
-from billing.money import ZERO, discount_value, money_round
+from billing.money import ZERO, discount_value, money_round, prorate
 
 CHUNK = 500
 #: A user package far behind is caught up by at most this many periods in one run.
@@ -110,17 +112,37 @@ def _periods(up: UserPackage, run_date: dt.date, *, force: bool) -> list[dt.date
         return [up.next_bill_date]
     starts: list[dt.date] = []
     start = up.next_bill_date
-    while start <= run_date and len(starts) < MAX_PERIODS:
+    # A package cancelled from a later day (PeriodEnd, SpecificDate) is billed up to that day.
+    while (
+        start <= run_date and len(starts) < MAX_PERIODS and (up.cancel_date is None or start < up.cancel_date)
+    ):
         starts.append(start)
         start = up.period_after(start)
     return starts
 
 
 def _invoice_lines(
-    up: UserPackage, start: dt.date, currency: str, touched: dict[int, ServiceDiscount]
+    up: UserPackage,
+    start: dt.date,
+    currency: str,
+    touched: dict[int, ServiceDiscount],
+    *,
+    until: dt.date | None = None,
+    period: tuple[dt.date, dt.date] | None = None,
 ) -> list[InvoiceLine]:
-    """The lines of one period of ``up``: each service after its live discounts, never below zero."""
-    end = up.period_after(start) - dt.timedelta(days=1)
+    """The lines of one period of ``up``: each service after its live discounts, never below zero.
+
+    ``until``: the first day not served (a cancellation inside the period, or the next bill date
+    of a stub); the lines are then prorated by days, price x days used ÷ days in the period
+    (``period``: its first day and the first day after it, the usual period from ``start`` when
+    not given), each rounded half up.
+    """
+    period_start, period_next = period or (start, up.period_after(start))
+    stop = min(until, period_next) if until is not None else period_next
+    end = stop - dt.timedelta(days=1)
+    fraction = None
+    if (stop - start).days < (period_next - period_start).days:
+        fraction = ((stop - start).days, (period_next - period_start).days)
     services = [*up.package.services.all(), *up.optional_services.all()]
     lines: list[InvoiceLine] = []
     seen: set[int] = set()
@@ -129,6 +151,8 @@ def _invoice_lines(
             continue
         seen.add(service.pk)
         gross = money_round(service.price, currency)
+        if fraction is not None:
+            gross = prorate(gross, fraction[0], fraction[1], currency)
         net = gross
         notes: list[str] = []
         for discount in up.all_discounts:
@@ -143,6 +167,8 @@ def _invoice_lines(
             )
             notes.append(f"{label} -{off}")
         description = f"{up.package.name}: {service.name} ({start.isoformat()} to {end.isoformat()})"
+        if fraction is not None:
+            description += f", {fraction[0]} of {fraction[1]} days"
         if notes:
             description += "; " + "; ".join(notes)
         lines.append(
@@ -176,11 +202,17 @@ def _bill(
     for up in user_packages:
         account = accounts[up.bill_to_id]
         periods = _periods(up, run_date, force=force)
-        if not periods:
-            continue
         for start in periods:
-            by_account.setdefault(account.pk, []).extend(_invoice_lines(up, start, account.currency, touched))
-        up.next_bill_date = up.period_after(periods[-1])
+            by_account.setdefault(account.pk, []).extend(
+                _invoice_lines(up, start, account.currency, touched, until=up.cancel_date)
+            )
+        if periods:
+            up.next_bill_date = up.period_after(periods[-1])
+        if up.cancel_date is not None and up.cancel_date <= run_date and up.next_bill_date >= up.cancel_date:
+            # billed up to its cancellation day: it ends
+            up.active, up.status, up.canceled_on = False, "Canceled", up.cancel_date
+        elif not periods:
+            continue
         moved.append(up)
     invoices = []
     for account_id, lines in by_account.items():
@@ -200,8 +232,12 @@ def _bill(
         all_lines.extend(lines)
         summary.totals[invoice.currency] = summary.totals.get(invoice.currency, ZERO) + invoice.total
     InvoiceLine.objects.bulk_create(all_lines, batch_size=1000)
-    UserPackage.objects.bulk_update(moved, ["next_bill_date"], batch_size=1000)
+    UserPackage.objects.bulk_update(
+        moved, ["next_bill_date", "active", "status", "canceled_on"], batch_size=1000
+    )
     ServiceDiscount.objects.bulk_update(list(touched.values()), ["times_applied"], batch_size=1000)
+    # Credit on the account (payments and credit notes not dispersed yet) pays new invoices first.
+    accounts_disperse([invoice.account_id for invoice in invoices])
     summary.accounts = len(invoices)
     summary.invoices = len(invoices)
     summary.lines = len(all_lines)
@@ -250,7 +286,17 @@ def bill_run_execute(
                     summary.skipped += 1
         if progress:
             progress(min(offset + CHUNK, total), total)
+    user_packages_close_due(run_date)
     return summary
+
+
+def user_packages_close_due(run_date: dt.date) -> int:
+    """End the user packages whose cancellation day has come and that are billed up to it."""
+    ending = UserPackage.objects.filter(
+        active=True, cancel_date__lte=run_date, next_bill_date__gte=F("cancel_date")
+    )
+    UserService.objects.filter(user_package__in=ending, canceled_on__isnull=True).update(canceled_on=run_date)
+    return ending.update(active=False, status="Canceled", canceled_on=F("cancel_date"))
 
 
 def user_package_bill_now(up: UserPackage, run_date: dt.date) -> Invoice | None:
@@ -259,6 +305,47 @@ def user_package_bill_now(up: UserPackage, run_date: dt.date) -> Invoice | None:
     accounts = BillingAccount.objects.in_bulk({item.bill_to_id for item in loaded})
     summary = _bill(loaded, accounts, run_date, bill_run=None, force=True)
     return Invoice.objects.filter(pk__in=summary.invoice_ids).first()
+
+
+def user_package_bill_period(
+    up: UserPackage,
+    start: dt.date,
+    period_next: dt.date,
+    run_date: dt.date,
+    *,
+    until: dt.date | None = None,
+    period_start: dt.date | None = None,
+) -> Invoice | None:
+    """Invoice ``up`` from ``start`` in the bill period from ``period_start`` (default ``start``)
+    to ``period_next`` (the first day of the next one), on one invoice issued on ``run_date``: in
+    full, or up to ``until`` (the first day not served) prorated by days. This bills the stub of a
+    package added in the middle of a period and the unbilled part of a period that a cancellation
+    ends. Moves no bill date; None when nothing is billed."""
+    end = until or period_next
+    if end <= start:
+        return None
+    loaded = _loaded(UserPackage.objects.filter(pk=up.pk).annotate(bill_to_id=_bill_to_expression()))
+    item = loaded[0]
+    account = BillingAccount.objects.get(pk=item.bill_to_id)
+    touched: dict[int, ServiceDiscount] = {}
+    lines = _invoice_lines(
+        item, start, account.currency, touched, until=until, period=(period_start or start, period_next)
+    )
+    if not lines:
+        return None
+    invoice = Invoice.objects.create(
+        account=account,
+        issued_on=run_date,
+        currency=account.currency,
+        total=sum((line.amount for line in lines), ZERO),
+    )
+    for line in lines:
+        line.invoice = invoice
+    InvoiceLine.objects.bulk_create(lines)
+    ServiceDiscount.objects.bulk_update(list(touched.values()), ["times_applied"])
+    accounts_disperse([account.pk])
+    invoice.refresh_from_db(fields=["status"])
+    return invoice
 
 
 def invoices_to_charge(run_date: dt.date, *, username: str | None = None) -> Iterable[int]:

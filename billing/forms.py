@@ -174,3 +174,124 @@ class BillRunForm(forms.Form):
         label="Bill everything due on or before", widget=forms.DateInput(attrs={"type": "date"})
     )
     username = forms.CharField(label="Only this account (optional)", max_length=150, required=False)
+
+
+CANCEL_CHOICES = [
+    ("ImmediatelyWithProratedTransaction", "Now, prorated (unused days credited)"),
+    ("ImmediatelyWithFullTransaction", "Now, the whole period charged"),
+    ("ImmediatelyWithNoTransaction", "Now, nothing charged or credited"),
+    ("PeriodEnd", "At the end of the billing period"),
+    ("SpecificDate", "On a given day"),
+]
+
+
+class _AccountActionForm(ProcedureForm):
+    """A form acting on one account (``username`` given by the page, not typed)."""
+
+    def __init__(self, *args, username: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.username = username
+
+
+class CancelPackageForm(_AccountActionForm):
+    """``CancelUserPackage``: which package, which of the five options, the day for SpecificDate."""
+
+    procedure = "Billing::CancelUserPackage"
+    field_map = {
+        "userPackageID": "user_package",
+        "cancelOpt": "cancel_option",
+        "specificDate": "specific_date",
+    }
+
+    user_package = forms.TypedChoiceField(label="User package", coerce=int)
+    cancel_option = forms.ChoiceField(label="When and how", choices=CANCEL_CHOICES)
+    specific_date = forms.DateField(
+        label="Day (with “On a given day”)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, user_packages: list, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user_package"].choices = [
+            (up.pk, f"{up.pk} · {up.package.name}") for up in user_packages
+        ]
+
+    def execute_data(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "username": self.username,
+            "userPackageID": data["user_package"],
+            "cancelOpt": data["cancel_option"],
+            "specificDate": data["specific_date"].isoformat() if data["specific_date"] else None,
+        }
+
+
+PAYMENT_TYPES = [
+    ("Cash", "Cash"),
+    ("Check", "Check"),
+    ("ACH", "ACH"),
+    ("Credit Card", "Card"),
+    ("Other", "Other"),
+]
+
+
+class PaymentForm(_AccountActionForm):
+    """``AddPayment``: a payment received outside the portal."""
+
+    procedure = "Billing::AddPayment"
+    field_map = {
+        "amount": "amount",
+        "paymenttype": "payment_type",
+        "CheckNumber": "check_number",
+        "cardType": "card_type",
+        "reference": "reference",
+    }
+
+    amount = forms.DecimalField(label="Amount", max_digits=14, decimal_places=2, min_value=0)
+    payment_type = forms.ChoiceField(label="Type", choices=PAYMENT_TYPES)
+    check_number = forms.IntegerField(label="Check number (with Check)", required=False, min_value=1)
+    card_type = forms.CharField(
+        label="Card type (with Card: Visa, MasterCard, …)", max_length=32, required=False
+    )
+    reference = forms.CharField(
+        label="Reference (recorded once: a retry with the same reference adds nothing)",
+        max_length=128,
+        required=False,
+    )
+    detail = forms.CharField(label="Note", max_length=512, required=False)
+
+    def execute_data(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "username": self.username,
+            "amount": str(data["amount"]),
+            "paymenttype": data["payment_type"],
+            "CheckNumber": str(data["check_number"] or ""),
+            "cardType": data["card_type"],
+            "reference": data["reference"],
+            "detail": data["detail"],
+        }
+
+
+class StatusForm(_AccountActionForm):
+    """``UpdateUserStatusWithOption`` by hand: suspend or enable again, with a reason."""
+
+    procedure = "Billing::UpdateUserStatusWithOption"
+    field_map = {"userstatustypename": "status", "reason": "reason"}
+    success = "The account is {status}."
+
+    status = forms.ChoiceField(
+        label="Status", choices=[("Suspended", "Suspend"), ("Enabled", "Enable again")]
+    )
+    reason = forms.CharField(label="Reason", max_length=256)
+
+    def execute_data(self) -> dict:
+        return {
+            "username": self.username,
+            "userstatustypename": self.cleaned_data["status"],
+            "cancelopt": "ImmediatelyWithNoTransaction",
+            "reason": self.cleaned_data["reason"],
+        }
+
+
+class DunningRunForm(forms.Form):
+    date = forms.DateField(label="Run dunning for the day", widget=forms.DateInput(attrs={"type": "date"}))

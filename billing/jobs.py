@@ -1,8 +1,8 @@
-"""Billing's background jobs: the bill run, with progress, as the user who started it."""
+"""Billing's background jobs: the bill run and dunning, with progress, as the user who started them."""
 
 from __future__ import annotations
 
-from billing.models import Invoice
+from billing.models import DunningNotice, Invoice
 from portal.engine import Batch, Caller
 from portal.jobs import JobRun, job_kind
 
@@ -35,4 +35,28 @@ def bill_run_job(run: JobRun, params: dict) -> dict:
         "Already billed by another run": result["skipped"],
         "Card charges started": result["charges"],
         "Totals": totals or "nothing billed",
+    }
+
+
+@job_kind("dunning")
+def dunning_job(run: JobRun, params: dict) -> dict:
+    """Run ``Billing::RunDunning`` with ``params``; a result row per notice it took (the account,
+    the step and its message), and the summary in plain words."""
+    with Batch(Caller.from_user(run.user), "job", progress=run.progress) as batch:
+        result = batch.call("Billing::RunDunning", params)
+    notices = (
+        DunningNotice.objects.filter(dunning_run_id=result["dunningRunID"])
+        .select_related("account")
+        .order_by("account__username", "pk")
+    )
+    for line, notice in enumerate(notices.iterator(chunk_size=2000), start=1):
+        run.item(line, notice.step, notice.account.username, notice.message)
+    return {
+        "Date": result["date"],
+        "Accounts past due": result["accounts"],
+        "Notices": result["notices"],
+        "Card retries started": result["retries"],
+        "Suspended": result["suspended"],
+        "Cancelled": result["cancelled"],
+        "Scheduled status changes": result["scheduled"],
     }

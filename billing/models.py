@@ -55,6 +55,21 @@ class BillingAccount(models.Model):
     default_payment_method = models.ForeignKey(
         "PaymentMethod", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    status = models.CharField(max_length=16, default="Enabled", db_index=True)
+    status_reason = models.CharField(max_length=256, blank=True)
+    status_amount = models.DecimalField(
+        **MONEY, null=True, blank=True, help_text="The balance due when the status was set (dunning)."
+    )
+    status_changed_on = models.DateField(null=True, blank=True)
+    pending_status = models.CharField(max_length=16, blank=True, help_text="A status to take on a later day.")
+    pending_status_date = models.DateField(null=True, blank=True)
+    pending_cancel_option = models.CharField(max_length=40, blank=True)
+    status_by_dunning = models.BooleanField(
+        default=False, help_text="Suspended by dunning: a payment that clears the balance due restores it."
+    )
+    mail_suspended = models.BooleanField(
+        default=False, help_text="The mailboxes of its organization were disabled for non-payment."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = RestrictedQuerySet.as_manager()
@@ -159,6 +174,14 @@ class UserPackage(models.Model):
     next_bill_date = models.DateField(db_index=True)
     bill_day = models.PositiveSmallIntegerField()
     active = models.BooleanField(default=True)
+    status = models.CharField(max_length=16, default="Active")
+    cancel_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="First day no longer served (PeriodEnd, SpecificDate); billed up to it.",
+    )
+    canceled_on = models.DateField(null=True, blank=True)
+    cancel_option = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = RestrictedQuerySet.as_manager()
@@ -249,6 +272,9 @@ class Invoice(models.Model):
     account = models.ForeignKey(BillingAccount, on_delete=models.PROTECT, related_name="invoices")
     bill_run = models.ForeignKey(BillRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     issued_on = models.DateField()
+    due_on = models.DateField(
+        null=True, blank=True, help_text="Payment expected by; the issue day when empty."
+    )
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
     total = models.DecimalField(**MONEY)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
@@ -269,6 +295,11 @@ class Invoice(models.Model):
     def number(self) -> str:
         """The invoice number people read: ``INV-000042``."""
         return f"INV-{self.pk:06d}"
+
+    @property
+    def due_date(self) -> dt.date:
+        """The day payment is expected by."""
+        return self.due_on or self.issued_on
 
 
 class InvoiceLine(models.Model):
@@ -309,7 +340,12 @@ class ChargeAttempt(models.Model):
     charged twice (a constraint keeps one row per key).
     """
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="charge_attempts")
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="charge_attempts"
+    )
+    account = models.ForeignKey(
+        BillingAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="charge_attempts"
+    )
     payment_method = models.ForeignKey(PaymentMethod, null=True, on_delete=models.SET_NULL, related_name="+")
     gateway = models.CharField(max_length=32)
     idempotency_key = models.CharField(max_length=128, unique=True)
@@ -323,7 +359,7 @@ class ChargeAttempt(models.Model):
 
     objects = RestrictedQuerySet.as_manager()
     #: where the row sits in the hosting tree: the Plans database record of its account
-    scope_field = "invoice__account__customer_record__dn_key"
+    scope_field = "account__customer_record__dn_key"
 
     class Meta:
         ordering = ["-attempted_at", "-id"]
@@ -332,15 +368,44 @@ class ChargeAttempt(models.Model):
         return f"{self.idempotency_key}: {'approved' if self.approved else 'declined'}"
 
 
-class Payment(models.Model):
-    """Money received for an invoice (an approved charge)."""
+class PaymentType(models.TextChoices):
+    """EngageIP's base payment types (``paymenttype`` of ``AddPayment``)."""
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    ACH = "ACH"
+    CASH = "Cash"
+    CHECK = "Check"
+    CREDIT_CARD = "Credit Card"
+    CREDIT_CARD_TOKEN = "Credit Card Token"
+    ECHECK_TOKEN = "ECheck Token"
+    OTHER = "Other"
+
+
+class Payment(models.Model):
+    """Money received from an account.
+
+    It is dispersed (:class:`Dispersal`) to open invoices, oldest first; what is not dispersed yet
+    is credit on the account, used by the next invoice. ``reference`` makes recording idempotent:
+    an account holds one payment per non-empty reference, so a retried call records it once.
+    ``invoice`` is the invoice a card charge was made for, when there was one.
+    """
+
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
     account = models.ForeignKey(BillingAccount, on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField(**MONEY)
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
     method = models.CharField(max_length=64)
+    payment_type = models.CharField(
+        max_length=24, choices=PaymentType.choices, default=PaymentType.CREDIT_CARD
+    )
     reference = models.CharField(max_length=128, blank=True)
+    detail = models.CharField(max_length=512, blank=True)
+    card_type = models.CharField(max_length=32, blank=True)
+    check_number = models.PositiveIntegerField(null=True, blank=True)
+    paid_on = models.DateField(null=True, blank=True)
+    auto_disperse = models.BooleanField(default=True)
+    added_by = models.CharField(max_length=150, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     charge = models.OneToOneField(ChargeAttempt, null=True, on_delete=models.PROTECT, related_name="payment")
 
@@ -350,6 +415,185 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.UniqueConstraint(
+                fields=["account", "reference"], condition=~Q(reference=""), name="payment_reference_once"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency} for {self.invoice}"
+        return f"{self.amount} {self.currency} from {self.account}"
+
+
+class CreditNote(models.Model):
+    """Money owed back to an account, as a numbered document of its own (``CN-000007``) with its
+    lines; an issued invoice is never edited. It is dispersed like a payment: to open invoices,
+    oldest first, the rest kept as credit for the next invoice."""
+
+    account = models.ForeignKey(BillingAccount, on_delete=models.PROTECT, related_name="credit_notes")
+    issued_on = models.DateField()
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    total = models.DecimalField(**MONEY)
+    reason = models.CharField(max_length=256, blank=True)
+    created_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    #: where the row sits in the hosting tree: the Plans database record of its account
+    scope_field = "account__customer_record__dn_key"
+
+    class Meta:
+        ordering = ["-issued_on", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(total__gt=0), name="credit_note_total_positive")]
+
+    def __str__(self) -> str:
+        return f"Credit note {self.number}"
+
+    @property
+    def number(self) -> str:
+        """The credit note number people read: ``CN-000007``."""
+        return f"CN-{self.pk:06d}"
+
+
+class CreditNoteLine(models.Model):
+    """One credited service of one user package for the unused part of a period."""
+
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="lines")
+    user_package = models.ForeignKey(UserPackage, null=True, on_delete=models.PROTECT, related_name="+")
+    service = models.ForeignKey(Service, null=True, on_delete=models.PROTECT, related_name="+")
+    invoice_line = models.ForeignKey(InvoiceLine, null=True, on_delete=models.PROTECT, related_name="credits")
+    description = models.CharField(max_length=512)
+    period_start = models.DateField(null=True)
+    period_end = models.DateField(null=True)
+    amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="credit_note_line_positive")]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class Dispersal(models.Model):
+    """Part of a payment or of a credit note applied to an invoice. An invoice is paid when its
+    dispersals reach its total."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="dispersals")
+    payment = models.ForeignKey(Payment, null=True, on_delete=models.PROTECT, related_name="dispersals")
+    credit_note = models.ForeignKey(
+        CreditNote, null=True, on_delete=models.PROTECT, related_name="dispersals"
+    )
+    amount = models.DecimalField(**MONEY)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="dispersal_positive"),
+            models.CheckConstraint(
+                condition=Q(payment__isnull=False, credit_note__isnull=True)
+                | Q(payment__isnull=True, credit_note__isnull=False),
+                name="dispersal_of_one_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} to invoice {self.invoice_id}"
+
+
+class UserService(models.Model):
+    """One service of a user package (the package's own, or an optional one); its ``id`` is
+    EngageIP's ``userServiceID``. A deleted optional service keeps its row, with the day it ended."""
+
+    user_package = models.ForeignKey(UserPackage, on_delete=models.CASCADE, related_name="user_services")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    optional = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    canceled_on = models.DateField(null=True, blank=True)
+    delete_option = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_package} · {self.service}"
+
+
+class DunningPolicy(models.Model):
+    """When an unpaid account is retried, suspended and cancelled. ``reseller_dn_key`` names the
+    reseller organization (normalized DN) whose customers it governs; the policy with an empty key
+    is the provider's default."""
+
+    reseller_dn_key = models.CharField(max_length=1024, blank=True, unique=True)
+    name = models.CharField(max_length=128, blank=True)
+    retry_days = models.CharField(
+        max_length=64, default="1,3,7", help_text="Days past due of each card retry."
+    )
+    suspend_after = models.PositiveIntegerField(default=14)
+    cancel_after = models.PositiveIntegerField(default=60)
+
+    class Meta:
+        ordering = ["reseller_dn_key"]
+        verbose_name_plural = "dunning policies"
+
+    def __str__(self) -> str:
+        return self.name or self.reseller_dn_key or "Default dunning policy"
+
+    @property
+    def retries(self) -> list[int]:
+        """The days past due on which the card is charged again."""
+        return sorted({int(x) for x in self.retry_days.split(",") if x.strip().isdigit()})
+
+
+class DunningRun(models.Model):
+    """One run of dunning for a date: what it found and did."""
+
+    run_date = models.DateField()
+    started_at = models.DateTimeField(auto_now_add=True)
+    started_by = models.CharField(max_length=150)
+    accounts = models.PositiveIntegerField(default=0, help_text="Accounts past due.")
+    notices = models.PositiveIntegerField(default=0)
+    retries = models.PositiveIntegerField(default=0)
+    suspended = models.PositiveIntegerField(default=0)
+    cancelled = models.PositiveIntegerField(default=0)
+    scheduled = models.PositiveIntegerField(default=0, help_text="Status changes due that day.")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Dunning run of {self.run_date}"
+
+
+class DunningNotice(models.Model):
+    """A step of dunning taken on an account, kept as a notice on it: a reminder with a card
+    retry, the suspension, the cancellation. One per account, overdue invoice and step, so that
+    dunning for a date runs any number of times and takes each step once."""
+
+    class Step(models.TextChoices):
+        RETRY = "retry", "Reminder and card retry"
+        REMINDER = "reminder", "Reminder"
+        SUSPENDED = "suspended", "Suspended"
+        CANCELLED = "cancelled", "Cancelled"
+        RESTORED = "restored", "Service restored"
+
+    account = models.ForeignKey(BillingAccount, on_delete=models.CASCADE, related_name="dunning_notices")
+    invoice = models.ForeignKey(Invoice, null=True, on_delete=models.SET_NULL, related_name="+")
+    dunning_run = models.ForeignKey(DunningRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    step = models.CharField(max_length=16, choices=Step.choices)
+    day = models.PositiveIntegerField(default=0, help_text="Days past due the step belongs to.")
+    on = models.DateField()
+    amount_due = models.DecimalField(**MONEY)
+    message = models.CharField(max_length=512)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "invoice", "step", "day"], name="dunning_step_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.get_step_display()} ({self.on})"

@@ -6,6 +6,8 @@ import calendar
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils import timezone
+
 #: Currencies the portal bills in, with the number of places of their minor unit. Amounts are
 #: stored with two places, so a currency with more than two is not offered.
 CURRENCY_PLACES: dict[str, int] = {"USD": 2, "EUR": 2, "GBP": 2, "CAD": 2, "AUD": 2, "CHF": 2, "JPY": 0}
@@ -41,3 +43,26 @@ def add_months(day: dt.date, months: int, *, anchor_day: int | None = None) -> d
     month += 1
     last = calendar.monthrange(year, month)[1]
     return dt.date(year, month, min(anchor_day or day.day, last))
+
+
+def days_between(start: dt.date, end: dt.date) -> int:
+    """Days from ``start`` up to (not including) ``end``."""
+    return (end - start).days
+
+
+def prorate(amount: Decimal, days_used: int, days_in_period: int, currency: str) -> Decimal:
+    """``amount`` for ``days_used`` of a period of ``days_in_period`` days: amount x days used ÷
+    days in the period, rounded half up to the minor unit (one line at a time).
+
+    ``prorate(Decimal("10.00"), 15, 31, "USD")`` is ``4.84`` (4.8387… rounded half up).
+    """
+    if days_in_period <= 0:
+        raise ValueError("a period has at least one day")
+    days_used = max(0, min(days_used, days_in_period))
+    return money_round(Decimal(amount) * days_used / days_in_period, currency)
+
+
+def today() -> dt.date:
+    """The billing day: the portal's local date. Everything in billing asks here (``money.today()``),
+    so that a test can set the clock in one place."""
+    return timezone.localdate()

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from billing.models import Invoice
 from billing.money import money_round
-from billing.selectors import invoice_list, organization_account_list
+from billing.selectors import account_list, invoice_list, organization_account_list
 from hosting.selectors import customer_record_list
 from portal.contributions import (
     MenuEntry,
@@ -95,7 +95,10 @@ def invoices_panel(request, caller: Caller, _obj) -> dict:
         "open_invoices": [
             {**row, "amount": money_round(Decimal(row["amount"]), row["currency"])}
             for row in open_invoices.values("currency").annotate(count=Count("id"), amount=Sum("total"))
-        ]
+        ],
+        "suspended": list(
+            account_list(caller).filter(status="Suspended").order_by("-status_changed_on")[:20]
+        ),
     }
 
 
@@ -132,4 +135,7 @@ def register() -> None:
     )
     menu_entry_register(
         MenuEntry("Bill runs", "billing:bill-run", "bill-run", lambda c, _s: c.has_role(BILLING_ADMINS), 52)
+    )
+    menu_entry_register(
+        MenuEntry("Dunning", "billing:dunning", "dunning", lambda c, _s: c.has_role(BILLING_ADMINS), 53)
     )

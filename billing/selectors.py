@@ -16,6 +16,8 @@ from billing.models import (
     BillingAccount,
     BillRun,
     ChargeAttempt,
+    CreditNote,
+    DunningRun,
     Invoice,
     Package,
     Payment,
@@ -91,19 +93,33 @@ def invoice_list(caller: Caller, *, account: str | None = None) -> QuerySet[Invo
 
 def payment_list(caller: Caller, *, account: str | None = None) -> QuerySet[Payment]:
     """Payments of the accounts ``caller`` sees."""
-    payments = Payment.objects.select_related("account", "invoice")
+    payments = Payment.objects.select_related("account", "invoice").prefetch_related("dispersals")
     payments = _restrict(caller, payments)
     if account:
         payments = payments.filter(account__username=account)
     return payments
 
 
+def credit_note_list(caller: Caller, *, account: str | None = None) -> QuerySet[CreditNote]:
+    """Credit notes of the accounts ``caller`` sees, with their lines."""
+    notes = CreditNote.objects.select_related("account").prefetch_related("lines")
+    notes = _restrict(caller, notes)
+    if account:
+        notes = notes.filter(account__username=account)
+    return notes
+
+
+def dunning_run_list(caller: Caller) -> QuerySet[DunningRun]:
+    """Dunning runs: billing staff only."""
+    return DunningRun.objects.all() if billing_staff(caller) else DunningRun.objects.none()
+
+
 def charge_attempt_list(caller: Caller, *, account: str | None = None) -> QuerySet[ChargeAttempt]:
     """Card charge attempts (approved and declined) of the accounts ``caller`` sees."""
-    attempts = ChargeAttempt.objects.select_related("invoice__account")
+    attempts = ChargeAttempt.objects.select_related("invoice", "account")
     attempts = _restrict(caller, attempts)
     if account:
-        attempts = attempts.filter(invoice__account__username=account)
+        attempts = attempts.filter(account__username=account)
     return attempts
 
 

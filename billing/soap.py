@@ -15,6 +15,7 @@ exception of the operation (``INVALID USERNAME``, ``INVALID PACKAGE``, refused c
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
@@ -37,15 +38,107 @@ MAX_REQUEST_BYTES = 1024 * 1024
 
 @dataclass(frozen=True)
 class SoapOperation:
-    """One operation of the web service: its parameters (name, XSD type, minOccurs) as the seed
-    lists them, the procedure it runs, and which output key is its ``<...Result>``."""
+    """One operation of the web service: its parameters (name, XSD type, minOccurs) as its
+    EngageIP page lists them, the procedure it runs, and its result: nothing (``void``), one
+    value of ``result_type`` (``s:int``, ``s:double``, ``s:boolean``), or an array of
+    ``item_type`` objects with ``item_fields``; ``result_key`` is the output key that holds it."""
 
     name: str
     procedure: str
     parameters: tuple[tuple[str, str, int], ...]
-    result_type: str
-    result_key: str
+    result_type: str | None = None
+    result_key: str = ""
+    item_type: str | None = None
+    item_fields: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def http_post_element(self) -> str | None:
+        """The bare element an ASMX HTTP POST answers with (``double``, ``ArrayOfViewInvoice``)."""
+        if self.item_type:
+            return f"ArrayOf{self.item_type}"
+        if self.result_type:
+            return self.result_type.split(":", 1)[1]
+        return None
+
+
+# EngageIP's enumerations (DisableOption of CancelUserPackage, CancelOption of
+# UpdateUserStatusWithOption, DeleteOption of DeleteOptionalUserService).
+_IMMEDIATE = (
+    "ImmediatelyWithFullTransaction",
+    "ImmediatelyWithProratedTransaction",
+    "ImmediatelyWithNoTransaction",
+)
+ENUMERATIONS = {
+    "DisableOption": (*_IMMEDIATE, "PeriodEnd", "SpecificDate"),
+    "CancelOption": (*_IMMEDIATE, "PeriodEnd", "SpecificDate"),
+    "DeleteOption": _IMMEDIATE,
+}
+USERNAME = ("username", "s:string", 0)
+
+VIEW_INVOICE = (
+    ("ID", "s:int"),
+    ("UserID", "s:int"),
+    ("Name", "s:string"),
+    ("Date", "s:dateTime"),
+    ("InvoiceDate", "s:dateTime"),
+    ("DueDate", "s:dateTime"),
+    ("User", "s:string"),
+    ("UserStatus", "s:string"),
+    ("Balance", "s:double"),
+    ("Total", "s:double"),
+    ("InvoiceStatusType", "s:string"),
+    ("InvoiceID", "s:int"),
+    ("BillRunHistoryID", "s:int"),
+    ("CreatedDate", "s:dateTime"),
+)
+VIEW_PAYMENT = (
+    ("ID", "s:int"),
+    ("Date", "s:dateTime"),
+    ("Amount", "s:double"),
+    ("UserID", "s:int"),
+    ("Disbursed", "s:boolean"),
+    ("Detail", "s:string"),
+    ("PaymentType", "s:string"),
+    ("User", "s:string"),
+    ("CheckNumber", "s:string"),
+    ("AutomaticDisburse", "s:boolean"),
+    ("Credit", "s:boolean"),
+    ("Void", "s:boolean"),
+    ("AddedBy_User", "s:string"),
+    ("PostingDate", "s:dateTime"),
+    ("CardType", "s:string"),
+    ("TransactionNumber", "s:string"),
+)
+VIEW_USER_PACKAGE = (
+    ("ID", "s:int"),
+    ("UserID", "s:int"),
+    ("User", "s:string"),
+    ("PackageID", "s:int"),
+    ("Package", "s:string"),
+    ("Amount", "s:double"),
+    ("CreatedDate", "s:dateTime"),
+    ("NextBillDate", "s:dateTime"),
+    ("Name", "s:string"),
+    ("Current_StatusTypeID", "s:int"),
+    ("EffectiveDate", "s:dateTime"),
+    ("CanceledDate", "s:dateTime"),
+    ("EffectiveCancelDate", "s:dateTime"),
+)
+VIEW_USER_SERVICE = (
+    ("ID", "s:int"),
+    ("ServiceID", "s:int"),
+    ("UserID", "s:int"),
+    ("CreatedDate", "s:dateTime"),
+    ("UserPackageID", "s:int"),
+    ("Service", "s:string"),
+    ("User", "s:string"),
+    ("Amount", "s:double"),
+    ("Optional", "s:boolean"),
+    ("Canceled", "s:boolean"),
+    ("OneTimeAmount", "s:double"),
+    ("CanceledDate", "s:dateTime"),
+    ("PackageID", "s:int"),
+)
 
 OPERATIONS = {
     op.name: op
@@ -54,7 +147,7 @@ OPERATIONS = {
             name="AddPackageToUserWithOptionalServices",
             procedure="Billing::AddPackageToUserWithOptionalServices",
             parameters=(
-                ("username", "s:string", 0),
+                USERNAME,
                 ("packageID", "s:int", 1),
                 ("chargeCreditCard", "s:boolean", 1),
                 ("IsChildUser", "s:boolean", 1),
@@ -65,6 +158,96 @@ OPERATIONS = {
             ),
             result_type="s:int",
             result_key="userPackageID",
+        ),
+        SoapOperation(
+            name="CancelUserPackage",
+            procedure="Billing::CancelUserPackage",
+            parameters=(
+                USERNAME,
+                ("userPackageID", "s:int", 1),
+                ("cancelOpt", "tns:DisableOption", 1),
+                ("specificDate", "s:dateTime", 1),
+            ),
+        ),
+        SoapOperation(
+            name="DeleteOptionalUserService",
+            procedure="Billing::DeleteOptionalUserService",
+            parameters=(("userServiceID", "s:int", 1), ("deleteOption", "tns:DeleteOption", 1)),
+        ),
+        SoapOperation(
+            name="UpdateUserPackageStatus",
+            procedure="Billing::UpdateUserPackageStatus",
+            parameters=(("userPackageID", "s:int", 1), ("userPackageStatusTypeName", "s:string", 0)),
+        ),
+        SoapOperation(
+            name="UpdateUserStatusWithOption",
+            procedure="Billing::UpdateUserStatusWithOption",
+            parameters=(
+                USERNAME,
+                ("userstatustypename", "s:string", 0),
+                ("cancelopt", "tns:CancelOption", 1),
+                ("specificdate", "s:dateTime", 1),
+            ),
+        ),
+        SoapOperation(
+            name="AddPayment",
+            procedure="Billing::AddPayment",
+            parameters=(
+                USERNAME,
+                ("amount", "s:double", 1),
+                ("detail", "s:string", 0),
+                ("paymenttype", "s:string", 0),
+                ("paymentDate", "s:dateTime", 1),
+                ("isAutoDisperse", "s:boolean", 1),
+                ("cardType", "s:string", 0),
+                ("CheckNumber", "s:int", 1),
+            ),
+        ),
+        SoapOperation(
+            name="MakePayment",
+            procedure="Billing::MakePayment",
+            parameters=(USERNAME, ("amount", "s:double", 1)),
+            result_type="s:boolean",
+            result_key="approved",
+        ),
+        SoapOperation(
+            name="GetUserBalanceDue",
+            procedure="Billing::GetUserBalanceDue",
+            parameters=(USERNAME, ("dueDate", "s:dateTime", 1)),
+            result_type="s:double",
+            result_key="balanceDue",
+        ),
+        SoapOperation(
+            name="GetInvoices",
+            procedure="Billing::GetInvoices",
+            parameters=(USERNAME,),
+            result_key="invoices",
+            item_type="ViewInvoice",
+            item_fields=VIEW_INVOICE,
+        ),
+        SoapOperation(
+            name="GetPayments",
+            procedure="Billing::GetPayments",
+            parameters=(USERNAME,),
+            result_key="payments",
+            item_type="ViewPayment",
+            item_fields=VIEW_PAYMENT,
+        ),
+        SoapOperation(
+            name="GetUserPackages",
+            procedure="Billing::GetUserPackages",
+            parameters=(USERNAME,),
+            result_key="userPackages",
+            item_type="ViewUserPackage",
+            item_fields=VIEW_USER_PACKAGE,
+        ),
+        SoapOperation(
+            name="GetUserServices",
+            procedure="Billing::GetUserServices",
+            parameters=(USERNAME,),
+            result_key="userServices",
+            item_type="ViewUserService",
+            item_fields=VIEW_USER_SERVICE,
         ),
     )
 }
@@ -78,13 +261,51 @@ def _wsdl_operation_types(op: SoapOperation) -> str:
         f'<s:element minOccurs="{min_occurs}" maxOccurs="1" name="{name}" type="{xsd}"/>'
         for name, xsd, min_occurs in op.parameters
     )
+    if op.item_type:
+        array = f"tns:ArrayOf{op.item_type}"
+        result = f'<s:element minOccurs="0" maxOccurs="1" name="{op.name}Result" type="{array}"/>'
+    elif op.result_type:
+        result = f'<s:element minOccurs="1" maxOccurs="1" name="{op.name}Result" type="{op.result_type}"/>'
+    else:
+        result = ""
+    response = (
+        f"<s:complexType><s:sequence>{result}</s:sequence></s:complexType>" if result else "<s:complexType/>"
+    )
     return (
         f'<s:element name="{op.name}"><s:complexType><s:sequence>{params}</s:sequence>'
         "</s:complexType></s:element>"
-        f'<s:element name="{op.name}Response"><s:complexType><s:sequence>'
-        f'<s:element minOccurs="1" maxOccurs="1" name="{op.name}Result" type="{op.result_type}"/>'
-        "</s:sequence></s:complexType></s:element>"
+        f'<s:element name="{op.name}Response">{response}</s:element>'
     )
+
+
+def _wsdl_shared_types(ops: list[SoapOperation]) -> str:
+    """The enumerations and the array types of the operations' results."""
+    out = [
+        f'<s:simpleType name="{name}"><s:restriction base="s:string">'
+        + "".join(f'<s:enumeration value="{value}"/>' for value in values)
+        + "</s:restriction></s:simpleType>"
+        for name, values in ENUMERATIONS.items()
+    ]
+    for op in ops:
+        if not op.item_type:
+            continue
+        fields = "".join(
+            f'<s:element minOccurs="0" maxOccurs="1" name="{name}" type="{xsd}"/>'
+            if xsd == "s:string"
+            else f'<s:element minOccurs="1" maxOccurs="1" name="{name}" nillable="true" type="{xsd}"/>'
+            for name, xsd in op.item_fields
+        )
+        out.append(
+            f'<s:complexType name="ArrayOf{op.item_type}"><s:sequence>'
+            f'<s:element minOccurs="0" maxOccurs="unbounded" name="{op.item_type}" nillable="true"'
+            f' type="tns:{op.item_type}"/></s:sequence></s:complexType>'
+            f'<s:complexType name="{op.item_type}"><s:sequence>{fields}</s:sequence></s:complexType>'
+            f'<s:element name="ArrayOf{op.item_type}" nillable="true" type="tns:ArrayOf{op.item_type}"/>'
+        )
+    for xsd in sorted({op.result_type for op in ops if op.result_type}):
+        local = xsd.split(":", 1)[1]
+        out.append(f'<s:element name="{local}" type="{xsd}"/>')
+    return "".join(out)
 
 
 def _wsdl_binding(op: SoapOperation, prefix: str) -> str:
@@ -126,7 +347,7 @@ def wsdl(location: str) -> bytes:
         f' xmlns:tns="{NS}" targetNamespace="{NS}"'
         ' xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/">'
         f'<wsdl:types><s:schema elementFormDefault="qualified" targetNamespace="{NS}">'
-        f"{types}"
+        f"{types}{_wsdl_shared_types(ops)}"
         '<s:element name="AuthHeader" type="tns:AuthHeader"/>'
         '<s:complexType name="AuthHeader"><s:sequence>'
         '<s:element minOccurs="0" maxOccurs="1" name="Username" type="s:string"/>'
@@ -230,8 +451,48 @@ def soap_parse(body: bytes, content_type: str, soap_action: str | None) -> SoapC
             raise InvalidRequest(f"<{name.localname}> is not in the namespace {NS}.")
         value = _argument_value(child)
         if value is not None:
-            arguments[name.localname] = value
+            arguments[parameter_name(operation, name.localname)] = value
     return SoapCall(envelope_ns, username, password, operation, arguments)
+
+
+def parameter_name(operation: SoapOperation, given: str) -> str:
+    """The parameter's name as the operation declares it. EngageIP's own samples spell some
+    elements in another letter case (``userpackageid``, ``cancelopt``), so the case is ignored."""
+    for name, _, _ in operation.parameters:
+        if name.lower() == given.lower():
+            return name
+    return given
+
+
+def _value_text(value: object, xsd: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if xsd == "s:dateTime" and isinstance(value, str) and len(value) == 10:
+        return value + "T00:00:00"
+    return escape(str(value))
+
+
+def result_xml(operation: SoapOperation, result: dict, element: str) -> str:
+    """The result as the element ``element`` (``<OpResult>`` in SOAP, the bare typed element of
+    the HTTP POST form); an empty string for a void operation."""
+    if operation.item_type:
+        items = []
+        for row in result.get(operation.result_key) or []:
+            fields = []
+            for name, xsd in operation.item_fields:
+                value = row.get(name)
+                if value is None:
+                    if xsd != "s:string":
+                        fields.append(f'<{name} xsi:nil="true"/>')
+                    continue
+                fields.append(f"<{name}>{_value_text(value, xsd)}</{name}>")
+            items.append(f"<{operation.item_type}>{''.join(fields)}</{operation.item_type}>")
+        return f"<{element}>{''.join(items)}</{element}>"
+    if operation.result_type:
+        return (
+            f"<{element}>{_value_text(result.get(operation.result_key), operation.result_type)}</{element}>"
+        )
+    return ""
 
 
 def _envelope(envelope_ns: str, body: str) -> bytes:
@@ -244,13 +505,13 @@ def _envelope(envelope_ns: str, body: str) -> bytes:
 
 
 def soap_result(call: SoapCall, result: dict) -> bytes:
-    """The ``<OperationResponse><OperationResult>`` envelope of a result."""
-    value = result.get(call.operation.result_key)
+    """The ``<OperationResponse><OperationResult>`` envelope of a result (an empty
+    ``<OperationResponse/>`` for a void operation)."""
     name = call.operation.name
-    return _envelope(
-        call.envelope,
-        f'<{name}Response xmlns="{NS}"><{name}Result>{escape(str(value))}</{name}Result></{name}Response>',
-    )
+    inner = result_xml(call.operation, result, f"{name}Result")
+    if not inner:
+        return _envelope(call.envelope, f'<{name}Response xmlns="{NS}"/>')
+    return _envelope(call.envelope, f'<{name}Response xmlns="{NS}">{inner}</{name}Response>')
 
 
 def soap_fault(envelope_ns: str, err: PortalError) -> tuple[bytes, int]:
@@ -315,3 +576,72 @@ def webservice(request: HttpRequest) -> HttpResponse:
     except PortalError as err:
         body, status = soap_fault(envelope_ns, err)
         return HttpResponse(body, status=status, content_type=CONTENT_TYPES[envelope_ns])
+
+
+# --- the ASMX HTTP POST form ---------------------------------------------------------------------
+
+
+@csrf_exempt
+def webservice_method(request: HttpRequest, method: str) -> HttpResponse:
+    """``POST /adminportal/webservice.asmx/<Method>`` with form fields, as an ASMX service offers
+    besides SOAP: credentials by HTTP Basic (the form has no SOAP header); the answer is the bare
+    typed element (``<double xmlns="Logisense_EngageIP">``, ``<ArrayOfViewInvoice ...>``), or
+    nothing for a void operation. An exception answers HTTP 500 with its text, as ASMX does."""
+    operation = OPERATIONS.get(method)
+    if operation is None:
+        return HttpResponse(
+            f"{method} Web Service method name is not valid.",
+            status=500,
+            content_type="text/plain; charset=utf-8",
+        )
+    if request.method != "POST":
+        response = HttpResponse(status=405)
+        response["Allow"] = "POST"
+        return response
+    try:
+        if len(request.body) > MAX_REQUEST_BYTES:
+            raise InvalidRequest("The request is larger than 1 MB.")
+        if (request.content_type or "") not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            raise InvalidRequest("The HTTP POST form takes Content-Type application/x-www-form-urlencoded.")
+        arguments: dict[str, str] = {}
+        for key in request.POST:
+            values = request.POST.getlist(key)
+            if len(values) != 1:
+                raise InvalidRequest(f"The field {key} is given more than once.")
+            arguments[parameter_name(operation, key)] = values[0]
+        user = _basic_user(request)
+        result = run(Caller.from_user(user), operation.procedure, arguments, door="soap")
+    except PortalError as err:
+        status = 401 if isinstance(err, NotAuthenticated) else 500
+        response = HttpResponse(
+            f"System.Exception: {err.text}\n", status=status, content_type="text/plain; charset=utf-8"
+        )
+        if status == 401:
+            response["WWW-Authenticate"] = 'Basic realm="EngageIP web service"'
+        return response
+    element = operation.http_post_element
+    if element is None:
+        return HttpResponse(b"", content_type="text/xml; charset=utf-8")
+    inner = result_xml(operation, result, element)
+    body = inner.replace(f"<{element}>", f'<{element} xmlns:xsi="{XSI}" xmlns="{NS}">', 1)
+    return HttpResponse(
+        ('<?xml version="1.0" encoding="utf-8"?>' + body).encode(), content_type="text/xml; charset=utf-8"
+    )
+
+
+def _basic_user(request: HttpRequest):
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, encoded = header.partition(" ")
+    user = None
+    if scheme.lower() == "basic" and encoded:
+        try:
+            username, _, password = base64.b64decode(encoded.strip()).decode("utf-8").partition(":")
+        except (ValueError, UnicodeDecodeError):
+            username = password = ""
+        if username:
+            user = authenticate_basic(request, username, password)
+    if user is None:
+        raise NotAuthenticated(
+            "The HTTP POST form needs the Username and Password of a portal user (HTTP Basic)."
+        )
+    return user

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("catalogue/", views.catalogue, name="catalogue"),
     path("bill-run/", views.bill_run, name="bill-run"),
+    path("dunning/", views.dunning, name="dunning"),
     path("accounts/<str:username>/", views.account, name="account"),
     path("accounts/<str:username>/invoices/<int:invoice_id>/", views.invoice, name="invoice"),
     path(

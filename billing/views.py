@@ -15,13 +15,18 @@ from billing.forms import (
     AccountForm,
     AddPackageForm,
     BillRunForm,
+    CancelPackageForm,
     DiscountRows,
+    DunningRunForm,
     PackageForm,
+    PaymentForm,
     ServiceForm,
+    StatusForm,
     optional_services_xml,
     service_discounts_xml,
 )
-from billing.models import BillingAccount
+from billing.ledger import account_ledger, paid_through
+from billing.models import BillingAccount, DunningNotice, DunningPolicy
 from billing.pdf import invoice_pdf
 from hosting.selectors import directory_object_at
 from portal.engine import Caller
@@ -103,15 +108,94 @@ FIELD_MAP = {
 }
 
 
+def _lifecycle_action(request: HttpRequest, found: BillingAccount, form) -> HttpResponse | None:
+    """Run the lifecycle action posted on the account page (cancel a package, record a payment,
+    suspend or enable); None when the form has errors to show."""
+    done = form_submit(request, form, success="")
+    if done is None:
+        return None
+    if isinstance(form, CancelPackageForm):
+        messages.success(request, f"User package {done['userPackageID']} ends on {done['cancelDate']}.")
+    elif isinstance(form, PaymentForm):
+        text = "Payment recorded." if done["created"] else "That payment was already recorded."
+        if done.get("restored"):
+            text += " The account is enabled again."
+        messages.success(request, text)
+    else:
+        messages.success(request, f"The account is {done['status']}.")
+    return redirect("billing:account", username=found.username)
+
+
+def account_timeline(caller: Caller, found: BillingAccount) -> list[dict]:
+    """Invoices, payments, credit notes and dunning steps of the account, newest first."""
+    events = [
+        {
+            "day": i.issued_on,
+            "kind": "Invoice",
+            "text": f"{i.number} · {i.get_status_display()}",
+            "amount": i.total,
+            "url": reverse("billing:invoice", args=[found.username, i.pk]),
+        }
+        for i in selectors.invoice_list(caller, account=found.username)
+    ]
+    events += [
+        {
+            "day": p.paid_on or p.received_at.date(),
+            "kind": "Payment",
+            "text": f"{p.method}{' · ' + p.reference if p.reference else ''}",
+            "amount": -p.amount,
+            "url": None,
+        }
+        for p in selectors.payment_list(caller, account=found.username)
+    ]
+    events += [
+        {
+            "day": n.issued_on,
+            "kind": "Credit note",
+            "text": f"{n.number} · {n.reason}",
+            "amount": -n.total,
+            "url": None,
+        }
+        for n in selectors.credit_note_list(caller, account=found.username)
+    ]
+    events += [
+        {"day": d.on, "kind": "Dunning", "text": d.message, "amount": None, "url": None}
+        for d in found.dunning_notices.all()
+    ]
+    return sorted(events, key=lambda e: e["day"], reverse=True)
+
+
 @login_required
 def account(request: HttpRequest, username: str) -> HttpResponse:
-    """One account: its packages (and the form that adds one), invoices, payments and charges."""
+    """One account: status and balance, its packages (and the forms that add and cancel one),
+    the timeline of invoices, payments, credit notes and dunning, payments and charges."""
     caller = caller_of(request)
     found = selectors.account_get(caller, username)
     if found is None:
         raise Http404("No such billing account.")
     packages = list(selectors.package_list(caller))
+    user_packages = list(selectors.user_package_list(caller, account=found.username))
     posted = request.POST if request.method == "POST" else None
+    action = request.POST.get("action", "add") if posted is not None else None
+    lifecycle_forms = {
+        "cancel": CancelPackageForm(
+            posted if action == "cancel" else None,
+            user_packages=[up for up in user_packages if up.active and up.cancel_date is None],
+            prefix="cancel",
+            username=found.username,
+        ),
+        "payment": PaymentForm(
+            posted if action == "payment" else None, prefix="payment", username=found.username
+        ),
+        "status": StatusForm(
+            posted if action == "status" else None, prefix="status", username=found.username
+        ),
+    }
+    if action in lifecycle_forms:
+        answer = _lifecycle_action(request, found, lifecycle_forms[action])
+        if answer is not None:
+            return answer
+        posted = None
     form = AddPackageForm(posted, packages=packages, prefix="add")
     rows = DiscountRows(posted, prefix="discount")
     if posted is not None and form.is_valid() and rows.is_valid():
@@ -138,7 +222,14 @@ def account(request: HttpRequest, username: str) -> HttpResponse:
         "billing/account.html",
         {
             "account": found,
-            "user_packages": selectors.user_package_list(caller, account=found.username),
+            "ledger": account_ledger(found),
+            "paid_through": paid_through(user_packages),
+            "timeline": account_timeline(caller, found),
+            "credit_notes": selectors.credit_note_list(caller, account=found.username),
+            "cancel_form": lifecycle_forms["cancel"],
+            "payment_form": lifecycle_forms["payment"],
+            "status_form": lifecycle_forms["status"],
+            "user_packages": user_packages,
             "invoices": selectors.invoice_list(caller, account=found.username),
             "payments": selectors.payment_list(caller, account=found.username),
             "attempts": selectors.charge_attempt_list(caller, account=found.username),
@@ -199,5 +290,32 @@ def bill_run(request: HttpRequest) -> HttpResponse:
             "form": form,
             "may_run": action_allowed(caller, "Billing::RunBillCycle", {"date": "2000-01-01"}),
             "runs": selectors.bill_run_list(caller)[:20],
+        },
+    )
+
+
+@login_required
+def dunning(request: HttpRequest) -> HttpResponse:
+    """Run dunning for a day (``Billing::RunDunning``, as a background job) and show recent runs,
+    the policies and the latest notices."""
+    caller = caller_of(request)
+    form = DunningRunForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {"date": form.cleaned_data["date"].isoformat()}
+        if form_preflight(request, form, "Billing::RunDunning", data):
+            job = job_start("dunning", user=request.user, params=data, title=f"Dunning of {data['date']}")
+            return redirect("job", job.pk)
+    staff = selectors.billing_staff(caller)
+    return render(
+        request,
+        "billing/dunning.html",
+        {
+            "form": form,
+            "may_run": action_allowed(caller, "Billing::RunDunning", {"date": "2000-01-01"}),
+            "runs": selectors.dunning_run_list(caller)[:20],
+            "policies": DunningPolicy.objects.all() if staff else [],
+            "notices": DunningNotice.objects.filter(
+                account__in=selectors.account_list(caller)
+            ).select_related("account")[:50],
         },
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 import ldap
+from celery.schedules import crontab
 from django_auth_ldap.config import LDAPSearch, MemberDNGroupType
 
 from config.env import env_bool, env_int, env_list, env_str
@@ -245,6 +246,14 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", None)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Periodic work (`celery -A config beat`): dunning every day at BILLING_DUNNING_HOUR (local time).
+BILLING_DUNNING_HOUR = env_int("BILLING_DUNNING_HOUR", 6)
+CELERY_BEAT_SCHEDULE = {
+    "billing-dunning-daily": {
+        "task": "billing.dunning_daily",
+        "schedule": crontab(hour=BILLING_DUNNING_HOUR, minute=0),
+    },
+}
 PORTAL_JOB_WORKERS = env_int("PORTAL_JOB_WORKERS", 2)
 
 # --- REST API ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from billing.soap import webservice as engageip_webservice
+from billing.soap import webservice_method as engageip_webservice_method
 from portal import job_views, views
 from portal.api.views import ProcedureListView
 from portal.mps.views import mps_endpoint
@@ -42,6 +43,7 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/status", job_views.job_status, name="job-status"),
     path("jobs/<uuid:job_id>/results.csv", job_views.job_results_csv, name="job-results-csv"),
     path("adminportal/webservice.asmx", engageip_webservice, name="engageip-soap"),
+    path("adminportal/webservice.asmx/<str:method>", engageip_webservice_method, name="engageip-http-post"),
     path("api/", include((api_patterns, "api"))),
     path("admin/", admin.site.urls),
     path("organizations/", include("customers.urls")),

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from billing.models import BillingAccount, Invoice, InvoiceLine, Package, ServiceDiscount, UserPackage
+from billing.models import (
+    BillingAccount,
+    CreditNote,
+    CreditNoteLine,
+    Invoice,
+    InvoiceLine,
+    Package,
+    Payment,
+    ServiceDiscount,
+    UserPackage,
+)
 
 
 class BillingAccountSerializer(serializers.ModelSerializer):
@@ -14,9 +24,27 @@ class BillingAccountSerializer(serializers.ModelSerializer):
     path = serializers.CharField(source="customer_record.path", default=None, read_only=True, allow_null=True)
     card = serializers.SerializerMethodField()
 
+    statusReason = serializers.CharField(source="status_reason", read_only=True)  # noqa: N815
+    statusAmount = serializers.DecimalField(  # noqa: N815
+        source="status_amount", max_digits=14, decimal_places=2, read_only=True, allow_null=True
+    )
+    mailSuspended = serializers.BooleanField(source="mail_suspended", read_only=True)  # noqa: N815
+
     class Meta:
         model = BillingAccount
-        fields = ["id", "username", "name", "currency", "parent", "path", "card"]
+        fields = [
+            "id",
+            "username",
+            "name",
+            "currency",
+            "parent",
+            "path",
+            "card",
+            "status",
+            "statusReason",
+            "statusAmount",
+            "mailSuspended",
+        ]
 
     def get_card(self, account: BillingAccount) -> str | None:
         method = account.default_payment_method
@@ -82,6 +110,8 @@ class UserPackageSerializer(serializers.ModelSerializer):
     optionalServices = serializers.SerializerMethodField()  # noqa: N815
     nextBillDate = serializers.DateField(source="next_bill_date")  # noqa: N815
     IsChildUser = serializers.BooleanField(source="is_child")
+    cancelDate = serializers.DateField(source="cancel_date", allow_null=True)  # noqa: N815
+    canceledDate = serializers.DateField(source="canceled_on", allow_null=True)  # noqa: N815
     discounts = ServiceDiscountSerializer(many=True)
 
     class Meta:
@@ -95,6 +125,9 @@ class UserPackageSerializer(serializers.ModelSerializer):
             "nextBillDate",
             "IsChildUser",
             "active",
+            "status",
+            "cancelDate",
+            "canceledDate",
             "discounts",
         ]
 
@@ -123,3 +156,57 @@ class InvoiceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Invoice
         fields = ["id", "number", "account", "issued_on", "currency", "status", "total", "lines"]
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    """A payment: ``account``, amount (string of Decimal), type, reference, what it was dispersed
+    to (``dispersals``: invoice and amount)."""
+
+    account = serializers.CharField(source="account.username")
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    paymentType = serializers.CharField(source="payment_type")  # noqa: N815
+    checkNumber = serializers.IntegerField(source="check_number", allow_null=True)  # noqa: N815
+    cardType = serializers.CharField(source="card_type")  # noqa: N815
+    paidOn = serializers.DateField(source="paid_on", allow_null=True)  # noqa: N815
+    dispersals = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "account",
+            "amount",
+            "currency",
+            "paymentType",
+            "method",
+            "reference",
+            "detail",
+            "checkNumber",
+            "cardType",
+            "paidOn",
+            "dispersals",
+        ]
+
+    def get_dispersals(self, payment: Payment) -> list[dict]:
+        return [{"invoice": d.invoice_id, "amount": str(d.amount)} for d in payment.dispersals.all()]
+
+
+class CreditNoteLineSerializer(serializers.ModelSerializer):
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        model = CreditNoteLine
+        fields = ["description", "amount", "period_start", "period_end", "user_package", "invoice_line"]
+
+
+class CreditNoteSerializer(serializers.ModelSerializer):
+    """A credit note: its number, ``account``, ``total`` and ``lines`` (strings of Decimal)."""
+
+    account = serializers.CharField(source="account.username")
+    number = serializers.CharField()
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    lines = CreditNoteLineSerializer(many=True)
+
+    class Meta:
+        model = CreditNote
+        fields = ["id", "number", "account", "issued_on", "currency", "total", "reason", "lines"]

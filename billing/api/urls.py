@@ -1,10 +1,19 @@
 from rest_framework.routers import SimpleRouter
 
-from billing.api.views import BillingAccountViewSet, InvoiceViewSet, PackageViewSet, UserPackageViewSet
+from billing.api.views import (
+    BillingAccountViewSet,
+    CreditNoteViewSet,
+    InvoiceViewSet,
+    PackageViewSet,
+    PaymentViewSet,
+    UserPackageViewSet,
+)
 
 router = SimpleRouter()
 router.register("accounts", BillingAccountViewSet, basename="billing-account")
 router.register("packages", PackageViewSet, basename="billing-package")
 router.register("user-packages", UserPackageViewSet, basename="billing-user-package")
 router.register("invoices", InvoiceViewSet, basename="billing-invoice")
+router.register("payments", PaymentViewSet, basename="billing-payment")
+router.register("credit-notes", CreditNoteViewSet, basename="billing-credit-note")
 urlpatterns = router.urls

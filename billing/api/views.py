@@ -1,7 +1,7 @@
 """The billing REST resources: read-only, scoped by the caller (``billing.selectors``).
 
 Changes go through ``/api/procedures/`` (``Billing::AddPackageToUserWithOptionalServices``,
-``Billing::RunBillCycle``, ...).
+``Billing::RunBillCycle``, ``Billing::AddPayment``, ``Billing::CancelUserPackage``, ...).
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from billing import selectors
 from billing.api.serializers import (
     BillingAccountSerializer,
+    CreditNoteSerializer,
     InvoiceSerializer,
     PackageSerializer,
+    PaymentSerializer,
     UserPackageSerializer,
 )
-from billing.models import BillingAccount, Invoice, Package, UserPackage
+from billing.models import BillingAccount, CreditNote, Invoice, Package, Payment, UserPackage
 from portal.api.scoped import ScopedViewSet
 
 ACCOUNT_FILTER = OpenApiParameter("account", str, description="Only those of this account (its username).")
@@ -55,4 +57,27 @@ class InvoiceViewSet(ScopedViewSet):
     queryset = Invoice.objects.none()
     serializer_class = InvoiceSerializer
     selector = selectors.invoice_list
+    filters = ("account",)
+
+
+@extend_schema(parameters=[ACCOUNT_FILTER])
+class PaymentViewSet(ScopedViewSet):
+    """Payments of the accounts inside the caller's scope, with what each was dispersed to.
+    Record one with ``Billing::AddPayment`` (idempotent by ``reference``) or ``Billing::MakePayment``."""
+
+    queryset = Payment.objects.none()
+    serializer_class = PaymentSerializer
+    selector = selectors.payment_list
+    filters = ("account",)
+
+
+@extend_schema(parameters=[ACCOUNT_FILTER])
+class CreditNoteViewSet(ScopedViewSet):
+    """Credit notes of the accounts inside the caller's scope, with their lines (issued by
+    ``Billing::CancelUserPackage`` and ``Billing::DeleteOptionalUserService`` with a prorated
+    transaction)."""
+
+    queryset = CreditNote.objects.none()
+    serializer_class = CreditNoteSerializer
+    selector = selectors.credit_note_list
     filters = ("account",)

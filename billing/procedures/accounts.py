@@ -14,10 +14,15 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
-from django.utils import timezone
 
-from billing.cycle import bill_run_execute, invoices_to_charge, user_package_bill_now
+from billing import money
+from billing.cycle import (
+    bill_run_execute,
+    invoices_to_charge,
+    user_package_bill_now,
+    user_package_bill_period,
+)
+from billing.ledger import invoice_disperse_first, invoice_open_amount
 from billing.models import (
     BillCycle,
     BillingAccount,
@@ -28,13 +33,16 @@ from billing.models import (
     PackageOptionalService,
     Payment,
     PaymentMethod,
+    PaymentType,
     Service,
     ServiceDiscount,
     UserPackage,
+    UserService,
 )
-from billing.money import CURRENCY_PLACES, ZERO, money_round
+from billing.money import CURRENCY_PLACES, ZERO, add_months
 from billing.payments import payment_gateway
 from billing.selectors import account_reaches
+from billing.status import account_restore_if_paid
 from billing.xmlargs import optional_services_parse, service_discounts_parse
 from hosting.models import CustomerRecord
 from portal.engine import BILLING_ADMINS, Arg, CallContext, Security, procedure, run
@@ -321,18 +329,25 @@ def user_package_add(
                 field="xmlServiceDiscounts",
             )
 
-    today = timezone.localdate()
+    today = money.today()
     # Seed: "use DateTime.MinValue to set as now".
     start = today if NextBillDate is None or NextBillDate.year == 1 else NextBillDate.date()
+    # billNow with a later bill date: the package starts today and the rest of the bill period
+    # up to that date is invoiced at once, prorated by days.
+    stub = bool(billNow) and start > today
     up = UserPackage.objects.create(
         account=account,
         package=package,
         is_child=bool(IsChildUser),
-        start_date=start,
+        start_date=today if stub else start,
         next_bill_date=start,
         bill_day=start.day,
     )
     up.optional_services.set(optional_ids)
+    UserService.objects.bulk_create(
+        [UserService(user_package=up, service=service) for service in package.services.all()]
+        + [UserService(user_package=up, service_id=sid, optional=True) for sid in optional_ids]
+    )
     ServiceDiscount.objects.bulk_create(
         ServiceDiscount(
             user_package=up,
@@ -346,7 +361,10 @@ def user_package_add(
     )
     card = account.default_payment_method if chargeCreditCard else None
     invoice = None
-    if billNow or card is not None:
+    if stub:
+        period_start = add_months(start, -package.months, anchor_day=start.day)
+        invoice = user_package_bill_period(up, today, start, today, period_start=period_start)
+    elif billNow or card is not None:
         invoice = user_package_bill_now(up, today)
     if card is not None and invoice is not None and invoice.account_id == account.pk:
         charges_after_commit(ctx, [invoice.pk])
@@ -354,10 +372,6 @@ def user_package_add(
 
 
 # --- the bill cycle ----------------------------------------------------------------------------
-
-
-# How far ahead of today a bill run may be dated (a provider may run the next cycle a little early).
-BILL_RUN_AHEAD_DAYS = 31
 
 
 @procedure(
@@ -374,15 +388,7 @@ def bill_cycle_run(ctx: CallContext, *, date: dt.date, username: str | None) -> 
     """Invoice every user package due on or before ``date``, apply and count down discounts, move
     next bill dates on, and charge open invoices of accounts with a default card after commit (a
     declined invoice stays open and is charged again by the next run). Idempotent: a period is
-    billed once, whatever runs again or at the same time. Answers a summary. A run bills what is
-    due, not the future: ``date`` lies at most :data:`BILL_RUN_AHEAD_DAYS` days after today."""
-    latest = timezone.localdate() + dt.timedelta(days=BILL_RUN_AHEAD_DAYS)
-    if date > latest:
-        raise InvalidArgument(
-            f"<date> {date.isoformat()} is too far ahead: a bill run's date lies no later than "
-            f"{latest.isoformat()} ({BILL_RUN_AHEAD_DAYS} days from today).",
-            field="date",
-        )
+    billed once, whatever runs again or at the same time. Answers a summary."""
     if username:
         account_require(ctx, username)
     bill_run = BillRun.objects.create(run_date=date, username=username or "", started_by=ctx.caller.username)
@@ -425,8 +431,7 @@ def invoice_charge(ctx: CallContext, *, invoiceID: int) -> dict:
     method = account.default_payment_method
     if method is None:
         raise PrerequisiteFailed(f"The account {account.username} has no default card.", field="invoiceID")
-    paid = invoice.payments.aggregate(total=Sum("amount"))["total"] or ZERO
-    due = money_round(invoice.total - paid, invoice.currency)
+    due = invoice_open_amount(invoice)
     if due <= ZERO:
         invoice.status = Invoice.Status.PAID
         invoice.save(update_fields=["status"])
@@ -442,6 +447,7 @@ def invoice_charge(ctx: CallContext, *, invoiceID: int) -> dict:
     result = gateway.charge(token=method.token, amount=due, currency=invoice.currency, idempotency_key=key)
     attempt = ChargeAttempt.objects.create(
         invoice=invoice,
+        account=account,
         payment_method=method,
         gateway=gateway.name,
         idempotency_key=key,
@@ -452,21 +458,27 @@ def invoice_charge(ctx: CallContext, *, invoiceID: int) -> dict:
         message=result.message[:256],
         attempted_by=ctx.caller.username,
     )
+    answer = {}
     if result.approved:
-        Payment.objects.create(
+        payment = Payment.objects.create(
             invoice=invoice,
             account=account,
             amount=due,
             currency=invoice.currency,
             method=f"{method.brand or 'card'} ending {method.last4}",
+            payment_type=PaymentType.CREDIT_CARD,
+            card_type=method.brand,
             reference=result.reference,
+            paid_on=money.today(),
+            added_by=ctx.caller.username,
             charge=attempt,
         )
-        invoice.status = Invoice.Status.PAID
-        invoice.save(update_fields=["status"])
+        invoice_disperse_first(invoice, payment)
+        answer = account_restore_if_paid(ctx, account, on=money.today())
     return {
         "invoiceID": invoice.pk,
         "status": invoice.status,
         "approved": result.approved,
         "message": result.message,
+        **answer,
     }

@@ -79,3 +79,60 @@ def test_packages_list_the_demo_package_with_its_optional_services(api, billing_
         (24, "Archiving", True),
     ]
     assert [s["price"] for s in package["services"]] == ["4.00"]
+
+
+def _procedure(api, name: str, data: dict, user: str = "administrator"):
+    return api(
+        "post",
+        "/api/procedures/",
+        json={"namespace": "Billing", "procedure": name, "executeData": data},
+        user=user,
+    )
+
+
+def test_payments_and_credit_notes_are_resources_scoped_by_the_caller(api, billed):
+    answer = _procedure(
+        api,
+        "AddPayment",
+        {"username": "northwind", "amount": "4.00", "paymenttype": "Cash", "reference": "till-9"},
+    )
+    assert answer.status_code == 200, answer.json()
+    again = _procedure(
+        api,
+        "AddPayment",
+        {"username": "northwind", "amount": "4.00", "paymenttype": "Cash", "reference": "till-9"},
+    )
+    assert again.json()["executeData"]["created"] is False
+    up = api("get", "/api/billing/user-packages/?account=alpineskihouse").json()["results"][0]["id"]
+    answer = _procedure(
+        api,
+        "CancelUserPackage",
+        {
+            "username": "alpineskihouse",
+            "userPackageID": up,
+            "cancelOpt": "ImmediatelyWithProratedTransaction",
+        },
+    )
+    assert answer.status_code == 200, answer.json()
+    (payment,) = api("get", "/api/billing/payments/").json()["results"]
+    assert (payment["account"], payment["amount"], payment["reference"]) == ("northwind", "4.00", "till-9")
+    assert payment["dispersals"][0]["amount"] == "4.00"
+    assert _usernames(api, "/api/billing/payments/", "contoso-admin") == ["northwind"]
+    assert _usernames(api, "/api/billing/payments/", "cm-admin") == []
+    notes = api("get", "/api/billing/credit-notes/?account=alpineskihouse").json()["results"]
+    assert all(note["number"].startswith("CN-") and note["lines"] for note in notes)
+    assert _usernames(api, "/api/billing/credit-notes/", "contoso-admin") == []
+
+
+def test_a_bad_payment_through_the_procedures_door_is_a_400_and_changes_nothing(api, billed):
+    answer = _procedure(api, "AddPayment", {"username": "northwind", "amount": "abc", "paymenttype": "Cash"})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["description"] == "INVALID AMOUNT"
+    assert api("get", "/api/billing/payments/").json()["results"] == []
+
+
+def test_the_openapi_schema_describes_payments_and_credit_notes(api, db):
+    schema = api("get", "/api/schema/?format=json").json()
+    assert "/api/billing/payments/" in schema["paths"]
+    assert "/api/billing/credit-notes/" in schema["paths"]
+    assert "dispersals" in schema["components"]["schemas"]["Payment"]["properties"]

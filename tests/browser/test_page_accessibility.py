@@ -71,6 +71,7 @@ PAGES = [
     ("billing-account", "administrator", "/billing/accounts/alpineskihouse/"),
     ("invoice", "cm-admin", _invoice),
     ("bill-run", "administrator", "/billing/bill-run/"),
+    ("dunning", "administrator", "/billing/dunning/"),
     ("search", "cm-admin", _search),
     ("job", "administrator", _job),
     ("confirm", "cm-admin", _confirm),
