@@ -128,7 +128,7 @@ def register() -> None:
         "organization", Panel("billing", "billing/_organization_panel.html", organization_panel, order=30)
     )
     menu_entry_register(
-        MenuEntry("Billing", "billing:index", "billing", lambda c, _s: c.scope_dn is not None, 50)
+        MenuEntry("Billing", "billing:index", "billing", lambda c, _s: c.read_scope_dn is not None, 50)
     )
     menu_entry_register(
         MenuEntry("Catalogue", "billing:catalogue", "catalogue", lambda c, _s: c.has_role(BILLING_ADMINS), 51)

@@ -45,7 +45,7 @@ def account_reaches(caller: Caller, account: BillingAccount) -> bool:
     if billing_staff(caller):
         return True
     record = account.customer_record
-    return record is not None and caller.reaches(record.dn)
+    return record is not None and caller.read_scope_dn is not None and caller.reaches(record.dn)
 
 
 def account_list(caller: Caller) -> QuerySet[BillingAccount]:

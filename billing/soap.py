@@ -520,6 +520,8 @@ def soap_fault(envelope_ns: str, err: PortalError) -> tuple[bytes, int]:
     # As an ASMX service answers: an envelope it cannot read is the sender's fault; an exception
     # thrown by the operation (INVALID USERNAME, refused credentials, ...) is a server fault.
     caller_fault = isinstance(err, InvalidRequest)
+    # A login refused by the lockout keeps its own status, so that clients can tell it apart.
+    status = err.status if err.status == 429 else (400 if caller_fault else 500)
     if envelope_ns == SOAP12:
         code = "soap:Sender" if caller_fault else "soap:Receiver"
         body = (
@@ -528,14 +530,14 @@ def soap_fault(envelope_ns: str, err: PortalError) -> tuple[bytes, int]:
             f"<soap:Detail><error xmlns={quoteattr(NS)} code={quoteattr(err.hex_code)}"
             f" name={quoteattr(err.name)}/></soap:Detail></soap:Fault>"
         )
-        return _envelope(envelope_ns, body), 400 if caller_fault else 500
+        return _envelope(envelope_ns, body), status
     code = "soap:Client" if caller_fault else "soap:Server"
     body = (
         f"<soap:Fault><faultcode>{code}</faultcode><faultstring>{text}</faultstring>"
         f"<detail><error xmlns={quoteattr(NS)} code={quoteattr(err.hex_code)}"
         f" name={quoteattr(err.name)}/></detail></soap:Fault>"
     )
-    return _envelope(envelope_ns, body), 500
+    return _envelope(envelope_ns, body), 500 if status == 400 else status
 
 
 def _caller(request: HttpRequest, call: SoapCall) -> Caller:

@@ -7,6 +7,7 @@ the README instead.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -19,6 +20,10 @@ from config.env import env_bool, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)  # the SQLite file, static files and slapd data live here
+# What var/ holds (the database with its sessions, the cache, the directory's data) is the portal's
+# user's alone: nobody else may list or read it.
+if VAR_DIR.stat().st_uid == os.getuid():
+    VAR_DIR.chmod(0o700)
 
 DEMO = env_bool("PORTAL_DEMO", False)
 DEBUG = env_bool("DEBUG", False)
@@ -41,6 +46,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "portal.apps.PortalConfig",
     "hosting",
     "customers",
@@ -55,9 +61,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.CurrentAccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -119,8 +127,22 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# --- HTTPS ---------------------------------------------------------------------------------------
+# Production (neither DEBUG nor the demo) speaks HTTPS only: plain HTTP is redirected (but for the
+# liveness probe), browsers are told so for a year (HSTS), cookies travel over HTTPS only. Behind
+# reverse proxies that end TLS, PORTAL_TRUSTED_PROXIES > 0 makes the portal believe their
+# X-Forwarded-Proto (and X-Forwarded-For for the client address, portal/throttle.py).
+PRODUCTION = not (DEBUG or DEMO)
+PORTAL_TRUSTED_PROXIES = env_int("PORTAL_TRUSTED_PROXIES", 0)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)
+if PORTAL_TRUSTED_PROXIES > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not (DEBUG or DEMO))
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -159,7 +181,7 @@ MAIL = {
 }
 
 # --- Login: django-auth-ldap ------------------------------------------------------------------
-AUTHENTICATION_BACKENDS = ["portal.auth.DirectoryBackend"]
+AUTHENTICATION_BACKENDS = ["portal.throttle.LoginThrottleBackend", "portal.auth.DirectoryBackend"]
 
 
 def auth_ldap_settings(directory: dict) -> dict:
@@ -212,6 +234,25 @@ AUTH_LDAP_FIND_GROUP_PERMS = False
 # Successful Basic-auth checks of the machine doors are remembered this long (seconds), keyed by
 # a salted hash of the credentials, so that each request does not cost a directory bind.
 PORTAL_CREDENTIAL_CACHE_SECONDS = env_int("PORTAL_CREDENTIAL_CACHE_SECONDS", 60)
+# Every request re-checks its account (active, not deleted); at most this often (seconds) the
+# account's directory entry and groups are read again, so a change made outside the portal's own
+# procedures is seen within that time (portal/accounts.py).
+PORTAL_ACCOUNT_RECHECK_SECONDS = env_int("PORTAL_ACCOUNT_RECHECK_SECONDS", 5)
+
+# Failed-login throttling on every door (django-axes, portal/throttle.py): after this many failures
+# for one account, or from one client address, logins of that account / from that address are
+# refused for AXES_COOLOFF_TIME hours, the right password included.
+AXES_FAILURE_LIMIT = env_int("PORTAL_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = env_int("PORTAL_LOGIN_LOCKOUT_MINUTES", 15) / 60
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "portal.throttle.username_key"
+AXES_LOCKOUT_CALLABLE = "portal.throttle.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "portal.throttle.client_address"
+# Behind reverse proxies (PORTAL_TRUSTED_PROXIES, above) the client address is taken from
+# X-Forwarded-For as the outermost of them saw it.
 
 # A cache every process of the portal shares (credential checks, job progress): Redis when
 # CACHE_URL names one, else files under var/cache.
@@ -253,7 +294,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.CheckedLimitOffsetPagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "portal.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "portal.api.exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -269,6 +315,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portal.api.schema.procedure_inputs",
+        "portal.api.schema.document_errors",
     ],
 }
 

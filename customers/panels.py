@@ -52,9 +52,9 @@ def register() -> None:
     object_page_register("organization", "customers:organization")
     object_page_register("user", "customers:user")
     counter_register(
-        Counter("Organizations", lambda c: default_gateway().count(c.scope_dn, ORGANIZATION_FILTER), 10)
+        Counter("Organizations", lambda c: default_gateway().count(c.read_scope_dn, ORGANIZATION_FILTER), 10)
     )
-    counter_register(Counter("Users", lambda c: default_gateway().count(c.scope_dn, USER_FILTER), 20))
+    counter_register(Counter("Users", lambda c: default_gateway().count(c.read_scope_dn, USER_FILTER), 20))
     dashboard_panel_register(Panel("tree", "customers/_dashboard_tree.html", tree_panel, order=10))
     admins = CUSTOMER_ADMINISTRATORS
     menu_entry_register(

@@ -10,8 +10,8 @@ from portal.search import MAX_HITS, SearchHit, search_provider
 
 
 def _found(caller: Caller, ldap_filter: str) -> list:
-    entries = default_gateway().search(caller.scope_dn, ldap_filter, limit=MAX_HITS * 3)
-    return sorted((e for e in entries if caller.reaches(e.dn)), key=lambda e: e.name.lower())[:MAX_HITS]
+    entries = default_gateway().search(caller.read_scope_dn, ldap_filter, limit=MAX_HITS * 3)
+    return sorted((e for e in entries if caller.reads(e.dn)), key=lambda e: e.name.lower())[:MAX_HITS]
 
 
 @search_provider("Organizations", order=10)

@@ -98,13 +98,15 @@ def _parent_dn(caller: Caller, parent: str) -> str | None:
         if found is None:
             return None
         dn = found.dn
-    return dn if caller.reaches(dn) else None
+    return dn if caller.reads(dn) else None
 
 
 def _search(caller: Caller, kind_filter: str, *, parent: str | None, name: str | None, name_attr: str):
-    if caller.scope_dn is None:
-        return []
-    base, scope = caller.scope_dn, "subtree"
+    base, scope = caller.read_scope_dn, "subtree"
+    if base is None:  # no role: its own entry only (docs/security.md, "Who reads what")
+        if caller.dn is None or parent:
+            return []
+        base, scope = caller.dn, "base"
     if parent:
         base = _parent_dn(caller, parent)
         if base is None:
@@ -116,7 +118,7 @@ def _search(caller: Caller, kind_filter: str, *, parent: str | None, name: str |
             raise InvalidArgument("The name filter is longer than 256 characters.", field="name")
         terms = f"(&{kind_filter}({name_attr}={filter_escape(name)}))"
     found = default_gateway().search(base, terms, scope=scope)
-    found = [entry for entry in found if caller.reaches(entry.dn)]
+    found = [entry for entry in found if caller.reads(entry.dn)]
     found.sort(key=lambda entry: _sort_key(entry.dn))
     return [DirectoryObject(entry) for entry in found]
 
@@ -145,7 +147,7 @@ def directory_object_get(caller: Caller, guid: uuid.UUID | str, *, kind: str) ->
     """The organization or user (``kind``) with this GUID, if it lies inside the caller's scope."""
     value = guid if isinstance(guid, uuid.UUID) else guid_parse(str(guid))
     entry = default_gateway().find_guid(value)
-    if entry is None or entry.kind != kind or not caller.reaches(entry.dn):
+    if entry is None or entry.kind != kind or not caller.reads(entry.dn):
         return None
     if not dn_is_within(entry.dn, default_gateway().hosting_root):
         return None
@@ -154,7 +156,7 @@ def directory_object_get(caller: Caller, guid: uuid.UUID | str, *, kind: str) ->
 
 def directory_object_at(caller: Caller, dn: str, *, kind: str) -> DirectoryObject | None:
     """The organization or user (``kind``) at ``dn``, if it lies inside the caller's scope."""
-    if not caller.reaches(dn):
+    if not caller.reads(dn):
         return None
     entry = default_gateway().get(dn)
     if entry is None or entry.kind != kind:

@@ -238,8 +238,9 @@ def user_names_free(
     for entry in found:
         if except_dn is not None and dn_key(entry.dn) == dn_key(except_dn):
             continue
+        # The other user may sit in another tenant's organization: its place is never named.
         raise Conflict(
-            f"Another user of the hosting tree ({dn_to_path(entry.dn)}) already logs in as "
+            "That logon name is taken: another user of the hosting tree already logs in as "
             + " or ".join(wanted)
             + ".",
             field=argument,

@@ -13,9 +13,11 @@ from django.core.cache import cache
 from django_auth_ldap.backend import LDAPBackend
 from rest_framework import authentication, exceptions
 
+from portal.accounts import account_checked, account_current
 from portal.directory import default_gateway
 from portal.engine.security import Caller
-from portal.errors import PortalError
+from portal.errors import PortalError, TooManyAttempts
+from portal.throttle import LOCKED_TEXT, login_locked, login_refused, login_succeeded
 
 
 class DirectoryBackend(LDAPBackend):
@@ -23,6 +25,12 @@ class DirectoryBackend(LDAPBackend):
     (``uid``, AD's ``sAMAccountName``)
     so that logging in by name, CN or userPrincipalName reaches the same account, and the entry's
     DN kept on the user (the caller's scope is derived from it)."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is not None:
+            account_checked(user.pk)  # just read from the directory
+        return user
 
     def get_or_build_user(self, username, ldap_user):
         uid = (ldap_user.attrs.get("uid") or ldap_user.attrs.get("sAMAccountName") or [username])[0]
@@ -57,20 +65,35 @@ def basic_credentials(header: str) -> tuple[str, str] | None:
 
 
 def authenticate_basic(request, username: str, password: str):
-    """The active user for directory credentials, or None.
+    """The active user for directory credentials, or None; :class:`TooManyAttempts` when logins
+    of the account or from the client's address are locked out (``portal/throttle.py``).
 
     A success is remembered for ``PORTAL_CREDENTIAL_CACHE_SECONDS`` under an HMAC of the
     credentials, so a busy integration does not cost a directory bind per request; a failure is
-    never remembered.
+    never remembered, and a remembered success is refused too while the account or the address is
+    locked out (a guess must learn nothing from the cache). A remembered credential names the
+    account only: every request checks that the account may still go on
+    (``portal.accounts.account_current``: active, still in the directory), so a deleted or
+    disabled user's credential stops working at once.
     """
     key = _cache_key(username, password)
     remembered = cache.get(key)
+    if remembered is not None and request is not None and login_locked(request, username):
+        raise login_refused(request) or TooManyAttempts(LOCKED_TEXT)
     if remembered is not None:
         user_id, name = remembered
         user = get_user_model().objects.filter(pk=user_id, username=name, is_active=True).first()
-        if user is not None:
+        if user is not None and account_current(user):
             return user
+        cache.delete(key)
+        if user is None or not user.is_active:
+            return None
     user = authenticate(request, username=username, password=password)
+    refused = login_refused(request)
+    if refused is not None:
+        raise refused
+    if user is not None and request is not None:
+        login_succeeded(request, user)
     if user is not None and user.is_active and settings.PORTAL_CREDENTIAL_CACHE_SECONDS > 0:
         cache.set(key, (user.pk, user.get_username()), settings.PORTAL_CREDENTIAL_CACHE_SECONDS)
     return user if user is not None and user.is_active else None
@@ -79,21 +102,10 @@ def authenticate_basic(request, username: str, password: str):
 def caller_for_credentials(request, username: str, password: str) -> Caller | None:
     """The engine caller for directory credentials, or None (for the machine doors).
 
-    The caller (name, DN, roles, scope) is remembered with the credentials for
-    ``PORTAL_CREDENTIAL_CACHE_SECONDS``, so a busy integration costs neither a bind nor a query
-    of its roles per request; a change of groups is seen when that time has passed.
-    """
-    key = _cache_key(username, password) + ":caller"
-    caller = cache.get(key)
-    if caller is not None:
-        return caller
+    Its roles are read from the account on every request (one query), so a user taken out of a
+    role group loses the role at its next call."""
     user = authenticate_basic(request, username, password)
-    if user is None:
-        return None
-    caller = Caller.from_user(user)
-    if settings.PORTAL_CREDENTIAL_CACHE_SECONDS > 0:
-        cache.set(key, caller, settings.PORTAL_CREDENTIAL_CACHE_SECONDS)
-    return caller
+    return None if user is None else Caller.from_user(user)
 
 
 class DirectoryBasicAuthentication(authentication.BasicAuthentication):

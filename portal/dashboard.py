@@ -15,7 +15,7 @@ from portal.selectors import audit_changes_in_scope
 
 def dashboard(request: HttpRequest, caller: Caller) -> dict:
     """Everything the home page shows for ``caller``."""
-    if caller.scope_dn is None:
+    if caller.read_scope_dn is None:
         return {"empty": True}
     return {
         "counts": contributions.counts(caller),

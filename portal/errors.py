@@ -60,6 +60,14 @@ class NotAuthenticated(PortalError):
     name = "NotAuthenticated"
 
 
+class TooManyAttempts(PortalError):
+    """Logging in is refused for a while after too many failures (``portal/throttle.py``)."""
+
+    code = 0x80070775  # ERROR_ACCOUNT_LOCKED_OUT
+    status = 429
+    name = "TooManyAttempts"
+
+
 class AccessDenied(PortalError):
     """The caller's role or scope does not cover what the call names."""
 

@@ -25,10 +25,10 @@ class RestrictedQuerySet(models.QuerySet):
 
     def restrict(self, caller) -> RestrictedQuerySet:
         """Rows inside ``caller``'s scope (its organization and everything below it); none for a
-        caller whose scope is empty."""
-        if caller.scope_dn is None:
+        caller whose scope is empty or who holds no role (docs/security.md, "Who reads what")."""
+        if caller.read_scope_dn is None:
             return self.none()
-        return self.filter(self._within(caller.scope_dn))
+        return self.filter(self._within(caller.read_scope_dn))
 
     def below(self, dn: str) -> RestrictedQuerySet:
         """Rows of the object at ``dn`` and of every object below it."""

@@ -39,6 +39,6 @@ def search_provider(label: str, *, order: int = 50) -> Callable[[SearchFunction]
 def search_all(caller: Caller, query: str) -> list[tuple[str, list[SearchHit]]]:
     """Every provider's hits for ``query`` (letter case ignored), at most ``MAX_HITS`` each."""
     text = query.strip()[:MAX_QUERY]
-    if not text or caller.scope_dn is None:
+    if not text or caller.read_scope_dn is None:
         return []
     return [(label, fn(caller, text)[:MAX_HITS]) for _, label, fn in _providers]

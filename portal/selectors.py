@@ -49,9 +49,9 @@ def audit_history(
 def audit_changes_in_scope(caller: Caller, *, limit: int = 10) -> list[AuditRecord]:
     """The latest successful changes to objects inside ``caller``'s scope (DomainAdmins: all)."""
     records = _changes()
-    if caller.scope_dn is None:
+    if caller.read_scope_dn is None:
         return []
     if "DomainAdmins" not in caller.roles:
-        scope = dn_key(caller.scope_dn)
+        scope = dn_key(caller.read_scope_dn)
         records = records.filter(Q(subject=scope) | Q(subject__endswith="," + scope))
     return list(records[:limit])

@@ -20,8 +20,8 @@ from billing.models import (
 class BillingAccountSerializer(serializers.ModelSerializer):
     """An account: its username, parent, linked customer record (path) and default card's last4."""
 
-    parent = serializers.CharField(source="parent.username", default=None, read_only=True)
-    path = serializers.CharField(source="customer_record.path", default=None, read_only=True)
+    parent = serializers.CharField(source="parent.username", default=None, read_only=True, allow_null=True)
+    path = serializers.CharField(source="customer_record.path", default=None, read_only=True, allow_null=True)
     card = serializers.SerializerMethodField()
 
     statusReason = serializers.CharField(source="status_reason", read_only=True)  # noqa: N815

@@ -15,12 +15,14 @@ Rules, beyond the engine's scope check of both paths:
 - nobody takes their own account out of a group (that would lock them out mid-session).
 
 Adding a member that is already there, or removing one that is not, changes nothing and is not an
-error, so an integration can repeat a call safely. The member's portal sessions see the change at
-their next login; a remembered machine-door credential within ``PORTAL_CREDENTIAL_CACHE_SECONDS``.
+error, so an integration can repeat a call safely. The member's portal account gains or loses the
+role in the same transaction, so its page sessions and remembered machine-door credentials see the
+change at their next request.
 """
 
 from __future__ import annotations
 
+from portal.accounts import account_roles_set
 from portal.directory import DirectorySession, Entry, dn_key, dn_parent, dn_rdn_value, dn_to_path
 from portal.engine import (
     CUSTOMER_ADMINISTRATORS,
@@ -76,6 +78,13 @@ def _not_self(identity: Caller, args: dict) -> None:
         )
 
 
+def _role_mirror(group_dn: str, user_dn: str, *, held: bool) -> None:
+    name = dn_rdn_value(group_dn)
+    role = next((role for role in ROLES if role.lower() == name.lower()), None)
+    if role is not None:
+        account_roles_set(user_dn, role, held=held)
+
+
 def _members(entry: Entry) -> list[str]:
     return list(entry.attrs.get("member", []))
 
@@ -101,6 +110,7 @@ def group_add(ctx: CallContext, *, group: str, newMember: str, preferredDomainCo
     members = _members(group_entry)
     if all(dn_key(member) != dn_key(user_entry.dn) for member in members):
         ctx.directory.modify(group_entry.dn, {"member": [*members, user_entry.dn]})
+    _role_mirror(group_entry.dn, user_entry.dn, held=True)
     return ctx.mirror()
 
 
@@ -126,6 +136,7 @@ def group_remove(ctx: CallContext, *, group: str, member: str, preferredDomainCo
     kept = [item for item in members if dn_key(item) != dn_key(user_entry.dn)]
     if len(kept) != len(members):
         ctx.directory.modify(group_entry.dn, {"member": kept})
+    _role_mirror(group_entry.dn, user_entry.dn, held=False)
     return ctx.mirror()
 
 

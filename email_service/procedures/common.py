@@ -18,6 +18,7 @@ from hosting.models import CustomerRecord
 from hosting.tree import entry_require
 from portal.directory import Entry, dn_key, dn_to_path
 from portal.engine import (
+    BILLING_ADMINS,
     CUSTOMER_ADMINISTRATORS,
     DOMAIN_ADMINS,
     ORG_CREATORS,
@@ -64,7 +65,8 @@ GUID_OR_ORGANIZATION = ((("GUID", "organization"), NEITHER_GUID_NOR_ORGANIZATION
 
 DOMAIN_ADMINS_ONLY = Security(roles=(DOMAIN_ADMINS,))
 MANAGERS = Security(roles=(ORG_CREATORS,))
-READERS = Security(roles=(ORG_CREATORS, CUSTOMER_ADMINISTRATORS))
+# Reads: every role inside its scope (docs/security.md, "Who reads what"), billing staff included.
+READERS = Security(roles=(ORG_CREATORS, CUSTOMER_ADMINISTRATORS, BILLING_ADMINS))
 USER_PLAN_MANAGERS = Security(
     roles=(ORG_CREATORS, CUSTOMER_ADMINISTRATORS),
     description="CustomerAdministrators of the user's own organization, OrgCreators of its reseller, "

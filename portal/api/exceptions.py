@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from portal.errors import AccessDenied, InvalidArgument, NotAuthenticated, PortalError
+from portal.errors import (
+    AccessDenied,
+    InvalidArgument,
+    InvalidRequest,
+    NotAuthenticated,
+    NotFound,
+    PortalError,
+)
 
 
 def error_body(err: PortalError) -> dict:
@@ -36,6 +44,17 @@ def _as_portal_error(exc: Exception) -> PortalError | None:
             text = messages[0] if isinstance(messages, list) else messages
             return InvalidArgument(f"{field}: {text}", field=str(field))
         return InvalidArgument(str(detail[0] if isinstance(detail, list) else detail))
+    if isinstance(exc, exceptions.ParseError):
+        return InvalidRequest(str(exc.detail))
+    if isinstance(exc, exceptions.NotFound | Http404):
+        return NotFound(str(getattr(exc, "detail", "") or "Not found."))
+    if isinstance(exc, exceptions.APIException):
+        # the rest of DRF's own refusals (method, media type, ...) in the same shape
+        err = PortalError(str(exc.detail))
+        err.status = exc.status_code
+        err.code = 0x80070057 if exc.status_code < 500 else PortalError.code
+        err.name = type(exc).__name__
+        return err
     return None
 
 

@@ -9,6 +9,7 @@ python-ldap's own functions.
 from __future__ import annotations
 
 import functools
+import re
 
 import ldap.dn
 import ldap.filter
@@ -18,16 +19,30 @@ from portal.errors import InvalidArgument
 PATH_PREFIX = "LDAP://"
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
 def parse_dn(dn: str, *, argument: str = "path") -> list[list[tuple[str, str, int]]]:
     """The RDNs of ``dn``; a malformed DN is an :class:`InvalidArgument` naming the argument."""
     if not dn or not dn.strip():
         raise InvalidArgument(f"<{argument}> is empty.", field=argument)
     try:
-        return ldap.dn.str2dn(dn.strip())
-    except ldap.DECODING_ERROR as exc:
+        rdns = ldap.dn.str2dn(dn.strip())
+    except (ldap.DECODING_ERROR, UnicodeError, ValueError) as exc:
         raise InvalidArgument(
             f"<{argument}> is not a valid distinguished name: {dn}", field=argument
         ) from exc
+    for rdn in rdns:
+        for _type, value, flags in rdn:
+            # "#..." is the BER-encoded form of a value (RFC 4514 2.4): names of the hosting tree
+            # are always strings, and a value written that way is refused rather than sent on.
+            if flags & ldap.AVA_BINARY or _CONTROL.search(value):
+                raise InvalidArgument(
+                    f"<{argument}> is not a valid distinguished name: a value starts with an unescaped "
+                    "'#' or holds a control character.",
+                    field=argument,
+                )
+    return rdns
 
 
 def path_to_dn(path: str, *, argument: str = "path") -> str:

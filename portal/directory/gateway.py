@@ -83,6 +83,11 @@ _WRITES = frozenset({"add", "modify", "delete", "rename"})
 _SCOPES = {"base": ldap.SCOPE_BASE, "onelevel": ldap.SCOPE_ONELEVEL, "subtree": ldap.SCOPE_SUBTREE}
 
 
+def _detail(exc: ldap.LDAPError) -> str:
+    info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+    return info.get("info") or info.get("desc") or type(exc).__name__
+
+
 @dataclass(frozen=True)
 class Entry:
     """A directory entry as the portal sees it; attribute names are lower-case keys."""
@@ -274,10 +279,11 @@ class DirectoryGateway:
                 info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
                 detail = (info.get("info") or "").strip() or "constraint violation"
                 raise InvalidArgument(f"The directory refused {what}: {detail}") from exc
+            except (ldap.INVALID_DN_SYNTAX, ldap.INVALID_SYNTAX, ldap.NAMING_VIOLATION) as exc:
+                # what the caller gave cannot be carried by the directory: its fault, not the server's
+                raise InvalidArgument(f"The directory cannot hold {what} as given: {_detail(exc)}") from exc
             except ldap.LDAPError as exc:
-                info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
-                detail = info.get("info") or info.get("desc") or type(exc).__name__
-                raise DirectoryError(f"The directory refused {operation} of {what}: {detail}") from exc
+                raise DirectoryError(f"The directory refused {operation} of {what}: {_detail(exc)}") from exc
         raise AssertionError("unreachable")
 
     def answers(self) -> bool:

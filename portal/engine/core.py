@@ -39,7 +39,7 @@ from portal.directory import (
 from portal.engine.registry import Procedure, lookup, split_name
 from portal.engine.schema import jsonable
 from portal.engine.security import DOMAIN_ADMINS, Caller, require_scope
-from portal.errors import AccessDenied, InvalidArgument, PortalError
+from portal.errors import AccessDenied, InvalidArgument, NotFound, PortalError
 
 log = logging.getLogger(__name__)
 
@@ -339,6 +339,10 @@ class Batch:
             self.scrub(err)
             err.sources.append((record.namespace, record.name))
             record.error = err
+            if isinstance(err, AccessDenied | NotFound):
+                # A refused or unfound call belongs to its caller's history, never to the history
+                # of an object it named (which may be another tenant's).
+                record.subject = dn_key(record.caller.dn) if record.caller.dn else ""
             raise
         except Exception as exc:
             full = f"{record.namespace}::{record.name}"

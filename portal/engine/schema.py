@@ -11,6 +11,7 @@ Python form a procedure receives: ``path`` kinds as DNs, ``guid`` as :class:`uui
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,16 @@ KINDS = (
     "record",
     "struct",
 )
+# What neither the directory nor XML 1.0 can carry, or what no name should hold: C0 controls but for
+# tab, line feed and carriage return, DEL, the C1 controls, lone surrogates and the non-characters.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# Whole numbers fit a 32-bit signed integer (the SOAP door's s:int, the database's IntegerField).
+INT_RANGE = (-(2**31), 2**31 - 1)
+# Decimal amounts fit the money fields: 14 digits, 2 of them after the point (billing.models.MONEY).
+DECIMAL_DIGITS = (14, 2)
+# Dates lie within a sane horizon; 0001-01-01 (.NET's DateTime.MinValue) stays, as the seeds use it.
+DATE_YEARS = (1900, 2199)
+MIN_VALUE_DATE = dt.date(1, 1, 1)
 _TRUE = {"1", "true", "yes"}
 _FALSE = {"0", "false", "no"}
 
@@ -66,6 +77,8 @@ class Arg:
     in_hosting_root: bool = True
     max_length: int = 2048
     subject: bool = False
+    min_value: int | None = None
+    max_value: int | None = None
     fields: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -167,7 +180,7 @@ class Arg:
         if kind == "bool" and isinstance(value, bool):
             return value
         if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
-            return value
+            return self._in_range(value, name)
         if isinstance(value, float):
             # Money and counts never travel as binary floats: refuse rather than round.
             raise InvalidArgument(
@@ -176,6 +189,11 @@ class Arg:
         text = "" if value is None else str(value).strip()
         if len(text) > self.max_length:
             raise InvalidArgument(f"<{name}> is longer than {self.max_length} characters.", field=self.name)
+        if _CONTROL.search(text):
+            raise InvalidArgument(
+                f"<{name}> holds a control character, which the directory and XML cannot carry.",
+                field=self.name,
+            )
         if kind in ("string", "xml"):
             if self.choices:
                 for choice in self.choices:
@@ -192,12 +210,15 @@ class Arg:
         if kind == "guid":
             return guid_parse(text, argument=name)
         if kind == "int":
+            if len(text) > 20:
+                raise InvalidArgument(f"<{name}> is out of range.", field=self.name)
             try:
-                return int(text)
+                number = int(text)
             except ValueError as exc:
                 raise InvalidArgument(
                     f"<{name}> must be a whole number; {text!r} is not.", field=self.name
                 ) from exc
+            return self._in_range(number, name)
         if kind == "bool":
             lowered = text.lower()
             if lowered in _TRUE:
@@ -216,22 +237,49 @@ class Arg:
                 ) from exc
             if not number.is_finite():
                 raise InvalidArgument(f"<{name}> must be a finite number.", field=self.name)
+            digits, places = DECIMAL_DIGITS
+            if number.adjusted() >= digits - places:
+                raise InvalidArgument(
+                    f"<{name}> is out of range: at most {digits - places} digits before the point.",
+                    field=self.name,
+                )
+            if number.as_tuple().exponent < -12:
+                raise InvalidArgument(f"<{name}> has too many decimal places.", field=self.name)
             return number
         if kind == "date":
             try:
-                return dt.date.fromisoformat(text[:10] if "T" in text else text)
+                day = dt.date.fromisoformat(text[:10] if "T" in text else text)
             except ValueError as exc:
                 raise InvalidArgument(
                     f"<{name}> must be a date (YYYY-MM-DD); {text!r} is not.", field=self.name
                 ) from exc
+            return self._in_horizon(day, day, name)
         if kind == "datetime":
             try:
-                return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+                moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
             except ValueError as exc:
                 raise InvalidArgument(
                     f"<{name}> must be a date and time (ISO 8601); {text!r} is not.", field=self.name
                 ) from exc
+            return self._in_horizon(moment, moment.date(), name)
         raise AssertionError(kind)
+
+    def _in_range(self, number: int, name: str) -> int:
+        low = INT_RANGE[0] if self.min_value is None else self.min_value
+        high = INT_RANGE[1] if self.max_value is None else self.max_value
+        if not low <= number <= high:
+            raise InvalidArgument(
+                f"<{name}> is out of range: it must lie between {low} and {high}.", field=self.name
+            )
+        return number
+
+    def _in_horizon(self, value, day: dt.date, name: str):
+        first, last = DATE_YEARS
+        if day != MIN_VALUE_DATE and not first <= day.year <= last:
+            raise InvalidArgument(
+                f"<{name}> is out of range: dates lie between the years {first} and {last}.", field=self.name
+            )
+        return value
 
 
 @dataclass(frozen=True)

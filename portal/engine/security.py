@@ -89,6 +89,20 @@ class Caller:
         return self.scope_dn is not None and dn_is_within(dn, self.scope_dn)
 
     @property
+    def read_scope_dn(self) -> str | None:
+        """Where the identity reads (docs/security.md, "Who reads what"): its scope when it holds
+        a role; an identity with no role reads no organization, user, e-mail or billing object of
+        the tree (only its own entry, see :meth:`reads`)."""
+        return self.scope_dn if self.roles else None
+
+    def reads(self, dn: str) -> bool:
+        """Whether the identity may read the object at ``dn``: inside its read scope, or its own
+        entry."""
+        if self.read_scope_dn is not None and dn_is_within(dn, self.read_scope_dn):
+            return True
+        return self.dn is not None and dn_normalize(dn).lower() == dn_normalize(self.dn).lower()
+
+    @property
     def role_label(self) -> str:
         """The strongest role, for display."""
         for role in ROLES:

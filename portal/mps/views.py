@@ -23,6 +23,7 @@ from portal.engine import Batch, Caller
 from portal.engine.registry import all_procedures
 from portal.errors import InvalidRequest, NotAuthenticated, PortalError
 from portal.mps.xmlio import (
+    _NOT_XML_CHAR,
     SkipStep,
     apply_transform,
     do_not_log_remove,
@@ -33,6 +34,7 @@ from portal.mps.xmlio import (
     render_response,
     value_to_elements,
 )
+from portal.mps.xpath_budget import MAX_ELEMENTS
 
 CONTENT_TYPE = "text/xml; charset=utf-8"
 MAX_REQUEST_BYTES = 5 * 1024 * 1024
@@ -72,6 +74,18 @@ def _secret_names() -> set[str]:
     return {arg.name for proc in all_procedures() for arg in proc.schema.args if arg.secret}
 
 
+def _xml_safe(value: object) -> object:
+    """A result with every character XML cannot carry replaced by U+FFFD: a value stored before
+    the engine refused control characters (or written by another tool) must not break a read."""
+    if isinstance(value, str):
+        return _NOT_XML_CHAR.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {key: _xml_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_xml_safe(item) for item in value]
+    return value
+
+
 def execute_request(caller: Caller, body: bytes, *, door: str = "mps") -> bytes:
     """Run an MPS request for ``caller`` and return the ``<response>`` document.
 
@@ -80,6 +94,14 @@ def execute_request(caller: Caller, body: bytes, *, door: str = "mps") -> bytes:
     (``executeSeqNo``, from 1) and names its procedure as the error source.
     """
     request = parse_request(body)
+    elements = sum(
+        1
+        for node in (request.data, *(step.execute_data for step in request.executes))
+        if node is not None
+        for _ in node.iter()
+    )
+    if elements > MAX_ELEMENTS:
+        raise InvalidRequest(f"The request holds more than {MAX_ELEMENTS} elements in data and executeData.")
     into_data = request.data is not None or any(
         transform.destination == "data" for step in request.executes for transform in step.after
     )
@@ -118,7 +140,7 @@ def _run_step(batch: Batch, step, nodes: dict, secrets: dict[str, str]) -> None:
         do_not_log=secrets,
     )
     out = etree.Element("executeData")
-    value_to_elements(out, result)
+    value_to_elements(out, _xml_safe(result))
     nodes["executeData"] = out
     try:
         for transform in step.after:

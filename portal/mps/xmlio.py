@@ -28,6 +28,7 @@ from lxml import etree
 
 from portal.engine import Impersonate
 from portal.errors import InvalidArgument, InvalidRequest
+from portal.mps.xpath_budget import xpath_cost_refusal
 from portal.xml import DTD_REFUSED, xml_parse_hardened
 
 __all__ = [
@@ -185,6 +186,11 @@ def _detached(element: etree._Element) -> etree._Element:
 
 
 def _check_xpath(path: str, attribute: str, where: str) -> None:
+    too_costly = xpath_cost_refusal(path)
+    if too_costly:
+        raise InvalidRequest(
+            f'{where}: {attribute}="{path}" is over the cost allowed for a path: {too_costly}.'
+        )
     try:
         etree.XPath(path, regexp=False, smart_strings=False)
     except etree.XPathError as exc:
@@ -339,6 +345,9 @@ def _is_inside(element: etree._Element, ancestor: etree._Element) -> bool:
 
 
 def _select_nodes(node: etree._Element, path: str, attribute: str) -> list[Any]:
+    too_costly = xpath_cost_refusal(path)
+    if too_costly:
+        raise InvalidRequest(f'{attribute}="{path}" is over the cost allowed for a path: {too_costly}.')
     try:
         xpath = etree.XPath(path, regexp=False, smart_strings=False)
         result = xpath(node)
