@@ -13,7 +13,8 @@ import logging
 from collections.abc import Callable
 from decimal import Decimal
 
-from django.db import transaction
+from django.core.management.color import no_style
+from django.db import connection, transaction
 
 from billing import money
 from billing.cycle import (
@@ -118,7 +119,18 @@ def service_create(
     service = Service.objects.create(
         pk=serviceID, name=name, recurring=True if recurring is None else recurring, price=price
     )
+    if serviceID is not None:
+        numbering_catch_up(Service)
     return {"serviceID": service.pk, "name": service.name}
+
+
+def numbering_catch_up(model) -> None:
+    """After a row was inserted with an ID the caller chose (EngageIP's ``serviceID`` and
+    ``packageID``), the database's own numbering continues above the highest ID: PostgreSQL's
+    sequences do not move by themselves, and the next row without an ID would collide."""
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), [model]):
+            cursor.execute(sql)
 
 
 SERVICE_IDS = {"kind": "list", "item": "ServiceID", "item_kind": "int"}
@@ -166,6 +178,8 @@ def package_create(
                 )
     optional = list(dict.fromkeys([*optionalServices, *defaultOptionalServices]))
     package = Package.objects.create(pk=packageID, name=name, bill_cycle=billCycle or BillCycle.MONTHLY)
+    if packageID is not None:
+        numbering_catch_up(Package)
     package.services.set(services)
     PackageOptionalService.objects.bulk_create(
         PackageOptionalService(package=package, service_id=sid, default_on=sid in defaultOptionalServices)

@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def _production_env(var_dir: Path, **more: str) -> dict:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PORTAL_", "DJANGO_"))}
     env.pop("DEBUG", None)
+    # the file database under the data directory, whatever database the suite itself runs on
+    env.pop("DATABASE_URL", None)
     env.update(
         SECRET_KEY=secrets.token_urlsafe(64),
         LDAP_BIND_PASSWORD="not-the-demo-one",
