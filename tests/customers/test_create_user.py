@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import authenticate
 
 from portal.errors import AccessDenied, Conflict, InvalidArgument, PrerequisiteFailed
@@ -49,7 +50,8 @@ def test_created_user_is_named_by_its_upn_and_logs_in_by_upn_and_sam_account_nam
     )
     assert sorted(entry["otherhomephone"]) == ["206-555-1212", "425-555-1212"]
     assert entry["hostingprocessedby"] == [CREATE]
-    assert entry["userpassword"][0].startswith("{SSHA}")
+    if settings.DIRECTORY["FLAVOR"] == "openldap":  # AD never answers its password attribute
+        assert entry["userpassword"][0].startswith("{SSHA}")
     by_sam = authenticate(None, username="annl", password=STRONG)
     by_upn = authenticate(None, username=ANN, password=STRONG)
     assert by_sam is not None and by_upn is not None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import connection
 
@@ -46,7 +47,8 @@ def test_set_user_password_lets_the_user_log_in_with_the_new_one(mps, read, capl
 
     assert response.status_code == 200, response.content
     assert NEW.encode() not in response.content
-    assert read(JANE, ["userPassword"])["userpassword"][0].startswith("{SSHA}")
+    if settings.DIRECTORY["FLAVOR"] == "openldap":  # AD never answers its password attribute
+        assert read(JANE, ["userPassword"])["userpassword"][0].startswith("{SSHA}")
     assert authenticate(None, username="jane.smith", password=NEW) is not None
     assert authenticate(None, username="jane.smith", password=PASSWORD) is None
     audit = AuditRecord.objects.get(procedure="SetUserPassword")

@@ -37,9 +37,9 @@ def create_customer(api, name: str, dc: str):
             "namespace": "Managed Active Directory",
             "procedure": "CreateOrganization",
             "executeData": {
-                "parentPath": f"LDAP://{CM}",
+                "container": f"LDAP://{CM}",
                 "name": name,
-                "type": "Customer",
+                "policyName": "customer",
                 "preferredDomainController": dc,
             },
         },
