@@ -124,6 +124,29 @@ def service_create(
     return {"serviceID": service.pk, "name": service.name}
 
 
+def card_charge(ctx: CallContext, account, method, amount: Decimal, key: str, *, invoice=None):
+    """Charge ``amount`` to ``method`` through the payment gateway (``key`` makes a retry charge
+    once) and record the attempt, approved or declined; answers the gateway's result and the
+    attempt row."""
+    gateway = payment_gateway()
+    currency = invoice.currency if invoice is not None else account.currency
+    result = gateway.charge(token=method.token, amount=amount, currency=currency, idempotency_key=key)
+    attempt = ChargeAttempt.objects.create(
+        invoice=invoice,
+        account=account,
+        payment_method=method,
+        gateway=gateway.name,
+        idempotency_key=key,
+        amount=amount,
+        currency=currency,
+        approved=result.approved,
+        reference=result.reference,
+        message=result.message[:256],
+        attempted_by=ctx.caller.username,
+    )
+    return result, attempt
+
+
 def numbering_catch_up(model) -> None:
     """After a row was inserted with an ID the caller chose (EngageIP's ``serviceID`` and
     ``packageID``), the database's own numbering continues above the highest ID: PostgreSQL's
@@ -457,21 +480,7 @@ def invoice_charge(ctx: CallContext, *, invoiceID: int) -> dict:
         }
     attempt_number = invoice.charge_attempts.count() + 1
     key = f"invoice-{invoice.pk}-attempt-{attempt_number}"
-    gateway = payment_gateway()
-    result = gateway.charge(token=method.token, amount=due, currency=invoice.currency, idempotency_key=key)
-    attempt = ChargeAttempt.objects.create(
-        invoice=invoice,
-        account=account,
-        payment_method=method,
-        gateway=gateway.name,
-        idempotency_key=key,
-        amount=due,
-        currency=invoice.currency,
-        approved=result.approved,
-        reference=result.reference,
-        message=result.message[:256],
-        attempted_by=ctx.caller.username,
-    )
+    result, attempt = card_charge(ctx, account, method, due, key, invoice=invoice)
     answer = {}
     if result.approved:
         payment = Payment.objects.create(

@@ -39,8 +39,7 @@ from billing.models import (
     UserService,
 )
 from billing.money import ZERO, add_months, money_round, prorate
-from billing.payments import payment_gateway
-from billing.procedures.accounts import BILLING_STAFF, INVALID_USERNAME, account_require
+from billing.procedures.accounts import BILLING_STAFF, INVALID_USERNAME, account_require, card_charge
 from billing.status import (
     ACCOUNT_STATUSES,
     CANCELLED,
@@ -630,20 +629,7 @@ def account_card_charge(ctx: CallContext, account: BillingAccount, amount: Decim
         return {"approved": False, "message": f"The account {account.username} has no default card."}
     number = ChargeAttempt.objects.filter(account=account, invoice__isnull=True).count() + 1
     key = f"account-{account.pk}-payment-{number}"
-    gateway = payment_gateway()
-    result = gateway.charge(token=method.token, amount=amount, currency=account.currency, idempotency_key=key)
-    attempt = ChargeAttempt.objects.create(
-        account=account,
-        payment_method=method,
-        gateway=gateway.name,
-        idempotency_key=key,
-        amount=amount,
-        currency=account.currency,
-        approved=result.approved,
-        reference=result.reference,
-        message=result.message[:256],
-        attempted_by=ctx.caller.username,
-    )
+    result, attempt = card_charge(ctx, account, method, amount, key)
     answer = {"approved": result.approved, "message": result.message}
     if result.approved:
         payment, _ = payment_record(
