@@ -282,6 +282,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=BILLING_DUNNING_HOUR, minute=0),
     },
 }
+# The latest day a bill run may be dated: this many days after today (one bill cycle). A run dated
+# later would bill months nobody has used yet (billing.money.bill_run_latest).
+BILLING_RUN_HORIZON_DAYS = env_int("PORTAL_BILL_RUN_HORIZON_DAYS", 31)
 PORTAL_JOB_WORKERS = env_int("PORTAL_JOB_WORKERS", 2)
 
 # --- REST API ---------------------------------------------------------------------------------

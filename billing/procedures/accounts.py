@@ -415,7 +415,12 @@ def user_package_add(
     "Billing::RunBillCycle",
     args=(
         Arg(
-            "date", "date", required=True, description="Bill everything due on or before this day (ISO 8601)."
+            "date",
+            "date",
+            required=True,
+            description="Bill everything due on or before this day (ISO 8601); at most "
+            "BILLING_RUN_HORIZON_DAYS (31) days after today.",
+            latest=money.bill_run_latest,
         ),
         Arg("username", subject=True, description="(optional) Only the packages billed to this account."),
     ),
