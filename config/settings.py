@@ -309,16 +309,29 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hosting provisioning and billing portal API",
-    "DESCRIPTION": "Procedures of the engine and scoped read-only resources.",
-    "VERSION": "0.1.0",
+    "DESCRIPTION": "Procedures of the engine and scoped read-only resources, under `/api/v1/<app>/`. "
+    "The paths from before version 1 (`/api/procedures/`, `/api/organizations/`, `/api/billing/...`) "
+    "still answer the same, marked deprecated, with `Deprecation` and `Link` headers.",
+    "VERSION": "1.0.0",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+    "TAGS": [
+        {"name": "portal", "description": "The engine's procedures: list them, run one."},
+        {"name": "customers", "description": "Organizations, users and Plans database records."},
+        {"name": "email", "description": "The hosted e-mail service."},
+        {"name": "billing", "description": "Billing accounts, the catalogue, invoices, payments."},
+        {
+            "name": "deprecated (before v1)",
+            "description": "The paths from before version 1: the same answers as their `/api/v1/` paths.",
+        },
+    ],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portal.api.schema.procedure_inputs",
         "portal.api.schema.document_errors",
+        "portal.api.schema.version_paths",
     ],
 }
 

@@ -1,3 +1,5 @@
+"""Billing's resources (``/api/v1/billing/``)."""
+
 from rest_framework.routers import SimpleRouter
 
 from billing.api.views import (
@@ -8,6 +10,10 @@ from billing.api.views import (
     PaymentViewSet,
     UserPackageViewSet,
 )
+
+#: ``/api/v1/billing/…`` (portal/api/versions.py); before version 1 ``/api/billing/…``
+API_PREFIX = "billing"
+API_PREFIX_BEFORE_V1 = "billing/"
 
 router = SimpleRouter()
 router.register("accounts", BillingAccountViewSet, basename="billing-account")
