@@ -37,6 +37,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("search/", views.search, name="search"),
+    path("lockouts/clear/", views.lockout_clear, name="lockout-clear"),
     path("healthz", views.health, name="health"),
     path("favicon.ico", RedirectView.as_view(url=static("portal/favicon.svg"), permanent=True)),
     path("mps/", mps_endpoint, name="mps"),
