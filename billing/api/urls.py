@@ -14,6 +14,14 @@ from billing.api.views import (
 #: ``/api/v1/billing/…`` (portal/api/versions.py); before version 1 ``/api/billing/…``
 API_PREFIX = "billing"
 API_PREFIX_BEFORE_V1 = "billing/"
+API_RESOURCES_BEFORE_V1 = (
+    "accounts",
+    "packages",
+    "user-packages",
+    "invoices",
+    "payments",
+    "credit-notes",
+)
 
 router = SimpleRouter()
 router.register("accounts", BillingAccountViewSet, basename="billing-account")

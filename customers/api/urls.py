@@ -7,6 +7,7 @@ from customers.api.views import CustomerRecordViewSet, OrganizationViewSet, User
 #: ``/api/v1/customers/…`` (portal/api/versions.py); before version 1 ``/api/…``
 API_PREFIX = "customers"
 API_PREFIX_BEFORE_V1 = ""
+API_RESOURCES_BEFORE_V1 = ("customer-records", "organizations", "users")
 
 router = SimpleRouter()
 router.register("customer-records", CustomerRecordViewSet, basename="customer-record")

@@ -7,6 +7,7 @@ from email_service.api.views import OrganizationPlanViewSet, SmtpDomainViewSet, 
 #: ``/api/v1/email/…`` (portal/api/versions.py); before version 1 ``/api/…``
 API_PREFIX = "email"
 API_PREFIX_BEFORE_V1 = ""
+API_RESOURCES_BEFORE_V1 = ("subscriptions", "plans", "smtp-domains")
 
 router = SimpleRouter()
 router.register("subscriptions", SubscriptionViewSet, basename="subscription")

@@ -4,11 +4,13 @@ Each app (and the core, for the procedures' door) declares its resources in its 
 the same way::
 
     API_PREFIX = "email"                # its resources answer under /api/v1/email/
-    API_PREFIX_BEFORE_V1 = ""           # where they answered before version 1 (/api/...)
+    API_PREFIX_BEFORE_V1 = ""           # where some answered before version 1 (/api/...)
+    API_RESOURCES_BEFORE_V1 = ("subscriptions", "plans", "smtp-domains")  # those (never extended)
     urlpatterns = router.urls
 
-and ``config/urls.py`` hands the list of those modules to :func:`api_urls`. The paths from before
-version 1 stay as aliases for the integrations written against them: the same views, the same
+and ``config/urls.py`` hands the list of those modules to :func:`api_urls`. An app without paths
+from before version 1 leaves the last two out. The paths from before version 1 stay as aliases for
+the integrations written against them: the same views, the same
 answers (a ``POST`` is run, never redirected), with two headers more on every answer —
 ``Deprecation`` (RFC 9745: since when) and ``Link`` to the path that replaces it
 (``rel="successor-version"``) and to the API's documentation (``rel="deprecation"``). The OpenAPI
@@ -68,13 +70,16 @@ def _deprecated(view: Callable[..., HttpResponse], before: str, now: str) -> Cal
     return answered
 
 
-def _aliases(patterns: Iterable, before: str, now: str) -> list[URLPattern]:
-    """``patterns`` again, every view answering with the deprecation headers."""
+def _aliases(patterns: Iterable, before: str, now: str, resources: Iterable[str]) -> list[URLPattern]:
+    """The patterns of ``resources`` again, every view answering with the deprecation headers."""
     out: list[URLPattern] = []
     for pattern in patterns:
         if not isinstance(pattern, URLPattern):
             raise TypeError(f"an app's api/urls.py lists views only, not {pattern!r}")
-        resource = str(pattern.pattern).lstrip("^").split("/", 1)[0] + "/"
+        name = str(pattern.pattern).lstrip("^").split("/", 1)[0]
+        if name not in resources:
+            continue
+        resource = name + "/"
         _successors[before + resource] = now + resource
         view = _deprecated(pattern.callback, before, now)
         out.append(URLPattern(pattern.pattern, view, pattern.default_args, pattern.name))
@@ -89,9 +94,10 @@ def api_urls(modules: Iterable[str]) -> list:
     aliases: list = []
     for name in modules:
         module = import_module(name)
-        prefix, before = module.API_PREFIX, module.API_PREFIX_BEFORE_V1
+        prefix, before = module.API_PREFIX, getattr(module, "API_PREFIX_BEFORE_V1", None)
         current.append(path(f"{prefix}/", include(module.urlpatterns)))
-        aliases.append(
-            path(before, include(_aliases(module.urlpatterns, f"/api/{before}", f"{V1}{prefix}/")))
-        )
+        if before is not None:
+            resources = module.API_RESOURCES_BEFORE_V1
+            old = _aliases(module.urlpatterns, f"/api/{before}", f"{V1}{prefix}/", resources)
+            aliases.append(path(before, include(old)))
     return [path("v1/", include((current, "v1"))), path("", include((aliases, "deprecated")))]
