@@ -326,14 +326,14 @@ def mailbox_create(
     f"{NAMESPACE}::DeleteMailbox", args=(USER, PREFERRED_DOMAIN_CONTROLLER), security=USER_PLAN_MANAGERS
 )
 def mailbox_delete(ctx: CallContext, *, user: str, preferredDomainController: str) -> dict:
-    """Remove a user's mailbox: its mail attributes leave the entry (the mail server refuses its
-    addresses and its IMAP log-in) and its user plan assignment ends, freeing its place under the
-    plan's limits. Answers the input."""
+    """Remove a user's mailbox (dd278484): its mail attributes leave the entry (the mail server
+    refuses its addresses and its IMAP log-in) and its user plan assignment ends, freeing its place
+    under the plan's limits. Answers nothing (``<executeData/>``), as the page documents."""
     entry = user_entry(ctx, user)
     mailbox_require(ctx, entry)
     mailbox_end(ctx, entry)
     UserPlanAssignment.objects.filter(user_guid=entry.guid).delete()
-    return ctx.mirror()
+    return {}
 
 
 def _mailbox_switch(ctx: CallContext, user: str, *, enabled: bool) -> dict:
@@ -484,9 +484,10 @@ def mailbox_plan_change(
 def distribution_list_create(
     ctx: CallContext, *, container: str, name: str, managedBy: str, preferredDomainController: str
 ) -> dict:
-    """Create a distribution list in a subscribed organization: mail to its address reaches every
-    member with an enabled mailbox (members come and go with ``Managed Active Directory::GroupAdd``
-    and ``GroupRemove``). Answers the input."""
+    """Create a distribution list in a subscribed organization (dd251730): the group
+    ``CN=<name>`` in the container; mail to its address reaches every member with an enabled
+    mailbox (members come and go with ``Managed Active Directory::GroupAdd`` and ``GroupRemove``).
+    Answers nothing (``<executeData/>``), as the page's schema documents."""
     organization = organization_entry(ctx, container, argument="container")
     if not Subscription.objects.filter(organization_guid=organization.guid).exists():
         raise PrerequisiteFailed(
@@ -525,9 +526,7 @@ def distribution_list_create(
             "hostingProcessedBy": ctx.lineage,
         },
     )
-    out = ctx.mirror()
-    out["path"] = dn_to_path(dn)
-    return out
+    return {}
 
 
 @procedure(
