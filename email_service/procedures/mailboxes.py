@@ -25,7 +25,7 @@ from email_service.procedures.common import (
     smtp_domain_normalize,
     user_entry,
 )
-from hosting.tree import user_check
+from hosting.tree import smtp_domain_free, user_check
 from portal.directory import Entry, dn_child, dn_key, dn_to_path, filter_escape
 from portal.directory.mail import (
     DISABLED_TYPE,
@@ -553,8 +553,10 @@ def smtp_domain_add(
 ) -> dict:
     """Give a subscribed organization another SMTP domain: an asset of its Plans database record,
     added to the organization's ``uPNSuffixes``, which the mail server accepts mail for. A domain the
-    organization holds already is accepted again (safe to repeat); one another organization holds
-    is refused. Answers the input."""
+    organization holds already is accepted again (safe to repeat), also when it came with
+    ``Hosted Exchange::CreateBusinessOrganization`` (the asset is registered then); one another
+    organization holds (its ``uPNSuffixes``, or an asset of the Plans database) is refused. Answers
+    the input."""
     if domainType and domainType != "Authoritative":
         raise InvalidArgument(
             f"<domainType> {domainType} is not offered: this mail service relays for no one, so it takes "
@@ -573,6 +575,7 @@ def smtp_domain_add(
         domain = smtp_domain_normalize(domainName)
     except InvalidArgument as exc:
         raise InvalidArgument(exc.text.replace("<smtpDomain>", "<domainName>"), field="domainName") from exc
+    smtp_domain_free(ctx.directory, domain, holder_dn=entry.dn, argument="domainName")
     held = SmtpDomain.objects.filter(name=domain).first()
     if held is None:
         smtp_domain_create(subscription.customer_record, entry, domain)
