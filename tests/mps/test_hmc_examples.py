@@ -105,8 +105,8 @@ SETUP = {
     "add johnc@AlpineSkiHouse.com with a mailbox to AlpineSkiHouse": lambda mps, ldap_admin: _mailbox_user(
         mps, "johnc@AlpineSkiHouse.com", "johnc", "johnc@AlpineSkiHouse.com"
     ),
-    "add User1 with a mailbox to AlpineSkiHouse": lambda mps, ldap_admin: _mailbox_user(
-        mps, "User1", "User1", "User1@alpineskihouse.com"
+    "add User1 with a mailbox at u1@alpineskihouse.com to AlpineSkiHouse": lambda mps, ldap_admin: (
+        _mailbox_user(mps, "User1", "u1", "u1@alpineskihouse.com")
     ),
     "add jimc to AlpineSkiHouse as other tools would": lambda mps, ldap_admin: ldap_admin.add_s(
         f"CN=jimc,{ALPINE}",
