@@ -65,6 +65,14 @@ def test_a_suspended_account_shows_the_reason_and_the_amount_due(browser, bill, 
     assert "<dt>Balance</dt><dd>6.50 USD</dd>" in section
 
 
+def test_a_scheduled_cancellation_is_shown_with_its_day(browser, bill, user_url):
+    _owing(bill, "northwind")
+    bill("UpdateUserStatusWithOption", {"username": "northwind", "userstatustypename": "Cancelled"})
+    section = _billing(browser("contoso-admin").get(user_url(BOB)).content.decode())
+    assert '<strong class="status-enabled">Enabled</strong>' in section
+    assert "<dt>Scheduled</dt><dd>Cancelled on 2026-02-01</dd>" in section
+
+
 def test_a_reseller_sees_no_other_resellers_account_data(browser, bill, user_url):
     _owing(bill, "alpineskihouse")
     _owing(bill, "northwind")
