@@ -805,7 +805,9 @@ def payments_get(ctx: CallContext, *, username: str) -> dict:
     return {"username": account.username, "payments": rows}
 
 
-#: Current_StatusTypeID of EngageIP's four base user package status types.
+#: Current_StatusTypeID of the four base user package status types. The numbers are the portal's
+#: own: EngageIP's pages name the four types but give no IDs (an installation's status type table
+#: holds them), so integrations should read ``Status`` beside it (docs/billing.md).
 PACKAGE_STATUS_IDS = {"Active": 1, "Canceled": 2, "Prospect": 3, "Suspended": 4}
 
 
