@@ -180,6 +180,18 @@ MAIL = {
     "DOVECOT_CONFIG": env_str("DOVECOT_CONFIG", str(VAR_DIR / "mail" / "dovecot" / "dovecot.conf")),
 }
 
+# --- Outgoing e-mail ----------------------------------------------------------------------------
+# Dunning's notices are e-mailed to each account's billing contact through Django's SMTP backend;
+# by default through the portal's own Postfix (the one `make run` starts on SMTP_PORT).
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", MAIL["SMTP_HOST"])
+EMAIL_PORT = env_int("EMAIL_PORT", SMTP_PORT)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "billing@fabrikam.com")
+
 # --- Login: django-auth-ldap ------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = ["portal.throttle.LoginThrottleBackend", "portal.auth.DirectoryBackend"]
 
