@@ -300,7 +300,9 @@ def _dispatch(job_id: uuid.UUID | str) -> None:
         # by the task's name: the Celery task module imports this one, not the other way round
         from celery import current_app
 
-        current_app.send_task(JOB_TASK, args=[str(job_id)])
+        current_app.send_task(
+            JOB_TASK, args=[str(job_id)], queue=getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", None) or None
+        )
         return
     global _pool
     with _pool_lock:
