@@ -192,7 +192,8 @@ class JobRun:
         self.user = job.created_by
         self.lost = False
         self._items: list[JobItem] = []
-        self._last = 0.0
+        self._last = 0.0  # when rows and progress were last written
+        self._shown = 0.0  # when progress was last reported
 
     @property
     def resumed(self) -> bool:
@@ -223,7 +224,9 @@ class JobRun:
         self.job.done = done
         if total is not None:
             self.job.total = total
-        if self._due() or (self.job.total and done >= self.job.total):
+        now = time.monotonic()
+        if now - self._shown >= self.FLUSH_SECONDS or (self.job.total and done >= self.job.total):
+            self._shown = now
             cache.set(progress_key(self.job.pk), (self.job.done, self.job.total), 24 * 3600)
             if not connection.in_atomic_block:
                 self.flush()
