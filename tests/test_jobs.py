@@ -20,6 +20,7 @@ from portal.errors import Conflict
 from portal.jobs import JobRun, job_execute, job_kind, job_start, jobs_sweep, jobs_wait
 from portal.models import AuditRecord, Job, JobItem
 from tests.engine import procedures  # noqa: F401 - registers Engine Test procedures
+from tests.jobs.broker import celery_broker_use
 
 
 @job_kind("test-echo")
@@ -119,8 +120,7 @@ def test_job_runs_on_celery_with_redis(login):
     from config.celery import app
 
     broker = "redis://127.0.0.1:6379/15"
-    app.conf.broker_url = broker
-    app.conf.task_always_eager = False
+    celery_broker_use(broker)
     with (
         override_settings(CELERY_BROKER_URL=broker),
         start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"),
@@ -129,6 +129,7 @@ def test_job_runs_on_celery_with_redis(login):
             "test-echo", user=login("administrator"), params={"rows": ["x", "y"]}, title="Celery echo"
         )
         jobs_wait(timeout=30)
+    celery_broker_use(None)
     job.refresh_from_db()
     assert job.status == "succeeded"
     assert job.items.count() == 2

@@ -33,6 +33,7 @@ from portal.jobs import job_start
 from portal.models import AuditRecord, Job
 from tests.conftest import ALPINE, ROOT
 from tests.customers.conftest import STRONG
+from tests.jobs.broker import celery_broker_use
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
@@ -101,7 +102,8 @@ def _wait(predicate, what: str, timeout: float = 60.0, log: Path | None = None) 
             return
         time.sleep(0.03)
     tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
-    raise AssertionError(f"timed out waiting until {what}\n{tail}")
+    jobs = list(Job.objects.values_list("title", "status", "done", "owner", "attempts"))
+    raise AssertionError(f"timed out waiting until {what}\njobs: {jobs}\n{tail}")
 
 
 def _kill_point(job_id, rng: random.Random, log: Path) -> None:
@@ -179,14 +181,12 @@ def celery_queue(settings):
     """A queue of its own on the local Redis, for this test's workers and jobs."""
     import redis
 
-    from config.celery import app
-
     queue = f"portal-jobs-test-{uuid.uuid4().hex[:8]}"
-    app.conf.broker_url = REDIS
-    app.conf.task_always_eager = False
+    celery_broker_use(REDIS)
     settings.CELERY_BROKER_URL = REDIS
     settings.CELERY_TASK_DEFAULT_QUEUE = queue
     yield queue
+    celery_broker_use(None)
     client = redis.Redis.from_url(REDIS)
     client.delete(queue)
     client.close()

@@ -49,7 +49,7 @@ def main(mode: str, target: str) -> int:
             "worker",
             "--pool=prefork",
             "--concurrency=1",
-            "--loglevel=WARNING",
+            "--loglevel=" + os.environ.get("JOB_WORKER_LOGLEVEL", "WARNING"),
             "--queues",
             target,
             "--without-gossip",
