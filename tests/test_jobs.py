@@ -325,3 +325,17 @@ def test_jobs_sweep_command_reports_what_it_did(login):
     out = io.StringIO()
     call_command("jobs_sweep", stdout=out)
     assert out.getvalue() == "No job needed recovery.\n"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bill_run_whose_worker_died_is_failed_with_what_to_do(login, client):
+    """A bill run is one transaction: killed, it committed nothing of its batch, and is not run
+    again by itself; its page says to start it again for the same date."""
+    user = login("administrator")
+    job = _job_held_by(user, _dead_process(), kind="bill-run", lease=600)
+    client.force_login(user)
+    page = client.get(f"/jobs/{job.pk}/").content.decode()
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert "start it again for the same date" in job.error and job.error in page
+    assert client.get(f"/jobs/{job.pk}/status").json()["interruptions"] == job.interruption_lines
