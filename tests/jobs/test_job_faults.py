@@ -88,6 +88,15 @@ def _worker(mode: str, target: str, log: Path, **env: str) -> subprocess.Popen:
         )
 
 
+@pytest.fixture(autouse=True)
+def _no_upload_left():
+    """A try that failed leaves no uploaded file behind (a job that ends removes its own)."""
+    before = set(uploads_dir().iterdir())
+    yield
+    for path in set(uploads_dir().iterdir()) - before:
+        path.unlink(missing_ok=True)
+
+
 def _import_file(tag: str) -> Path:
     path = uploads_dir() / f"{tag}.csv"
     rows = [f'"LDAP://{ALPINE}",{tag}r{i},{tag}r{i}@alpineskihouse.com,{STRONG},,\n' for i in range(ROWS)]
@@ -188,7 +197,7 @@ def celery_queue(settings):
     yield queue
     celery_broker_use(None)
     client = redis.Redis.from_url(REDIS)
-    client.delete(queue)
+    client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
     client.close()
 
 
