@@ -7,7 +7,11 @@ from portal.engine import Batch, Caller
 from portal.jobs import JobRun, job_kind
 
 
-@job_kind("bill-run")
+@job_kind(
+    "bill-run",
+    stopped_hint="A bill run bills each account once for a date: start it again for the same date to bill "
+    "the accounts this one did not reach.",
+)
 def bill_run_job(run: JobRun, params: dict) -> dict:
     """Run ``Billing::RunBillCycle`` with ``params``; a result row per invoice it issued (the
     account, the invoice and its status once the card charges were tried), and the summary in
@@ -38,7 +42,10 @@ def bill_run_job(run: JobRun, params: dict) -> dict:
     }
 
 
-@job_kind("dunning")
+@job_kind(
+    "dunning",
+    stopped_hint="Dunning takes each step once per invoice: start it again for the same date to finish it.",
+)
 def dunning_job(run: JobRun, params: dict) -> dict:
     """Run ``Billing::RunDunning`` with ``params``; a result row per notice it took (the account,
     the step and its message), and the summary in plain words."""

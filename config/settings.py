@@ -285,7 +285,12 @@ else:
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", None)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
+# An unacknowledged message (its worker died) is delivered again after this many seconds; a job
+# still running by then is left to its worker (portal.jobs), a job whose worker died resumes.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 # Periodic work (`celery -A config beat`): dunning every day at BILLING_DUNNING_HOUR (local time).
 BILLING_DUNNING_HOUR = env_int("BILLING_DUNNING_HOUR", 6)
 CELERY_BEAT_SCHEDULE = {
@@ -293,11 +298,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.dunning_daily",
         "schedule": crontab(hour=BILLING_DUNNING_HOUR, minute=0),
     },
+    "portal-jobs-sweep": {"task": "portal.jobs_sweep", "schedule": env_int("PORTAL_JOB_SWEEP_SECONDS", 60)},
 }
 # The latest day a bill run may be dated: this many days after today (one bill cycle). A run dated
 # later would bill months nobody has used yet (billing.money.bill_run_latest).
 BILLING_RUN_HORIZON_DAYS = env_int("PORTAL_BILL_RUN_HORIZON_DAYS", 31)
 PORTAL_JOB_WORKERS = env_int("PORTAL_JOB_WORKERS", 2)
+# A running job's worker renews its lease every PORTAL_JOB_HEARTBEAT_SECONDS; a job whose lease
+# ran out (or whose worker process on this host is gone) is resumed or failed by the sweep, which
+# runs at start-up and every PORTAL_JOB_SWEEP_SECONDS (docs/engine.md, "Jobs").
+PORTAL_JOB_HEARTBEAT_SECONDS = env_int("PORTAL_JOB_HEARTBEAT_SECONDS", 5)
+PORTAL_JOB_LEASE_SECONDS = env_int("PORTAL_JOB_LEASE_SECONDS", 30)
+PORTAL_JOB_SWEEP_SECONDS = env_int("PORTAL_JOB_SWEEP_SECONDS", 60)
+PORTAL_JOB_MAX_ATTEMPTS = env_int("PORTAL_JOB_MAX_ATTEMPTS", 3)
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {

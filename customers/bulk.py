@@ -20,7 +20,7 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -360,6 +360,8 @@ def users_import(
     preferred_domain_controller: str | None = None,
     door: str = "command",
     name: str = "",
+    on_row: Callable[[ImportRow], None] | None = None,
+    skip_lines: Container[int] = (),
 ) -> ImportResult:
     """Create the users of a CSV or LDIF file (a path or an open file) or of an iterable of
     mappings with the CSV's column names, each row as its own engine batch of one
@@ -367,7 +369,9 @@ def users_import(
 
     ``progress(done, total)`` is called after each row (``total`` is None when the file cannot be
     counted ahead). A file whose header is wrong is refused as a whole (:class:`InvalidArgument`);
-    any other fault is reported on its row.
+    any other fault is reported on its row. ``on_row(row)`` is called with each row's outcome as
+    soon as its batch ended (a job records it then); rows whose line is in ``skip_lines`` are
+    passed over (a resumed job's rows already done).
     """
     dc = preferred_domain_controller or domain_controller_default()
     get_gateway(dc)  # an unknown domain controller is refused before any row
@@ -386,18 +390,23 @@ def users_import(
             rows = _mapping_rows(rows_or_file)
         with BatchSeries(caller, door) as series:
             for done, row in enumerate(rows, start=1):
+                if row.line in skip_lines:
+                    if progress is not None:
+                        progress(done, total)
+                    continue
                 status, message, organization = _run_row(row, series, dc, organizations)
-                result.add(
-                    ImportRow(
-                        line=row.line,
-                        organization=organization,
-                        name=row.data.get("sAMAccountName")
-                        or row.data.get("userPrincipalName", "").split("@")[0],
-                        userPrincipalName=row.data.get("userPrincipalName", ""),
-                        status=status,
-                        message=message,
-                    )
+                outcome = ImportRow(
+                    line=row.line,
+                    organization=organization,
+                    name=row.data.get("sAMAccountName")
+                    or row.data.get("userPrincipalName", "").split("@")[0],
+                    userPrincipalName=row.data.get("userPrincipalName", ""),
+                    status=status,
+                    message=message,
                 )
+                result.add(outcome)
+                if on_row is not None:
+                    on_row(outcome)
                 if progress is not None:
                     progress(done, total)
     except BaseException:

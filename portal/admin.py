@@ -134,7 +134,7 @@ class JobItemInline(ReadOnlyInline):
 class JobAdmin(ReadOnlyModelAdmin):
     """Background jobs and their results, read-only."""
 
-    list_display = ["created_at", "title", "kind", "status", "done", "total", "created_by"]
+    list_display = ["created_at", "title", "kind", "status", "done", "total", "attempts", "created_by"]
     list_filter = ["status", "kind"]
     search_fields = ["title", "created_by__username"]
     inlines = [JobItemInline]

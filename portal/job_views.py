@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from portal.engine import DOMAIN_ADMINS
-from portal.jobs import job_progress
+from portal.jobs import job_check, job_progress
 from portal.models import Job
 from portal.navigation import Crumb
 
@@ -28,8 +28,9 @@ def _job_for(request: HttpRequest, job_id) -> Job:
 
 @login_required
 def job_detail(request: HttpRequest, job_id) -> HttpResponse:
-    """Progress while the job runs, then its summary and per-row results."""
-    job = _job_for(request, job_id)
+    """Progress while the job runs, then its summary and per-row results; what happened when a
+    worker running it stopped. A job whose worker died is recovered on load (resumed or failed)."""
+    job = job_check(_job_for(request, job_id))
     job.done, job.total = job_progress(job)
     status = request.GET.get("status", "")
     items = job.items.all()
@@ -47,8 +48,9 @@ def job_detail(request: HttpRequest, job_id) -> HttpResponse:
 
 @login_required
 def job_status(request: HttpRequest, job_id) -> JsonResponse:
-    """The job's progress as JSON (polled by the job page)."""
-    job = _job_for(request, job_id)
+    """The job's progress as JSON (polled by the job page); a job whose worker died is recovered
+    here too (resumed or marked failed)."""
+    job = job_check(_job_for(request, job_id))
     job.done, job.total = job_progress(job)
     return JsonResponse(
         {
@@ -59,6 +61,7 @@ def job_status(request: HttpRequest, job_id) -> JsonResponse:
             "finished": job.finished,
             "summary": job.summary,
             "error": job.error,
+            "interruptions": job.interruption_lines,
         }
     )
 

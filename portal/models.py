@@ -184,9 +184,19 @@ class Job(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The lease of the worker running the job (``portal.jobs``): who holds it ("host pid start"),
+    # when it last said so, and until when it holds it without saying so again.
+    owner = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Times a worker started the job.")
+    interruptions = models.TextField(
+        blank=True, help_text="What happened when a worker running the job stopped, in words, one line each."
+    )
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "lease_until"])]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.status})"
@@ -201,6 +211,11 @@ class Job(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def interruption_lines(self) -> list[str]:
+        """Each time a worker running the job stopped, and what was done about it."""
+        return [line for line in self.interruptions.splitlines() if line.strip()]
 
 
 class JobItem(models.Model):
