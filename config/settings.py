@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "portal.apps.PortalConfig",
+    "portal.engine.apps.JournalConfig",
     "hosting",
     "customers",
     "email_service",
@@ -105,6 +106,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not the shared in-memory database, so that job threads and live-server tests see
     # the same data with SQLite's ordinary locking.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}
+# The engine's journal of directory intent (docs/engine.md, "The journal"): written on a connection
+# of its own, outside every batch's transaction. SQLite: a file of its own next to the database;
+# PostgreSQL: a second connection to the same database. JOURNAL_DATABASE_URL names another place.
+_journal_url = env_str("JOURNAL_DATABASE_URL", None)
+if _journal_url:
+    DATABASES["journal"] = dj_database_url.parse(_journal_url, conn_max_age=60)
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _main = Path(DATABASES["default"]["NAME"])
+    DATABASES["journal"] = dj_database_url.parse(
+        f"sqlite:///{_main.with_name(_main.stem + '-journal.sqlite3')}", conn_max_age=60
+    )
+else:
+    DATABASES["journal"] = {**DATABASES["default"], "TEST": dict(DATABASES["default"].get("TEST", {}))}
+if DATABASES["journal"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["journal"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL", "timeout": 30}
+    _main_test = Path(DATABASES["default"].get("TEST", {}).get("NAME") or VAR_DIR / "test-portal.sqlite3")
+    DATABASES["journal"]["TEST"] = {"NAME": str(_main_test.with_name(_main_test.stem + "-journal.sqlite3"))}
+DATABASE_ROUTERS = ["portal.engine.journal.JournalRouter"]
+# A batch whose owner runs on another host counts as abandoned when its journal has not moved
+# for this long (seconds); on this host a dead owner process is seen at once.
+PORTAL_JOURNAL_LEASE_SECONDS = env_int("PORTAL_JOURNAL_LEASE_SECONDS", 600)
+# How often (seconds) a web process runs the directory recovery when no Celery beat does; 0: never.
+PORTAL_RECOVERY_SECONDS = env_int("PORTAL_RECOVERY_SECONDS", 60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "portal.User"
 
@@ -281,6 +305,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.dunning_daily",
         "schedule": crontab(hour=BILLING_DUNNING_HOUR, minute=0),
     },
+    # batches a crash or a lost commit left unfinished (portal/engine/journal.py)
+    "portal-directory-recover": {"task": "portal.directory_recover", "schedule": 60.0},
 }
 PORTAL_JOB_WORKERS = env_int("PORTAL_JOB_WORKERS", 2)
 
