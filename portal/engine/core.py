@@ -399,7 +399,9 @@ class Batch:
 
     # --- ending ----------------------------------------------------------------------------
     def _fail(self, exc_type, exc, tb) -> None:
-        undone, failed, errors = undo_steps(self.journal.steps)
+        finished: list[int] = []
+        undone, failed, errors = undo_steps(self.journal.steps, finished)
+        self.journal.finished(finished)
         self._atomic.__exit__(exc_type, exc, tb)
         self._rolled_back(undone, failed)
         self._audit_or_journal(rolled_back=True, errors=errors, undone=undone, failed=failed)
@@ -462,7 +464,9 @@ class Batch:
             )
             undone, failed, errors = [], [], []
         else:
-            undone, failed, errors = undo_steps(self.journal.steps)
+            finished: list[int] = []
+            undone, failed, errors = undo_steps(self.journal.steps, finished)
+            self.journal.finished(finished)
             err = CommitLost(
                 "The database connection was lost while the request was being committed; nothing "
                 "was changed"

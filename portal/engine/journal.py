@@ -253,6 +253,10 @@ class BatchJournal(UndoJournal):
         except DatabaseError:
             log.exception("batch %s committed; its journal row stays for the recovery", self.batch.id)
 
+    def finished(self, seqs: list[int]) -> None:
+        """Steps the batch's own undo carried out (kept with the journal's next write)."""
+        self._withdrawn.extend(seqs)
+
     def ended(
         self, *, rolled_back: bool | None, audit: list[dict] | None, error: str, outcome: list[str]
     ) -> bool:
@@ -329,10 +333,13 @@ def _row_delete(batch_id) -> None:
 
 
 # --- undo ---------------------------------------------------------------------------------------------
-def undo_steps(steps: Iterable[dict]) -> tuple[list[str], list[str], list[str]]:
+def undo_steps(
+    steps: Iterable[dict], finished: list[int] | None = None
+) -> tuple[list[str], list[str], list[str]]:
     """Run undo steps newest first, each only where the directory needs it. Answers the labels
     undone, the labels not undone (failed, or not tried because their domain controller failed
-    before), and the errors. A domain controller that fails is not asked again in this pass."""
+    before), and the errors; ``finished`` gets the numbers of the steps done (a later pass skips
+    them). A domain controller that fails is not asked again in this pass."""
     undone: list[str] = []
     failed: list[str] = []
     errors: list[str] = []
@@ -355,6 +362,8 @@ def undo_steps(steps: Iterable[dict]) -> tuple[list[str], list[str], list[str]]:
             continue
         if done.startswith("undone"):
             undone.append(label)
+        if finished is not None and "seq" in step:
+            finished.append(step["seq"])
     return undone, failed, errors
 
 
@@ -541,9 +550,11 @@ def _repair(row, report: dict) -> None:
         report["committed"].append(str(row.pk))
         return
     steps, calls = journaled_steps(row.pk)
-    undone, failed, errors = undo_steps(steps)
+    finished: list[int] = []
+    undone, failed, errors = undo_steps(steps, finished)
     outcome = [*(f"undone: {label}" for label in undone), *(f"undo failed: {label}" for label in failed)]
     if failed:
+        _finished_record(row.pk, finished)
         _left(row, "; ".join(errors) or "undo failed", outcome, report)
         return
     if not audit_exists(row.pk):
@@ -566,6 +577,17 @@ def _repair(row, report: dict) -> None:
 
     transaction.on_commit(lambda: _journal_retry(mark), using="default")
     report["repaired"].append({"batch": str(row.pk), "procedure": row.procedure, "undone": undone})
+
+
+def _finished_record(batch_id, finished: list[int]) -> None:
+    """Keep which steps are undone already (the next pass skips them)."""
+    from portal.engine.models import JournalChunk
+
+    if finished:
+        last = JournalChunk.objects.filter(batch_id=batch_id).order_by("-sequence").first()
+        JournalChunk.objects.create(
+            batch_id=batch_id, sequence=(last.sequence + 1) if last else 0, withdrawn=finished
+        )
 
 
 def _left(row, error: str, outcome: list[str], report: dict) -> None:
