@@ -118,9 +118,23 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         f"sqlite:///{_main.with_name(_main.stem + '-journal.sqlite3')}", conn_max_age=60
     )
 else:
-    DATABASES["journal"] = {**DATABASES["default"], "TEST": dict(DATABASES["default"].get("TEST", {}))}
-if DATABASES["journal"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["journal"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL", "timeout": 30}
+    # the same database through a connection of its own (in tests: the same test database)
+    DATABASES["journal"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+#: whether the journal is a database of its own (then only its tables are migrated there)
+PORTAL_JOURNAL_SEPARATE = any(
+    DATABASES["journal"].get(key) != DATABASES["default"].get(key)
+    for key in ("ENGINE", "NAME", "HOST", "PORT")
+)
+if not PORTAL_JOURNAL_SEPARATE:
+    DATABASES["journal"]["TEST"] = {"MIRROR": "default"}
+if DATABASES["journal"]["ENGINE"] == "django.db.backends.sqlite3" and PORTAL_JOURNAL_SEPARATE:
+    # synchronous=NORMAL: a journal write outlives the death of any process (slapd's, the
+    # portal's) at the cost of a write, not of a flush to disk; a power cut may lose the last
+    # ones (docs/engine.md, "Limits"). The commit of the database itself stays fully durable.
+    DATABASES["journal"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "timeout": 30,
+    }
     _main_test = Path(DATABASES["default"].get("TEST", {}).get("NAME") or VAR_DIR / "test-portal.sqlite3")
     DATABASES["journal"]["TEST"] = {"NAME": str(_main_test.with_name(_main_test.stem + "-journal.sqlite3"))}
 DATABASE_ROUTERS = ["portal.engine.journal.JournalRouter"]

@@ -10,3 +10,6 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from portal import roles  # noqa: F401 - registers Portal::RoleGrant and ::RoleRevoke
         from portal.api import schema  # noqa: F401 - registers the OpenAPI description of our auth
+        from portal.repair import register
+
+        register()  # the home page's panel of directory batches waiting for repair

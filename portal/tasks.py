@@ -15,3 +15,14 @@ def job_execute_task(job_id: str) -> None:
         job_execute(job_id)
     finally:
         connections.close_all()
+
+
+@shared_task(name="portal.directory_recover")
+def directory_recover_task() -> None:
+    """The directory recovery, every minute from Celery beat (settings.CELERY_BEAT_SCHEDULE)."""
+    from portal.engine.recovery import recover_now
+
+    try:
+        recover_now(door="job")
+    finally:
+        connections.close_all()

@@ -80,10 +80,7 @@ class JournalRouter:
 
     @staticmethod
     def _separate() -> bool:
-        if JOURNAL not in settings.DATABASES:
-            return False
-        main, own = connections["default"].settings_dict, connections[JOURNAL].settings_dict
-        return any(main.get(key) != own.get(key) for key in ("ENGINE", "NAME", "HOST", "PORT"))
+        return getattr(settings, "PORTAL_JOURNAL_SEPARATE", False)
 
     def db_for_read(self, model, **hints):
         return JOURNAL if model._meta.app_label == "journal" else None

@@ -316,3 +316,24 @@ def test_the_mps_door_answers_a_lost_commit_in_its_own_shape(mps, settings):
     with _commit_fault(connections["default"], applied=False):
         response = mps(body.replace("ViaMps", "ViaMps2"), "cm-admin")
     assert b"errorContext" in response.content and b"0x800704D5" in response.content
+
+
+def test_batches_waiting_for_repair_are_visible_to_staff(caller, gateway, client, browser):
+    assert client.get("/healthz?detail=1").json()["directory_batches_waiting_for_repair"] == {
+        "count": 0,
+        "oldest": None,
+    }
+    assert "waiting for repair" not in browser("administrator").get("/").content.decode()
+    batch_id = _die_in_the_middle(caller, "Visible")
+    detail = client.get("/healthz?detail=1").json()
+    assert detail["status"] == "ok"
+    assert detail["directory_batches_waiting_for_repair"]["count"] == 1
+    assert detail["directory_batches_waiting_for_repair"]["oldest"]
+    assert client.get("/healthz").json() == {"status": "ok"}  # the plain probe reads nothing
+    staff = browser("administrator")
+    home = staff.get("/").content.decode()
+    assert "Directory batches waiting for repair" in home and str(batch_id) in home
+    page = staff.get(f"/admin/journal/journalbatch/{batch_id}/change/")
+    assert page.status_code == 200 and "OU=Visible" in page.content.decode()
+    assert staff.get("/admin/journal/journalbatch/").status_code == 200
+    assert "waiting for repair" not in browser("cm-admin").get("/").content.decode()
