@@ -151,20 +151,26 @@ def _child_environment() -> dict:
 
 
 def test_process_killed_in_the_middle_of_a_batch(slapd_control, rng, email_plans):
-    env = _child_environment()
-    for attempt in range(TRIES):
-        scenario = rng.choice(scenarios.SCENARIOS)
-        name = f"Fault{attempt}n{rng.randrange(10**6)}"
-        scenarios.arrange(scenario, name)
-        after = rng.randint(1, WRITES[scenario])
-        what = f"try {attempt}: {scenario} {name}, process killed after write {after}"
-        child = subprocess.run(
-            [sys.executable, str(ROOT / "tests" / "faults" / "child.py"), scenario, name, str(after)],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert child.returncode in (0, -9), f"{what}: {child.stderr[-2000:]}"
-        _recovered_and_agreeing(scenario, name, what)
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "faults" / "child.py")],
+        env=_child_environment(),
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for attempt in range(TRIES):
+            scenario = rng.choice(scenarios.SCENARIOS)
+            name = f"Fault{attempt}n{rng.randrange(10**6)}"
+            scenarios.arrange(scenario, name)
+            after = rng.randint(1, WRITES[scenario])
+            what = f"try {attempt}: {scenario} {name}, process killed after write {after}"
+            server.stdin.write(f"{scenario} {name} {after}\n")
+            server.stdin.flush()
+            pid, status = server.stdout.readline().split()
+            assert int(status) in (0, -9), f"{what}: process {pid} ended with {status}"
+            _recovered_and_agreeing(scenario, name, what)
+    finally:
+        server.stdin.close()
+        server.wait(timeout=60)
