@@ -27,7 +27,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import Error as DatabaseFailure
-from django.db import connections, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
 from portal.directory import (
@@ -467,9 +467,14 @@ class Batch:
             finished: list[int] = []
             undone, failed, errors = undo_steps(self.journal.steps, finished)
             self.journal.finished(finished)
+            lost = not isinstance(commit_exc, IntegrityError)  # else the database refused it
             err = CommitLost(
-                "The database connection was lost while the request was being committed; nothing "
-                "was changed"
+                (
+                    "The database connection was lost while the request was being committed; nothing "
+                    if lost
+                    else "The database refused to commit the request; nothing "
+                )
+                + "was changed"
                 + (
                     f" (its directory changes are undone by the directory recovery, batch {self.id})."
                     if failed
