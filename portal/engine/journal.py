@@ -53,6 +53,8 @@ ENDED_TEXT = (
     "The batch did not finish (its process ended or its database connection was lost); the "
     "database kept nothing of it and the directory recovery undid its directory writes."
 )
+#: how long the recovery waits before it looks at a batch's last step once more (seconds)
+RECHECK_SECONDS = 0.2
 #: ERROR_RETRY: "The operation could not be completed. A retry should be performed."
 RETRY_CODE = 0x800704D5
 
@@ -554,6 +556,16 @@ def _repair(row, report: dict) -> None:
         _finished_record(row.pk, finished)
         _left(row, "; ".join(errors) or "undo failed", outcome, report)
         return
+    if steps:
+        # The write in flight when the batch stopped may reach the server late (it was queued by
+        # a server that froze): its step is looked at once more after a moment.
+        time.sleep(RECHECK_SECONDS)
+        late, failed, errors = undo_steps(steps[-1:])
+        outcome += [f"undone late: {label}" for label in late]
+        if failed:
+            _left(row, "; ".join(errors) or "undo failed", outcome, report)
+            return
+        undone += late
     if not audit_exists(row.pk):
         audit_write(
             row.audit
