@@ -337,3 +337,37 @@ def test_batches_waiting_for_repair_are_visible_to_staff(caller, gateway, client
     assert page.status_code == 200 and "OU=Visible" in page.content.decode()
     assert staff.get("/admin/journal/journalbatch/").status_code == 200
     assert "waiting for repair" not in browser("cm-admin").get("/").content.decode()
+
+
+def test_audit_records_the_database_cannot_take_are_kept_by_the_journal_until_the_recovery(
+    caller, gateway, django_capture_on_commit_callbacks
+):
+    from portal.engine.core import Batch as EngineBatch
+
+    real = EngineBatch._write_audit
+    failures = []
+
+    def audit_fails_twice(self):
+        if len(failures) < 2:
+            failures.append(1)
+            raise OperationalError("the database is gone")
+        return real(self)
+
+    who = caller("cm-admin")
+    with (
+        mock.patch.object(EngineBatch, "_write_audit", audit_fails_twice),
+        pytest.raises(CommitLost, match="nothing was changed") as exc,
+    ):
+        run(
+            who, ADD, {"organization": ALPINE, "name": "Unaudited", "preferredDomainController": DC}, door="t"
+        )
+    assert exc.value.status == 503
+    assert gateway.get(f"OU=Unaudited,{ALPINE}") is None  # undone at once
+    row = JournalBatch.objects.get()
+    assert row.state == "repair" and [item["procedure"] for item in row.audit] == ["AddOrganization"]
+    assert not AuditRecord.objects.filter(batch=row.pk).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        report = run(Caller.service(), "Portal::DirectoryRecover", {}, door="test")
+    assert [item["batch"] for item in report["repaired"]] == [str(row.pk)]
+    record = AuditRecord.objects.get(batch=row.pk)
+    assert (record.procedure, record.status, record.caller) == ("AddOrganization", "rolled back", "cm-admin")
