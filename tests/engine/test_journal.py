@@ -371,3 +371,14 @@ def test_audit_records_the_database_cannot_take_are_kept_by_the_journal_until_th
     assert [item["batch"] for item in report["repaired"]] == [str(row.pk)]
     record = AuditRecord.objects.get(batch=row.pk)
     assert (record.procedure, record.status, record.caller) == ("AddOrganization", "rolled back", "cm-admin")
+
+
+def test_the_web_process_runs_the_recovery_only_when_nothing_else_does(settings):
+    from portal.engine.recovery import recovery_thread_start
+
+    settings.PORTAL_RECOVERY_SECONDS = 0
+    assert recovery_thread_start() is False  # switched off
+    settings.PORTAL_RECOVERY_SECONDS = 60
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
+    assert recovery_thread_start() is False  # Celery beat runs it
+    assert "portal-directory-recover" in settings.CELERY_BEAT_SCHEDULE
