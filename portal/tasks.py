@@ -20,9 +20,9 @@ def job_execute_task(job_id: str) -> None:
 @shared_task(name="portal.directory_recover")
 def directory_recover_task() -> None:
     """The directory recovery, every minute from Celery beat (settings.CELERY_BEAT_SCHEDULE)."""
-    from portal.engine.recovery import recover_now
+    from portal.engine.recovery import recover_if_needed
 
     try:
-        recover_now(door="job")
+        recover_if_needed(door="job")
     finally:
         connections.close_all()

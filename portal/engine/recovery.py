@@ -48,6 +48,14 @@ def recover_now(door: str = "recovery") -> dict:
     return run(Caller.service(), RECOVER, {}, door=door)
 
 
+def recover_if_needed(door: str = "recovery") -> dict | None:
+    """The periodic run: ``Portal::DirectoryRecover`` (audited) only when the journal holds a
+    batch to repair (one read of the journal otherwise, and no audit record every minute)."""
+    if not journal.pending():
+        return None
+    return recover_now(door=door)
+
+
 _thread: threading.Thread | None = None
 
 
@@ -63,8 +71,8 @@ def recovery_thread_start() -> bool:
     def loop() -> None:
         while True:
             try:
-                report = recover_now()
-                if report["left"]:
+                report = recover_if_needed()
+                if report and report["left"]:
                     log.warning("directory recovery: %d batch(es) wait for repair", len(report["left"]))
             except Exception:
                 log.exception("the directory recovery failed")

@@ -382,3 +382,14 @@ def test_the_web_process_runs_the_recovery_only_when_nothing_else_does(settings)
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
     assert recovery_thread_start() is False  # Celery beat runs it
     assert "portal-directory-recover" in settings.CELERY_BEAT_SCHEDULE
+
+
+def test_the_periodic_recovery_runs_the_procedure_only_when_a_batch_waits(caller, gateway):
+    from portal.engine.recovery import recover_if_needed
+
+    assert recover_if_needed() is None
+    assert not AuditRecord.objects.filter(procedure="DirectoryRecover").exists()
+    _die_in_the_middle(caller, "Periodic")
+    assert recover_if_needed()["repaired"]
+    assert AuditRecord.objects.filter(procedure="DirectoryRecover").count() == 1
+    assert gateway.get(f"OU=Periodic,{ALPINE}") is None
