@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "portal.apps.PortalConfig",
+    "portal.engine.apps.JournalConfig",
     "hosting",
     "customers",
     "email_service",
@@ -105,6 +106,43 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not the shared in-memory database, so that job threads and live-server tests see
     # the same data with SQLite's ordinary locking.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}
+# The engine's journal of directory intent (docs/engine.md, "The journal"): written on a connection
+# of its own, outside every batch's transaction. SQLite: a file of its own next to the database;
+# PostgreSQL: a second connection to the same database. JOURNAL_DATABASE_URL names another place.
+_journal_url = env_str("JOURNAL_DATABASE_URL", None)
+if _journal_url:
+    DATABASES["journal"] = dj_database_url.parse(_journal_url, conn_max_age=60)
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _main = Path(DATABASES["default"]["NAME"])
+    DATABASES["journal"] = dj_database_url.parse(
+        f"sqlite:///{_main.with_name(_main.stem + '-journal.sqlite3')}", conn_max_age=60
+    )
+else:
+    # the same database through a connection of its own (in tests: the same test database)
+    DATABASES["journal"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+#: whether the journal is a database of its own (then only its tables are migrated there)
+PORTAL_JOURNAL_SEPARATE = any(
+    DATABASES["journal"].get(key) != DATABASES["default"].get(key)
+    for key in ("ENGINE", "NAME", "HOST", "PORT")
+)
+if not PORTAL_JOURNAL_SEPARATE:
+    DATABASES["journal"]["TEST"] = {"MIRROR": "default"}
+if DATABASES["journal"]["ENGINE"] == "django.db.backends.sqlite3" and PORTAL_JOURNAL_SEPARATE:
+    # synchronous=NORMAL: a journal write outlives the death of any process (slapd's, the
+    # portal's) at the cost of a write, not of a flush to disk; a power cut may lose the last
+    # ones (docs/engine.md, "Limits"). The commit of the database itself stays fully durable.
+    DATABASES["journal"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "timeout": 30,
+    }
+    _main_test = Path(DATABASES["default"].get("TEST", {}).get("NAME") or VAR_DIR / "test-portal.sqlite3")
+    DATABASES["journal"]["TEST"] = {"NAME": str(_main_test.with_name(_main_test.stem + "-journal.sqlite3"))}
+DATABASE_ROUTERS = ["portal.engine.journal.JournalRouter"]
+# A batch whose owner runs on another host counts as abandoned when its journal has not moved
+# for this long (seconds); on this host a dead owner process is seen at once.
+PORTAL_JOURNAL_LEASE_SECONDS = env_int("PORTAL_JOURNAL_LEASE_SECONDS", 600)
+# How often (seconds) a web process runs the directory recovery when no Celery beat does; 0: never.
+PORTAL_RECOVERY_SECONDS = env_int("PORTAL_RECOVERY_SECONDS", 60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "portal.User"
 
@@ -299,6 +337,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=BILLING_DUNNING_HOUR, minute=0),
     },
     "portal-jobs-sweep": {"task": "portal.jobs_sweep", "schedule": env_int("PORTAL_JOB_SWEEP_SECONDS", 60)},
+    # batches a crash or a lost commit left unfinished (portal/engine/journal.py)
+    "portal-directory-recover": {"task": "portal.directory_recover", "schedule": 60.0},
 }
 # The latest day a bill run may be dated: this many days after today (one bill cycle). A run dated
 # later would bill months nobody has used yet (billing.money.bill_run_latest).

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 
 from portal.engine import Batch, Caller
+from portal.engine.models import JournalBatch, JournalChunk
 from portal.errors import PortalError
 from portal.models import AuditRecord, Job, JobItem, User
 from portal.roles import PORTAL_ROLES
@@ -138,3 +139,20 @@ class JobAdmin(ReadOnlyModelAdmin):
     list_filter = ["status", "kind"]
     search_fields = ["title", "created_by__username"]
     inlines = [JobItemInline]
+
+
+class JournalChunkInline(ReadOnlyInline):
+    model = JournalChunk
+    fields = ["sequence", "steps", "withdrawn", "learned", "calls"]
+
+
+@admin.register(JournalBatch)
+class JournalBatchAdmin(ReadOnlyModelAdmin):
+    """Directory batches the journal still holds: running, waiting for repair (with what they
+    hold and the last error) or repaired by the directory recovery. Read-only: the recovery
+    (``Portal::DirectoryRecover``, ``manage.py directory_recover``) is what changes them."""
+
+    list_display = ["id", "state", "procedure", "caller", "door", "created_at", "attempts", "last_error"]
+    list_filter = ["state", "door"]
+    search_fields = ["id", "procedure", "caller"]
+    inlines = [JournalChunkInline]

@@ -10,5 +10,7 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from portal import lockouts, panels, roles  # noqa: F401 - registers Portal::RoleGrant, ::RoleRevoke, ::LockoutClear
         from portal.api import schema  # noqa: F401 - registers the OpenAPI description of our auth
+        from portal.repair import register as repair_register
 
         panels.register()
+        repair_register()  # the home page's panel of directory batches waiting for repair

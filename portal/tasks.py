@@ -49,3 +49,14 @@ def _sweep_at_start(sender=None, **kwargs) -> None:
         log.exception("jobs sweep at worker start-up failed")
     finally:
         connections.close_all()
+
+
+@shared_task(name="portal.directory_recover")
+def directory_recover_task() -> None:
+    """The directory recovery, every minute from Celery beat (settings.CELERY_BEAT_SCHEDULE)."""
+    from portal.engine.recovery import recover_if_needed
+
+    try:
+        recover_if_needed(door="job")
+    finally:
+        connections.close_all()

@@ -112,7 +112,13 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def health(request: HttpRequest) -> JsonResponse:
-    """Liveness for process supervisors: answers without touching the directory."""
+    """Liveness for process supervisors: answers without touching the directory. With
+    ``?detail=1`` it also says how many directory batches wait for repair, and since when (the
+    journal, not the directory, is read)."""
+    if request.GET.get("detail") == "1":
+        from portal.repair import health_detail
+
+        return JsonResponse({"status": "ok", **health_detail()})
     return JsonResponse({"status": "ok"})
 
 

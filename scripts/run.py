@@ -4,9 +4,10 @@ data, the portal.
 Starts slapd on ``ldap://127.0.0.1:$LDAP_PORT`` (3389) with its data under ``var/ldap``, loads the
 demo tree the first time only, starts a private Postfix (SMTP on ``127.0.0.1:$SMTP_PORT``, 2525) and
 Dovecot (IMAP on ``127.0.0.1:$IMAP_PORT``, 1143) reading that directory, with their configuration,
-queue and mail under ``var/mail``, migrates, loads the demo data (idempotent), and serves the portal
-with gunicorn on ``http://127.0.0.1:$PORT`` (8000). Ctrl-C or SIGTERM stops the portal, the mail
-servers and the directory.
+queue and mail under ``var/mail``, migrates (the journal's database too), runs the directory recovery
+(``manage.py directory_recover``), loads the demo data (idempotent), and serves the portal with
+gunicorn on ``http://127.0.0.1:$PORT`` (8000), each worker running the recovery every minute.
+Ctrl-C or SIGTERM stops the portal, the mail servers and the directory.
 
 ``DIRECTORY=samba`` runs a Samba AD DC instead (``AD01`` of ``FABRIKAM.COM``, provisioned the first
 time under ``var/samba``) on ``ldaps://$SAMBA_ADDRESS`` (127.0.0.11); with ``DCS=2`` a second DC,
@@ -134,7 +135,14 @@ def main() -> int:
         python = sys.executable
         manage = [python, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "--noinput", "-v0"], check=True, cwd=ROOT)
+        subprocess.run(
+            [*manage, "migrate", "--database", "journal", "--noinput", "-v0"], check=True, cwd=ROOT
+        )
         subprocess.run([*manage, "collectstatic", "--noinput", "-v0"], check=True, cwd=ROOT)
+        # batches a crash left unfinished are repaired before the portal serves (docs/operations.md)
+        recovered = subprocess.run([*manage, "directory_recover"], cwd=ROOT, capture_output=True, text=True)
+        for line in (recovered.stdout + recovered.stderr).splitlines():
+            print(f"directory recovery: {line}", flush=True)
         subprocess.run([*manage, "load_demo"], check=True, cwd=ROOT)
         gunicorn = Path(python).with_name("gunicorn")
         print(f"portal: http://127.0.0.1:{PORT}/ (log in as administrator / Passw0rd!)", flush=True)
@@ -143,6 +151,8 @@ def main() -> int:
                 [
                     str(gunicorn),
                     "config.wsgi",
+                    "--config",
+                    str(ROOT / "config" / "gunicorn.py"),
                     "--bind",
                     f"127.0.0.1:{PORT}",
                     "--workers",

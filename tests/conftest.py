@@ -53,9 +53,28 @@ def pytest_report_header(config):
     return f"directory: {config.getoption('--directory')}"
 
 
+def _with_journal(items) -> None:
+    """Every test that uses the database may use the engine's journal too (its own connection,
+    the ``journal`` alias: portal/engine/journal.py), wrapped and reset like the main database."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        marker = item.get_closest_marker("django_db")
+        uses = marker is not None or {"db", "transactional_db", "live_server"} & set(fixtures)
+        if not uses:
+            continue
+        kwargs = dict(marker.kwargs) if marker is not None else {}
+        if marker is not None and marker.args:
+            kwargs.setdefault("transaction", marker.args[0])
+        databases = kwargs.get("databases")
+        if databases != "__all__":
+            kwargs["databases"] = sorted({*(databases or ("default",)), "journal"})
+        item.add_marker(pytest.mark.django_db(**kwargs), append=False)
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked ``samba`` (two domain controllers, replication, failover) run only against
     Samba: on OpenLDAP there is one server and no replication to test."""
+    _with_journal(items)
     if config.getoption("--directory") == "samba" and SAMBA_DCS > 1:
         return
     kept = [item for item in items if not item.get_closest_marker("samba")]

@@ -6,7 +6,9 @@ apps (every installed app whose code lies in this repository, new ones included)
 directory write (the gateway's ``directory_written`` signal) is checked. Outside a running engine
 batch (``portal.engine.batch_current()``) the write is a violation, unless
 
-- it is a job's own bookkeeping (``Job``, ``JobItem``: progress and result rows of a running job);
+- it is a job's own bookkeeping (``Job``, ``JobItem``: progress and result rows of a running job)
+  or the engine's journal of directory intent (``JournalBatch``, ``JournalChunk``: written on its
+  own connection, outside the batch's transaction, by the engine and its recovery);
 - it is Django's login bookkeeping: ``last_login`` and django-auth-ldap's mirror of the directory
   user at login (sessions are not a table of the portal's apps);
 - the test arranged it: the first frame of the repository's code that led to the write, leaving
@@ -33,7 +35,7 @@ _HARNESS = (str(ROOT / "tests") + "/", str(ROOT / "bench") + "/")
 _SKIPPED_FILES = {str(Path(__file__).resolve()), str(ROOT / "portal" / "directory" / "gateway.py")}
 _WRITE = re.compile(r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+[\"`]?(\w+)", re.IGNORECASE)
 #: bookkeeping of the jobs themselves (portal.jobs), written outside batches on purpose
-_EXEMPT_MODELS = {"portal.job", "portal.jobitem"}
+_EXEMPT_MODELS = {"portal.job", "portal.jobitem", "journal.journalbatch", "journal.journalchunk"}
 
 
 @dataclass(frozen=True)

@@ -58,11 +58,11 @@ def test_the_same_writes_inside_a_batch_are_the_engine_s(state_guard):
 
 def test_a_directory_write_of_portal_code_outside_a_batch_is_found(state_guard, slapd):
     run_as_portal_code(
-        "from portal.directory import DirectorySession, UndoJournal, get_gateway\n"
-        "class Journal(UndoJournal):\n"
-        "    def record(self, label, undo):\n"
-        "        pass\n"
-        f"DirectorySession(get_gateway({DC!r}), Journal()).modify({ALPINE!r}, {{'description': 'x'}})\n"
+        "from portal.directory import DirectorySession, MemoryUndoJournal, get_gateway\n"
+        "journal = MemoryUndoJournal()\n"
+        "\n"
+        "\n"
+        f"DirectorySession(get_gateway({DC!r}), journal).modify({ALPINE!r}, {{'description': 'x'}})\n"
     )
     assert state_guard.take() == [
         f"directory modify of {ALPINE} from hosting/outside_the_engine.py:5 in <module>"

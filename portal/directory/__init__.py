@@ -19,12 +19,15 @@ from portal.directory.gateway import (
     DirectoryGateway,
     DirectorySession,
     Entry,
+    MemoryUndoJournal,
     UndoJournal,
     default_gateway,
     directory_written,
     domain_controller_default,
     get_gateway,
     reset_gateways,
+    step_label,
+    undo_step,
 )
 from portal.directory.guid import guid_braced, guid_octets, guid_parse
 from portal.directory.ldif_io import LdifRecord, ldif_records
@@ -37,6 +40,7 @@ __all__ = [
     "DirectorySession",
     "Entry",
     "LdifRecord",
+    "MemoryUndoJournal",
     "UndoJournal",
     "default_gateway",
     "directory_written",
@@ -61,4 +65,6 @@ __all__ = [
     "password_ssha_matches",
     "path_to_dn",
     "reset_gateways",
+    "step_label",
+    "undo_step",
 ]

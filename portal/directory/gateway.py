@@ -9,6 +9,7 @@ the engine can put the directory back when a later step fails.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
 import queue
@@ -81,6 +82,13 @@ directory_written = Signal()
 _WRITES = frozenset({"add", "modify", "delete", "rename"})
 
 _SCOPES = {"base": ldap.SCOPE_BASE, "onelevel": ldap.SCOPE_ONELEVEL, "subtree": ldap.SCOPE_SUBTREE}
+
+
+def _uncertain(err: PortalError, uncertain: bool) -> PortalError:
+    """Mark a write's error as leaving it unknown whether the server carried the write out (the
+    connection dropped or timed out after the request was sent): its undo must stay journaled."""
+    err.uncertain = uncertain
+    return err
 
 
 def _detail(exc: ldap.LDAPError) -> str:
@@ -254,36 +262,56 @@ class DirectoryGateway:
         if counted:
             with self._lock:
                 self.calls[operation] += 1
+        # a write sent on a connection that then dropped or timed out may have happened
+        maybe = False
         for attempt in (1, 2):
+            sent = False
             try:
                 with self._connection() as conn:
+                    sent = operation in _WRITES
                     answer = fn(conn)
                 if operation in _WRITES:
                     directory_written.send(sender=self, operation=operation, dn=what)
                 return answer
             except (ldap.SERVER_DOWN, ldap.CONNECT_ERROR) as exc:
+                maybe = maybe or sent
                 if attempt == 2:
                     self.down_until = time.monotonic() + DOWN_SECONDS
-                    raise DirectoryError(
-                        f"The domain controller {self.name} cannot be reached ({what})."
+                    raise _uncertain(
+                        DirectoryError(f"The domain controller {self.name} cannot be reached ({what})."),
+                        maybe,
                     ) from exc
             except ldap.NO_SUCH_OBJECT as exc:
-                raise NotFound(f"The directory object {what} was not found.") from exc
+                raise _uncertain(NotFound(f"The directory object {what} was not found."), maybe) from exc
             except ldap.ALREADY_EXISTS as exc:
-                raise Conflict(f"The directory object {what} already exists.") from exc
+                raise _uncertain(Conflict(f"The directory object {what} already exists."), maybe) from exc
             except ldap.NOT_ALLOWED_ON_NONLEAF as exc:
-                raise Conflict(f"The directory object {what} still holds other objects.") from exc
+                raise _uncertain(
+                    Conflict(f"The directory object {what} still holds other objects."), maybe
+                ) from exc
             except ldap.CONSTRAINT_VIOLATION as exc:
                 # Active Directory's own rules on values (password complexity, characters a logon
                 # name may not hold): the request's fault, said with the directory's words
                 info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
                 detail = (info.get("info") or "").strip() or "constraint violation"
-                raise InvalidArgument(f"The directory refused {what}: {detail}") from exc
+                raise _uncertain(InvalidArgument(f"The directory refused {what}: {detail}"), maybe) from exc
             except (ldap.INVALID_DN_SYNTAX, ldap.INVALID_SYNTAX, ldap.NAMING_VIOLATION) as exc:
                 # what the caller gave cannot be carried by the directory: its fault, not the server's
-                raise InvalidArgument(f"The directory cannot hold {what} as given: {_detail(exc)}") from exc
+                raise _uncertain(
+                    InvalidArgument(f"The directory cannot hold {what} as given: {_detail(exc)}"),
+                    maybe,
+                ) from exc
+            except (ldap.TIMEOUT, ldap.TIMELIMIT_EXCEEDED) as exc:
+                # no answer in time: the server may still carry the write out
+                raise _uncertain(
+                    DirectoryError(f"The domain controller {self.name} did not answer in time ({what})."),
+                    maybe or sent,
+                ) from exc
             except ldap.LDAPError as exc:
-                raise DirectoryError(f"The directory refused {operation} of {what}: {_detail(exc)}") from exc
+                raise _uncertain(
+                    DirectoryError(f"The directory refused {operation} of {what}: {_detail(exc)}"),
+                    maybe,
+                ) from exc
         raise AssertionError("unreachable")
 
     def answers(self) -> bool:
@@ -529,15 +557,122 @@ class DirectoryGateway:
 
 
 class UndoJournal:
-    """What a caller keeps to undo directory writes: ``record(label, undo)`` in order of writing."""
+    """Where a :class:`DirectorySession` records the undo of each write, as data (see
+    :func:`undo_step`), before the write is sent: ``intend(steps)`` before, ``withdraw(steps)``
+    when the server refused the write for certain (it did not happen), ``learned(step)`` when a
+    step gained what the write answered (the GUID of an added entry)."""
 
-    def record(self, label: str, undo: Callable[[], None]) -> None:  # pragma: no cover - protocol
+    def intend(self, steps: list[dict]) -> None:  # pragma: no cover - protocol
         raise NotImplementedError
+
+    def withdraw(self, steps: list[dict]) -> None:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+    def learned(self, step: dict) -> None:
+        """A step gained a detail (kept with the next durable write); nothing by default."""
+
+
+class MemoryUndoJournal(UndoJournal):
+    """Undo steps kept in memory only (a session outside the engine, such as a test's)."""
+
+    def __init__(self) -> None:
+        self.steps: list[dict] = []
+
+    def intend(self, steps: list[dict]) -> None:
+        self.steps.extend(steps)
+
+    def withdraw(self, steps: list[dict]) -> None:
+        gone = {id(step) for step in steps}
+        self.steps = [step for step in self.steps if id(step) not in gone]
+
+    def undo(self) -> list[str]:
+        """Run every step, newest first; answers what each did."""
+        done = [undo_step(get_gateway(step["dc"]), step) for step in reversed(self.steps)]
+        self.steps.clear()
+        return done
+
+
+# --- undo steps: data, run by idempotent code that looks at the directory first --------------------
+def _text_attrs(entry: Entry) -> dict:
+    return {
+        "attrs": entry.attrs,
+        "binary": {k: [base64.b64encode(v).decode() for v in vs] for k, vs in entry.binary.items()},
+    }
+
+
+def step_label(step: dict) -> str:
+    """What a step undoes, as the audit record's undo log says it."""
+    words = {"delete": "delete", "restore": "restore", "readd": "re-add", "moveback": "move back"}
+    return f"{words.get(step['op'], step['op'])} {step.get('from') or step['dn']}"
+
+
+def _values_equal(current: list | None, old: list | None) -> bool:
+    return sorted(current or []) == sorted(old or [])
+
+
+def undo_step(gateway: DirectoryGateway, step: dict) -> str:
+    """Undo one step where the directory still needs it, and only there; answers what was done
+    (``undone: ...``) or why nothing was (``nothing to undo: ...``). Running it twice, or for a
+    write that never happened, changes nothing:
+
+    - ``delete`` (of an added entry): only if an entry is at ``dn`` (with ``guid``, when known);
+    - ``restore`` (of modified values): only the attributes whose values differ from ``old``;
+    - ``readd`` (of a deleted entry): only if nothing is at ``dn``;
+    - ``moveback`` (of a rename): only if the entry is at its new place and not at its old one.
+    """
+    op, dn, label = step["op"], step["dn"], step_label(step)
+    if op == "delete":
+        entry = gateway.get(dn)
+        if entry is None:
+            return f"nothing to undo: {label} (absent)"
+        if step.get("guid") and entry.guid is not None and str(entry.guid) != step["guid"]:
+            return f"nothing to undo: {label} (another entry holds the name)"
+        gateway._delete(dn)
+        return f"undone: {label}"
+    if op == "restore":
+        entry = gateway.get(dn)
+        if entry is None:
+            return f"nothing to undo: {label} (the entry is gone)"
+        changes = {}
+        for name, old in step["old"].items():
+            key = name.lower()
+            current = entry.attrs.get(key)
+            if current is None and key in entry.binary:
+                continue  # binary values are never changed by a modify of the portal
+            if not _values_equal(current, old):
+                changes[name] = old
+        if not changes:
+            return f"nothing to undo: {label} (values as before)"
+        gateway._modify(dn, changes)
+        return f"undone: {label}"
+    if op == "readd":
+        if gateway.get(dn) is not None:
+            return f"nothing to undo: {label} (present)"
+        attrs: dict = dict(step["attrs"])
+        for name, values in (step.get("binary") or {}).items():
+            attrs[name] = [base64.b64decode(value) for value in values]
+        guid = uuid.UUID(step["guid"]) if step.get("guid") else None
+        gateway._add(dn, attrs, guid=guid)
+        return f"undone: {label}"
+    if op == "moveback":
+        old_dn = step["from"]
+        if gateway.get(dn) is None or gateway.get(old_dn) is not None:
+            return f"nothing to undo: {label} (not at its new place)"
+        gateway._rename(dn, step["old_rdn"], step["old_parent"])
+        return f"undone: {label}"
+    raise ValueError(f"unknown undo step {op!r}")
+
+
+def _certain(err: BaseException) -> bool:
+    """Whether a failed write certainly did not happen: the server answered it with a refusal
+    (errors of the gateway say so; anything else may have followed a write that happened)."""
+    return isinstance(err, PortalError) and getattr(err, "uncertain", None) is False
 
 
 class DirectorySession:
-    """A gateway bound to one batch: every write records its own undo in the batch's journal, and
-    entries read once are not read again until something is written."""
+    """A gateway bound to one batch: every write records its undo in the batch's journal before
+    the write is sent (a write that times out counts as done), and entries read once are not read
+    again until something is written."""
 
     def __init__(self, gateway: DirectoryGateway, journal: UndoJournal, cache: dict | None = None) -> None:
         self.gateway = gateway
@@ -569,16 +704,32 @@ class DirectorySession:
         # read again. A move changes the DNs of a whole subtree, so it forgets everything.
         self._cache.pop(self._key(dn), None)
 
-    def _record(self, label: str, undo: Callable[[], None]) -> None:
-        self._journal.record(label, undo)
+    @contextlib.contextmanager
+    def _intent(self, steps: list[dict]) -> Iterator[None]:
+        """Journal ``steps`` before the write; withdraw them when the server refused the write for
+        certain (an error that leaves it unknown keeps them: the undo checks what is there)."""
+        self._journal.intend(steps)
+        try:
+            yield
+        except BaseException as exc:
+            if _certain(exc):
+                self._journal.withdraw(steps)
+            raise
+
+    def _step(self, op: str, dn: str, **data) -> dict:
+        return {"op": op, "dc": self.gateway.name, "dn": dn, **data}
 
     def add(self, dn: str, attrs: dict[str, str | list]) -> None:
         """Add an entry; undone by deleting it. The entry as stored is kept for the next read
         when the server answers with it."""
         self._forget(dn)
-        added = self.gateway._add(dn, attrs)
-        self._record(f"delete {dn}", lambda: self.gateway._delete(dn))
+        step = self._step("delete", dn)
+        with self._intent([step]):
+            added = self.gateway._add(dn, attrs)
         if added is not None:
+            if added.guid is not None:
+                step["guid"] = str(added.guid)
+                self._journal.learned(step)
             self.remember(added)
 
     def modify(self, dn: str, changes: dict[str, str | list | None]) -> None:
@@ -588,8 +739,13 @@ class DirectorySession:
             raise NotFound(f"The directory object {dn} was not found.")
         old = {name: before.attrs.get(name.lower()) for name in changes}
         self._forget(dn)
-        self.gateway._modify(dn, changes)
-        self._record(f"restore {dn}", lambda: self.gateway._modify(dn, old))
+        with self._intent([self._step("restore", dn, old=old)]):
+            self.gateway._modify(dn, changes)
+
+    def _readd(self, entry: Entry) -> dict:
+        return self._step(
+            "readd", entry.dn, guid=str(entry.guid) if entry.guid else None, **_text_attrs(entry)
+        )
 
     def delete(self, dn: str) -> None:
         """Delete a leaf entry; undone by adding it back with its attributes (and, where the
@@ -598,24 +754,27 @@ class DirectorySession:
         if before is None:
             raise NotFound(f"The directory object {dn} was not found.")
         self._forget(dn)
-        self.gateway._delete(dn)
-        self._record(f"re-add {dn}", lambda: self.gateway._add(dn, before.all_attrs(), guid=before.guid))
+        with self._intent([self._readd(before)]):
+            self.gateway._delete(dn)
 
     def delete_subtree(self, dn: str) -> list[Entry]:
-        """Delete ``dn`` and everything below it, leaves first, each delete undone on failure
-        (the undos run newest first, so parents come back before their children). Returns the
-        entries deleted."""
+        """Delete ``dn`` and everything below it, leaves first. The undo of every delete is
+        journaled at once before the first (re-adding only what is missing, parents first).
+        Returns the entries deleted."""
         found = self.gateway.search(dn, scope="subtree")
         if not found:
             raise NotFound(f"The directory object {dn} was not found.")
         found.sort(key=lambda entry: len(ldap.dn.str2dn(entry.dn)), reverse=True)
-        for entry in found:
+        steps = [self._readd(entry) for entry in found]
+        self._journal.intend(steps)
+        for index, entry in enumerate(found):
             self._forget(entry.dn)
-            self.gateway._delete(entry.dn)
-            self._record(
-                f"re-add {entry.dn}",
-                lambda entry=entry: self.gateway._add(entry.dn, entry.all_attrs(), guid=entry.guid),
-            )
+            try:
+                self.gateway._delete(entry.dn)
+            except BaseException as exc:
+                # the deletes not sent yet did not happen; the failed one only if certain
+                self._journal.withdraw(steps[index + 1 if not _certain(exc) else index :])
+                raise
         return found
 
     def rename(self, dn: str, new_rdn: str, new_superior: str | None = None) -> None:
@@ -623,9 +782,10 @@ class DirectorySession:
         old_rdn = ldap.dn.dn2str(ldap.dn.str2dn(dn)[:1])
         old_parent = ldap.dn.dn2str(ldap.dn.str2dn(dn)[1:])
         self._cache.clear()
-        self.gateway._rename(dn, new_rdn, new_superior)
         new_dn = f"{new_rdn},{new_superior or old_parent}"
-        self._record(f"move back {dn}", lambda: self.gateway._rename(new_dn, old_rdn, old_parent))
+        step = self._step("moveback", new_dn, old_rdn=old_rdn, old_parent=old_parent, **{"from": dn})
+        with self._intent([step]):
+            self.gateway._rename(dn, new_rdn, new_superior)
 
 
 _gateways: dict[str, DirectoryGateway] = {}

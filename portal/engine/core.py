@@ -16,6 +16,7 @@ import contextvars
 import copy
 import datetime as dt
 import enum
+import json
 import logging
 import time
 import uuid
@@ -24,17 +25,26 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import Error as DatabaseFailure
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
 from portal.directory import (
     DirectorySession,
     Entry,
-    UndoJournal,
     default_gateway,
     dn_is_within,
     dn_key,
     get_gateway,
+)
+from portal.engine.journal import (
+    BatchJournal,
+    CommitLost,
+    batch_committed,
+    running_add,
+    running_remove,
+    undo_steps,
 )
 from portal.engine.registry import Procedure, lookup, split_name
 from portal.engine.schema import jsonable
@@ -94,17 +104,6 @@ class _Record:
     undone: list[str] = field(default_factory=list)
     undo_failed: list[str] = field(default_factory=list)
     rolled_back: bool = False
-
-
-class _Journal(UndoJournal):
-    """The batch's undo journal: what to run, newest first, when the batch fails."""
-
-    def __init__(self) -> None:
-        self.entries: list[tuple[str, Callable[[], None], _Record | None]] = []
-        self.current: _Record | None = None
-
-    def record(self, label: str, undo: Callable[[], None]) -> None:
-        self.entries.append((label, undo, self.current))
 
 
 def _masked_guess(data: object) -> object:
@@ -209,7 +208,7 @@ class Batch:
         self.door = door
         self.progress = progress
         self.id = uuid.uuid4()
-        self.journal = _Journal()
+        self.journal = BatchJournal(self)
         self.records: list[_Record] = []
         self.entry_cache: dict = {}
         self.known_entries = {name.lower(): tuple(found) for name, found in (known_entries or {}).items()}
@@ -221,9 +220,12 @@ class Batch:
         # Durable: a batch is never a savepoint of someone else's transaction, so that when it
         # ends its directory writes and its database rows are committed together (an outer
         # rollback would otherwise drop the rows and leave the directory writes behind).
+        # Whether this batch's end is a real COMMIT (not so inside a test case's transaction).
+        self._outermost = not connections["default"].in_atomic_block
         self._atomic = transaction.atomic(durable=True)
         self._atomic.__enter__()
         self._marker = _current_batch.set(self)
+        running_add(self.id)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
@@ -233,12 +235,26 @@ class Batch:
                     self._write_audit()
                 except Exception as audit_exc:  # the change must not commit without its audit
                     self._fail(type(audit_exc), audit_exc, audit_exc.__traceback__)
-                    raise
-                self._atomic.__exit__(None, None, None)
+                    if isinstance(audit_exc, PortalError):
+                        raise
+                    raise CommitLost(
+                        "The database failed while the request was being finished; nothing was "
+                        "changed. Try again."
+                    ) from audit_exc
+                backend = self._backend_pid()
+                try:
+                    self._atomic.__exit__(None, None, None)
+                except DatabaseFailure as commit_exc:
+                    if not self._outermost:
+                        raise
+                    self._commit_lost(commit_exc, backend)
+                    return False
+                self.journal.committed()
                 return False
             self._fail(exc_type, exc, tb)
             return False
         finally:
+            running_remove(self.id)
             _current_batch.reset(self._marker)
 
     def call(
@@ -383,8 +399,14 @@ class Batch:
 
     # --- ending ----------------------------------------------------------------------------
     def _fail(self, exc_type, exc, tb) -> None:
-        undone, failed = self._undo()
+        finished: list[int] = []
+        undone, failed, errors = undo_steps(self.journal.steps, finished)
+        self.journal.finished(finished)
         self._atomic.__exit__(exc_type, exc, tb)
+        self._rolled_back(undone, failed)
+        self._audit_or_journal(rolled_back=True, errors=errors, undone=undone, failed=failed)
+
+    def _rolled_back(self, undone: list[str], failed: list[str]) -> None:
         for record in self.records:
             if record.error is None and record.output is not None:
                 record.rolled_back = True
@@ -393,23 +415,114 @@ class Batch:
             if first is not None:
                 first.undone.extend(undone)
                 first.undo_failed.extend(failed)
-        try:
-            with transaction.atomic():
-                self._write_audit()
-        except Exception:
-            log.exception("writing the audit records of a failed batch failed")
 
-    def _undo(self) -> tuple[list[str], list[str]]:
-        undone, failed = [], []
-        for label, undo, _record in reversed(self.journal.entries):
+    def _audit_or_journal(
+        self, *, rolled_back: bool | None, errors: list[str], undone: list[str], failed: list[str]
+    ) -> bool:
+        """Write the audit records of a batch that did not commit, in a transaction of their own;
+        what could not be finished (an undo step, the audit) stays in the journal for the
+        recovery. Answers whether something was left."""
+        audit = None
+        if rolled_back is not None:
             try:
-                undo()
-                undone.append(label)
+                with transaction.atomic():
+                    self._write_audit()
             except Exception:
-                log.exception("undo %s failed", label)
-                failed.append(label)
-        self.journal.entries.clear()
-        return undone, failed
+                log.exception("writing the audit records of a failed batch failed; the journal keeps them")
+                audit = self._audit_dicts()
+        else:
+            audit = self._audit_dicts()
+        outcome = [*(f"undone: {x}" for x in undone), *(f"undo failed: {x}" for x in failed)]
+        return self.journal.ended(
+            rolled_back=rolled_back, audit=audit, error="; ".join(errors), outcome=outcome
+        )
+
+    def _backend_pid(self) -> int | None:
+        """PostgreSQL's server process of the batch's connection (to wait for after a lost COMMIT)."""
+        connection = connections["default"]
+        if connection.vendor != "postgresql" or connection.connection is None:
+            return None
+        info = getattr(connection.connection, "info", None)
+        return getattr(info, "backend_pid", None)
+
+    def _commit_lost(self, commit_exc: Exception, backend: int | None) -> None:
+        """The connection broke while COMMIT ran. Its audit records, written in the same
+        transaction, tell on a fresh connection whether it took effect: then the batch succeeded;
+        else its directory writes are undone and its audit records written (or journaled), and
+        the door is told that nothing was changed. Unknown (the database cannot be asked): the
+        directory stays as it is and the recovery decides later."""
+        committed = batch_committed(self.id, backend_pid=backend)
+        if committed:
+            log.warning("batch %s: the connection broke at COMMIT, which took effect", self.id)
+            self.journal.committed()
+            return
+        if committed is None:
+            err = CommitLost(
+                "The database connection was lost while the request was being committed, and "
+                "whether it took effect cannot be told yet; the directory recovery finishes or "
+                f"undoes it (batch {self.id})."
+            )
+            undone, failed, errors = [], [], []
+        else:
+            finished: list[int] = []
+            undone, failed, errors = undo_steps(self.journal.steps, finished)
+            self.journal.finished(finished)
+            lost = not isinstance(commit_exc, IntegrityError)  # else the database refused it
+            err = CommitLost(
+                (
+                    "The database connection was lost while the request was being committed; nothing "
+                    if lost
+                    else "The database refused to commit the request; nothing "
+                )
+                + "was changed"
+                + (
+                    f" (its directory changes are undone by the directory recovery, batch {self.id})."
+                    if failed
+                    else ". Try again."
+                )
+            )
+        log.error("batch %s: COMMIT failed (%s)", self.id, commit_exc)
+        for record in self.records:
+            if record.error is None and record.parent is None:
+                record.error = err
+        self._rolled_back(undone, failed)
+        self._audit_or_journal(
+            rolled_back=None if committed is None else True, errors=errors, undone=undone, failed=failed
+        )
+        raise err from commit_exc
+
+    def call_dict(self, record: _Record) -> dict:
+        """A call as the journal keeps it (enough for its audit record if the process dies)."""
+        return {
+            "batch": str(self.id),
+            "sequence": record.sequence,
+            "parent_sequence": record.parent.sequence if record.parent else None,
+            "started_at": record.started_at.isoformat(),
+            "caller": record.caller.username,
+            "caller_dn": record.caller.dn or "",
+            "acting_as": record.identity.username,
+            "impersonate": int(record.impersonate),
+            "namespace": record.namespace,
+            "procedure": record.name,
+            "input": record.input if isinstance(record.input, dict) else {"value": record.input},
+            "subject": record.subject,
+        }
+
+    def _audit_dicts(self) -> list[dict]:
+        """The batch's audit records as data (kept by the journal when they cannot be written)."""
+        from portal.models import AuditRecord
+
+        out = []
+        for record in self.records:
+            row = self._audit_row(record, AuditRecord)
+            data = {
+                field.attname: getattr(row, field.attname)
+                for field in AuditRecord._meta.concrete_fields
+                if field.attname not in ("id", "parent_id")
+            }
+            data["parent_sequence"] = record.parent.sequence if record.parent else None
+            out.append(data)
+        return json.loads(json.dumps(out, cls=DjangoJSONEncoder))
 
     def _write_audit(self) -> None:
         """Insert the batch's records, one INSERT per nesting level (a record's parent is

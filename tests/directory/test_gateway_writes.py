@@ -9,6 +9,7 @@ import pytest
 
 from portal.directory import (
     DirectorySession,
+    MemoryUndoJournal,
     ldif_records,
     password_ssha,
     password_ssha_matches,
@@ -19,16 +20,12 @@ from tests.conftest import ALPINE, JANE
 IMPORTS = "OU=Imports,DC=fabrikam,DC=com"
 
 
-class Journal:
-    def __init__(self):
-        self.entries = []
+class Journal(MemoryUndoJournal):
+    """The steps of a session outside the engine, undone by the test."""
 
-    def record(self, label, undo):
-        self.entries.append((label, undo))
-
-    def undo(self):
-        for _, undo in reversed(self.entries):
-            undo()
+    @property
+    def entries(self):
+        return self.steps
 
 
 def test_add_answers_the_stored_entry_with_its_guid(gateway, ldap_admin):
@@ -65,7 +62,7 @@ def test_every_write_of_a_session_is_journaled_and_undone(gateway, ldap_admin):
     session.add(f"OU=Moving,{ALPINE}", {"objectClass": ["organizationalUnit"], "ou": "Moving"})
     session.modify(ALPINE, {"description": "changed"})
     session.rename(f"OU=Moving,{ALPINE}", "OU=Moved")
-    assert [label.split(" ")[0] for label, _ in journal.entries] == ["delete", "restore", "move"]
+    assert [step["op"] for step in journal.entries] == ["delete", "restore", "moveback"]
     journal.undo()
     assert gateway.get(f"OU=Moving,{ALPINE}") is None and gateway.get(f"OU=Moved,{ALPINE}") is None
     assert _data(gateway.get(ALPINE)) == _data(before)  # AD's update counters aside
