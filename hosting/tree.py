@@ -21,6 +21,7 @@ from portal.directory import (
     dn_to_path,
     filter_escape,
 )
+from portal.engine import reserve
 from portal.errors import Conflict, NotFound, PrerequisiteFailed
 
 RESELLER = "Reseller"
@@ -228,9 +229,12 @@ def user_names_free(
     """Refuse logon names that another user of the hosting tree already answers to.
 
     Login finds a user by ``uid``, ``cn`` or ``userPrincipalName`` (``AUTH_LDAP_USER_SEARCH``), so
-    each name a user logs in with must match no other user in any of the three.
+    each name a user logs in with must match no other user in any of the three. The names are
+    reserved for the rest of the batch first (``portal.engine.reserve``): a concurrent call giving
+    a user one of them waits, then finds this one's user.
     """
     wanted = [name for name in names if name]
+    reserve("logon", *wanted)
     terms = "".join(
         f"({attr}={filter_escape(name)})" for name in wanted for attr in ("uid", "cn", "userPrincipalName")
     )

@@ -27,6 +27,7 @@ from portal.engine import (
     CallContext,
     Security,
     procedure,
+    reserve,
 )
 from portal.errors import Conflict, InvalidArgument
 
@@ -70,6 +71,7 @@ def smtp_domain_check(ctx: CallContext, domain: str, *, argument: str) -> str:
     labels = value.split(".")
     if len(labels) < 2 or not all(label and len(label) <= 63 for label in labels) or " " in value:
         raise InvalidArgument(f"<{argument}> {domain!r} is not a domain name.", field=argument)
+    reserve("smtp-domain", value)
     holders = ctx.directory.search(hosting.hosting_root(), f"(uPNSuffixes={filter_escape(value)})")
     if holders:
         raise Conflict(SMTP_DOMAIN_TAKEN.replace("%domainName%", value), field=argument)

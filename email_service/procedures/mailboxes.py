@@ -36,7 +36,7 @@ from portal.directory.mail import (
     proxy_addresses_read,
     proxy_addresses_write,
 )
-from portal.engine import PREFERRED_DOMAIN_CONTROLLER, Arg, CallContext, procedure
+from portal.engine import PREFERRED_DOMAIN_CONTROLLER, Arg, CallContext, procedure, reserve
 from portal.errors import Conflict, InvalidArgument, NotFound, PrerequisiteFailed
 from portal.mailservers import mailbox_usage
 
@@ -574,6 +574,7 @@ def smtp_domain_add(
         domain = smtp_domain_normalize(domainName)
     except InvalidArgument as exc:
         raise InvalidArgument(exc.text.replace("<smtpDomain>", "<domainName>"), field="domainName") from exc
+    reserve("smtp-domain", domain)  # a concurrent call for the same domain waits, then sees it held
     held = SmtpDomain.objects.filter(name=domain).first()
     if held is None:
         smtp_domain_create(subscription.customer_record, entry, domain)
