@@ -25,7 +25,7 @@ def _login_failed(sender, context=None, exception=None, **kwargs) -> None:
     """django-auth-ldap reports an LDAP failure of a login and would then refuse the login as if
     the password were wrong: a directory that timed out or cannot be reached is a 503
     (``DirectoryError``) instead, on every door (``portal/directory/logins.py``)."""
-    if context == "authenticate" and exception is not None:
+    if exception is not None:  # while binding, looking the user up or reading its groups
         err = login_error(exception)
         if err is not None:
             raise err

@@ -271,7 +271,7 @@ class DirectoryGateway:
         if self.unresponsive():
             raise DirectoryError(
                 f"The domain controller {self.name} is not answering (an operation timed out less than "
-                f"{self.down_seconds:g} seconds ago); try again shortly ({what})."
+                f"{self.down_seconds:g} s ago); try again shortly ({what})."
             )
         for attempt in (1, 2):
             try:
@@ -288,8 +288,8 @@ class DirectoryGateway:
                     "%s: %s timed out after %ss (%s)", self.name, operation, self.operation_timeout, what
                 )
                 raise DirectoryError(
-                    f"The domain controller {self.name} did not answer within {self.operation_timeout:g} "
-                    f"seconds ({operation} of {what})."
+                    f"The domain controller {self.name} did not answer within {self.operation_timeout:g} s "
+                    f"({operation} of {what})."
                 ) from exc
             except (ldap.SERVER_DOWN, ldap.CONNECT_ERROR) as exc:
                 if attempt == 2:

@@ -44,7 +44,7 @@ def login_error(exception: Exception) -> DirectoryError | None:
             live[0].mark_unresponsive()
         seconds = settings.DIRECTORY.get("OPERATION_TIMEOUT", settings.DIRECTORY["TIMEOUT"])
         return DirectoryError(
-            f"The directory did not answer within {seconds:g} seconds; the credentials could not be "
+            f"The directory did not answer within {seconds:g} s; the credentials could not be "
             "checked. Try again shortly."
         )
     if isinstance(exception, ldap.SERVER_DOWN | ldap.CONNECT_ERROR):
