@@ -26,7 +26,8 @@ import pytest
 from django.db import connection
 from lxml import etree
 
-from portal.directory import dn_to_path
+from portal.directory import DirectoryGateway, dn_to_path
+from portal.errors import DirectoryError
 from tests.conftest import ALPINE, DC, PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -161,3 +162,36 @@ def test_requests_after_the_databases_backends_were_killed_succeed(server):
     with ThreadPoolExecutor(max_workers=4) as pool:
         statuses = list(pool.map(read, range(40)))
     assert statuses == [200] * 40
+
+
+def test_an_operation_on_a_frozen_directory_times_out_then_calls_fail_at_once(slapd, settings):
+    conf = settings.DIRECTORY
+    gateway = DirectoryGateway(
+        DC,
+        slapd.server.ldap_uri.rstrip("/"),
+        bind_dn=conf["BIND_DN"],
+        bind_password=conf["BIND_PASSWORD"],
+        suffix=conf["SUFFIX"],
+        hosting_root=conf["HOSTING_ROOT"],
+        timeout=TIMEOUT,
+        operation_timeout=TIMEOUT,
+        down_seconds=2,
+    )
+    assert gateway.get(ALPINE) is not None  # a pooled, bound connection
+    pid = slapd.server._proc.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        with pytest.raises(DirectoryError, match="did not answer within 1 s"):
+            gateway.get(ALPINE)
+        assert TIMEOUT * 0.9 < time.monotonic() - started < TIMEOUT + 1
+        started = time.monotonic()
+        with pytest.raises(DirectoryError, match="is not answering"):
+            gateway.get(ALPINE)
+        assert time.monotonic() - started < 0.1  # failed at once
+        assert not gateway.answers()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    time.sleep(2.1)  # counted as down no longer
+    assert gateway.get(ALPINE) is not None
+    gateway.close()
