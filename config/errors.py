@@ -28,7 +28,16 @@ ADVICE = {
     "again in a moment.",
     409: "Another change of the same object came first. Nothing was changed by this request.",
 }
-TITLES = {503: "Temporarily unavailable", 409: "Conflict"}
+TITLES = {
+    400: "Bad request",
+    401: "Not logged in",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflict",
+    422: "Not possible now",
+    429: "Too many attempts",
+    503: "Temporarily unavailable",
+}
 
 
 def page_error(request: HttpRequest, err: PortalError) -> HttpResponse:
@@ -37,7 +46,12 @@ def page_error(request: HttpRequest, err: PortalError) -> HttpResponse:
     context = {
         "error": err,
         "title": TITLES.get(err.status, "Something went wrong"),
-        "advice": ADVICE.get(err.status, "The error was logged. Nothing was changed by this request."),
+        "advice": ADVICE.get(
+            err.status,
+            "The error was logged. Nothing was changed by this request."
+            if err.status >= 500
+            else "Nothing was changed by this request.",
+        ),
     }
     template = loader.get_template("error.html")
     try:
