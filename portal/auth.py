@@ -10,6 +10,7 @@ import hmac
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.core.cache import cache
+from django.db import IntegrityError
 from django_auth_ldap.backend import LDAPBackend, ldap_error
 from rest_framework import authentication, exceptions
 
@@ -41,7 +42,12 @@ class DirectoryBackend(LDAPBackend):
     DN kept on the user (the caller's scope is derived from it)."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
-        user = super().authenticate(request, username=username, password=password, **kwargs)
+        try:
+            user = super().authenticate(request, username=username, password=password, **kwargs)
+        except IntegrityError:
+            # a concurrent first login of the same account created it (or mirrored its groups)
+            # first: logging in again finds what that one wrote
+            user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is not None:
             account_checked(user.pk)  # just read from the directory
         return user

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from xml.sax.saxutils import escape
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from lxml import etree
@@ -280,3 +281,12 @@ def test_twenty_enables_for_plans_of_one_organization_make_one_record(logged_in,
     # the procedure is safe to repeat: every call succeeds, one record exists
     assert statuses(answers) == Counter({200: CALLS})
     assert list(CustomerRecord.objects.values_list("guid", flat=True)) == [gateway.get(ALPINE).guid]
+
+
+def test_twenty_first_logins_of_one_account_at_once_all_get_in(slapd):
+    call = mps_call("Managed Hosting", "GetOrgType", {"path": dn_to_path(ALPINE)}, user="alpine-admin")
+    answers = race([call] * CALLS)
+
+    # the account is created by the first login; the others find it
+    assert statuses(answers) == Counter({200: CALLS})
+    assert get_user_model().objects.filter(username="alpine-admin").count() == 1

@@ -132,13 +132,19 @@ def test_a_frozen_directory_fails_requests_fast_with_503_and_healthz_keeps_answe
 
     assert (health_status, health_body) == (200, b'{"status": "ok"}')
     assert health_seconds < 2
+    texts = []
     for status, body, _seconds in answers:
         assert status == 503, body
         context = etree.fromstring(body).find("errorContext")
         assert context.get("code") == "0x8007203A"  # DirectoryError
-    # The first four (one per thread) wait out the timeout; the eight after them fail at once.
-    # Without that, each turn of four would wait the timeout again: three turns for twelve.
-    assert max(seconds for _, _, seconds in answers) < 2 * TIMEOUT + 0.5
+        texts.append(context.get("description"))
+    # The first four (one per thread) wait out the timeout; the eight after them fail at once,
+    # without asking the directory. Without that, each turn of four would wait the timeout again.
+    waited = [text for text in texts if text.startswith(f"The directory did not answer within {TIMEOUT} s")]
+    refused = [text for text in texts if text.startswith("No domain controller is answering")]
+    assert len(waited) <= 4
+    assert len(waited) + len(refused) == 12
+    assert max(seconds for _, _, seconds in answers) < 3 * TIMEOUT
 
 
 @pytest.mark.skipif(
@@ -188,7 +194,7 @@ def test_an_operation_on_a_frozen_directory_times_out_then_calls_fail_at_once(sl
         started = time.monotonic()
         with pytest.raises(DirectoryError, match="is not answering"):
             gateway.get(ALPINE)
-        assert time.monotonic() - started < 0.1  # failed at once
+        assert time.monotonic() - started < 0.5  # failed at once
         assert not gateway.answers()
     finally:
         os.kill(pid, signal.SIGCONT)
