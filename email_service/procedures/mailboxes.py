@@ -139,6 +139,7 @@ def addresses_check(
         address = f"{local}@{domain}"
         found.setdefault(address.lower(), address)
     addresses = list(found.values())
+    reserve("mail-address", *addresses)  # a concurrent call giving one of them waits, then sees it
     names = mail_names(ctx)
     for address in addresses:
         escaped = filter_escape(address)

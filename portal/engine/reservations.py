@@ -23,7 +23,7 @@ from django.db import connections, router
 from portal.engine.core import batch_current
 
 #: what may be reserved (the keys are compared in lower case)
-KINDS = frozenset({"logon", "organization", "smtp-domain", "subscription", "customer-record"})
+KINDS = frozenset({"logon", "organization", "smtp-domain", "subscription", "customer-record", "mail-address"})
 
 _SQLITE_LOCKING = ("IMMEDIATE", "EXCLUSIVE")
 
