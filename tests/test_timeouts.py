@@ -201,3 +201,32 @@ def test_an_operation_on_a_frozen_directory_times_out_then_calls_fail_at_once(sl
     time.sleep(2.1)  # counted as down no longer
     assert gateway.get(ALPINE) is not None
     gateway.close()
+
+
+def test_while_the_only_dc_counts_as_down_logins_on_every_door_answer_503_at_once(client, gateway, db):
+    gateway.mark_unresponsive()
+    try:
+        started = time.monotonic()
+        page = client.post("/login/", {"username": "cm-admin", "password": PASSWORD})
+        mps = client.post(
+            "/mps/",
+            data=GET_ORG_TYPE,
+            content_type="text/xml",
+            HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"cm-admin:{PASSWORD}".encode()).decode(),
+        )
+        rest = client.get(
+            "/api/customer-records/",
+            HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"cm-admin:{PASSWORD}".encode()).decode(),
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        gateway.unresponsive_until = gateway.down_until = 0.0
+
+    assert elapsed < 2  # nothing waited for the directory
+    assert page.status_code == 503
+    assert "<h1>Temporarily unavailable</h1>" in page.content.decode()
+    assert "No domain controller is answering" in page.content.decode()
+    assert mps.status_code == 503
+    assert etree.fromstring(mps.content).find("errorContext").get("code") == "0x8007203A"
+    assert rest.status_code == 503
+    assert rest.json()["error"]["name"] == "DirectoryError"
