@@ -24,10 +24,16 @@ DEMO_PACKAGE = {
     "optionalServices": [23, 24],
     "defaultOptionalServices": [24],
 }
-# (username, organization DN, sandbox card number or None)
+# (username, organization DN, sandbox card number or None, billing contact or "")
 DEMO_ACCOUNTS = [
-    ("alpineskihouse", f"OU=AlpineSkiHouse,OU=ConsolidatedMessenger,{HOSTING}", "4242424242424242"),
-    ("northwind", f"OU=Northwind,OU=Contoso,{HOSTING}", None),
+    (
+        "alpineskihouse",
+        f"OU=AlpineSkiHouse,OU=ConsolidatedMessenger,{HOSTING}",
+        "4242424242424242",
+        # a hosted mailbox: the notices dunning e-mails can be read over the demo's IMAP
+        "jane.smith@alpineskihouse.com",
+    ),
+    ("northwind", f"OU=Northwind,OU=Contoso,{HOSTING}", None, ""),
 ]
 
 
@@ -48,11 +54,15 @@ def billing_demo_load(batch: Batch) -> list[str]:
     if not Package.objects.filter(pk=DEMO_PACKAGE["packageID"]).exists():
         call("Billing::CreatePackage", DEMO_PACKAGE)
         made.append(f"package {DEMO_PACKAGE['name']}")
-    for username, dn, card in DEMO_ACCOUNTS:
+    for username, dn, card, contact in DEMO_ACCOUNTS:
         account = BillingAccount.objects.filter(username=username).first()
         if account is None:
-            call("Billing::CreateAccount", {"username": username, "path": dn_to_path(dn), "currency": "USD"})
+            data = {"username": username, "path": dn_to_path(dn), "currency": "USD"}
+            call("Billing::CreateAccount", {**data, "email": contact} if contact else data)
             made.append(f"account {username}")
+        elif contact and not account.billing_email:
+            call("Billing::SetBillingContact", {"username": username, "email": contact})
+            made.append(f"billing contact of {username}")
         if card and (account is None or account.default_payment_method_id is None):
             call("Billing::SetPaymentCard", {"username": username, "cardNumber": card})
             made.append(f"card of {username}")

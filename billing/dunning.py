@@ -6,7 +6,8 @@ due on ``date``, the steps of its reseller's policy (:class:`~billing.models.Dun
 provider's default: card retries 1, 3 and 7 days past due, suspended after 14, cancelled after
 60) that it has not taken yet. Each step is a :class:`~billing.models.DunningNotice` kept on the
 account, unique per account, overdue invoice, step and day: running dunning for a date again takes
-no step twice. It also applies the status changes scheduled for that day
+no step twice. Each notice taken is e-mailed to the account's billing contact after the run commits
+(:mod:`billing.reminders`). It also applies the status changes scheduled for that day
 (``UpdateUserStatusWithOption`` with ``SpecificDate`` or ``PeriodEnd``).
 
 Days past due count from the due date of the oldest open invoice; an account whose undispersed
@@ -27,6 +28,7 @@ from billing.cycle import user_packages_close_due
 from billing.ledger import accounts_ledger, open_invoices, paid_through
 from billing.mailboxes import account_mailboxes_set
 from billing.models import BillingAccount, DunningNotice, DunningPolicy, DunningRun, Invoice, UserPackage
+from billing.reminders import notices_email_after_commit
 from billing.status import CANCELLED, ENABLED, PROSPECT, SUSPENDED, account_status_apply
 from portal.engine import CallContext
 
@@ -199,6 +201,8 @@ def _chunk(
             changing.append((account, "mail", days, invoice))
     DunningNotice.objects.bulk_create(notices)
     summary.notices += len(notices)
+    # e-mailed to the billing contacts once the run has committed: a run rolled back sends nothing
+    notices_email_after_commit([n.pk for n in notices if n.account.billing_email])
     suspending = [item for item in changing if item[1] == SUSPENDED]
     if suspending:
         _suspend(ctx, suspending, ledgers, run_date)

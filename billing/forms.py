@@ -176,11 +176,13 @@ class BillRunForm(forms.Form):
     username = forms.CharField(label="Only this account (optional)", max_length=150, required=False)
 
 
+#: The five cancel options; the first, the end of the bill period (served to the end of what was
+#: paid for), is the one chosen unless another is.
 CANCEL_CHOICES = [
+    ("PeriodEnd", "At the end of the billing period (served until then)"),
     ("ImmediatelyWithProratedTransaction", "Now, prorated (unused days credited)"),
     ("ImmediatelyWithFullTransaction", "Now, the whole period charged"),
     ("ImmediatelyWithNoTransaction", "Now, nothing charged or credited"),
-    ("PeriodEnd", "At the end of the billing period"),
     ("SpecificDate", "On a given day"),
 ]
 
@@ -204,7 +206,7 @@ class CancelPackageForm(_AccountActionForm):
     }
 
     user_package = forms.TypedChoiceField(label="User package", coerce=int)
-    cancel_option = forms.ChoiceField(label="When and how", choices=CANCEL_CHOICES)
+    cancel_option = forms.ChoiceField(label="When and how", choices=CANCEL_CHOICES, initial="PeriodEnd")
     specific_date = forms.DateField(
         label="Day (with “On a given day”)", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -273,23 +275,43 @@ class PaymentForm(_AccountActionForm):
 
 
 class StatusForm(_AccountActionForm):
-    """``UpdateUserStatusWithOption`` by hand: suspend or enable again, with a reason."""
+    """``UpdateUserStatusWithOption`` by hand: suspend, enable again or cancel, with a reason; a
+    cancellation takes one of the five options (the end of the bill period unless another)."""
 
     procedure = "Billing::UpdateUserStatusWithOption"
-    field_map = {"userstatustypename": "status", "reason": "reason"}
+    field_map = {
+        "userstatustypename": "status",
+        "reason": "reason",
+        "cancelopt": "cancel_option",
+        "specificdate": "specific_date",
+    }
     success = "The account is {status}."
 
     status = forms.ChoiceField(
-        label="Status", choices=[("Suspended", "Suspend"), ("Enabled", "Enable again")]
+        label="Status",
+        choices=[("Suspended", "Suspend"), ("Enabled", "Enable again"), ("Cancelled", "Cancel the account")],
+    )
+    cancel_option = forms.ChoiceField(
+        label="When and how (with Cancel)", choices=CANCEL_CHOICES, initial="PeriodEnd", required=False
+    )
+    specific_date = forms.DateField(
+        label="Day (with “On a given day”)", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     reason = forms.CharField(label="Reason", max_length=256)
 
     def execute_data(self) -> dict:
+        data = self.cleaned_data
+        cancelling = data["status"] == "Cancelled"
         return {
             "username": self.username,
-            "userstatustypename": self.cleaned_data["status"],
-            "cancelopt": "ImmediatelyWithNoTransaction",
-            "reason": self.cleaned_data["reason"],
+            "userstatustypename": data["status"],
+            "cancelopt": (data["cancel_option"] or "PeriodEnd")
+            if cancelling
+            else "ImmediatelyWithNoTransaction",
+            "specificdate": data["specific_date"].isoformat()
+            if cancelling and data["specific_date"]
+            else None,
+            "reason": data["reason"],
         }
 
 

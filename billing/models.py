@@ -70,6 +70,9 @@ class BillingAccount(models.Model):
     mail_suspended = models.BooleanField(
         default=False, help_text="The mailboxes of its organization were disabled for non-payment."
     )
+    billing_email = models.EmailField(
+        blank=True, help_text="The billing contact: dunning's notices are e-mailed to this address."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = RestrictedQuerySet.as_manager()

@@ -66,3 +66,13 @@ def today() -> dt.date:
     """The billing day: the portal's local date. Everything in billing asks here (``money.today()``),
     so that a test can set the clock in one place."""
     return timezone.localdate()
+
+
+def bill_run_latest() -> tuple[dt.date, str]:
+    """The latest day a bill run may be dated: ``BILLING_RUN_HORIZON_DAYS`` (31 by default, one
+    bill cycle; ``PORTAL_BILL_RUN_HORIZON_DAYS``) after :func:`today`, and the reason in words. A
+    run dated later would bill months nobody has used yet."""
+    from django.conf import settings
+
+    days = settings.BILLING_RUN_HORIZON_DAYS
+    return today() + dt.timedelta(days=days), f"a bill run may be dated at most {days} days after today"

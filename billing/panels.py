@@ -1,5 +1,6 @@
 """What billing adds to the shared pages: open invoices and the monthly billed amounts on the
-home page, the billing accounts of an organization on its page, and its menu entries."""
+home page, the billing accounts of an organization on its page, the billing standing of a user on
+its page, and its menu entries."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from billing.models import Invoice
+from billing import money
+from billing.ledger import accounts_ledger
+from billing.models import Invoice, UserPackage
 from billing.money import money_round
-from billing.selectors import account_list, invoice_list, organization_account_list
+from billing.selectors import account_list, invoice_list, organization_account_list, user_account_list
 from hosting.selectors import customer_record_list
 from portal.contributions import (
     MenuEntry,
@@ -118,6 +121,36 @@ def organization_panel(request, caller: Caller, org) -> dict | None:
     return {"accounts": accounts}
 
 
+def user_panel(request, caller: Caller, user) -> dict | None:
+    """The billing standing of the accounts that bill a user (its own, or its organization's):
+    status (with the reason and amount due when not Enabled, and a scheduled change), balance, due
+    now, next bill date, and a link to the account page. Left out when the caller sees none of
+    them (the account page's scope rule, ``billing.selectors``)."""
+    accounts = user_account_list(caller, user.dn)
+    if not accounts:
+        return None
+    today = money.today()
+    ledgers = accounts_ledger(accounts, as_of=today)
+    next_dates: dict[int, dt.date] = {}
+    for account_id, day in (
+        UserPackage.objects.filter(account__in=accounts, active=True, status="Active")
+        .values_list("account_id", "next_bill_date")
+        .order_by("next_bill_date")
+    ):
+        next_dates.setdefault(account_id, day)
+    return {
+        "accounts": [
+            {
+                "account": account,
+                "balance": ledgers[account.pk].balance,
+                "due": ledgers[account.pk].due,
+                "next_bill_date": next_dates.get(account.pk),
+            }
+            for account in accounts
+        ]
+    }
+
+
 def register() -> None:
     """Register billing's contributions (from ``BillingConfig.ready``)."""
     dashboard_panel_register(
@@ -127,6 +160,7 @@ def register() -> None:
     object_panel_register(
         "organization", Panel("billing", "billing/_organization_panel.html", organization_panel, order=30)
     )
+    object_panel_register("user", Panel("billing", "billing/_user_panel.html", user_panel, order=30))
     menu_entry_register(
         MenuEntry("Billing", "billing:index", "billing", lambda c, _s: c.read_scope_dn is not None, 50)
     )

@@ -25,7 +25,7 @@ from billing.models import (
     UserPackage,
 )
 from billing.money import money_round
-from portal.directory import dn_key
+from portal.directory import dn_key, dn_parent
 from portal.engine import BILLING_ADMINS, Caller
 from portal.models import RestrictedQuerySet
 
@@ -144,3 +144,11 @@ def organization_account_list(caller: Caller, dn: str) -> list[BillingAccount]:
         # Sum over a decimal column may come back without its places (SQLite): round as money.
         account.open_amount = money_round(Decimal(str(account.open_total or 0)), account.currency)
     return accounts
+
+
+def user_account_list(caller: Caller, dn: str) -> list[BillingAccount]:
+    """The accounts ``caller`` sees that bill the user at ``dn``: those linked to the user's own
+    customer record or to the one of the organization holding it (the same rule as the account
+    page: an account outside the caller's scope is not there)."""
+    keys = [dn_key(dn), dn_key(dn_parent(dn))]
+    return list(account_list(caller).filter(customer_record__dn_key__in=keys).order_by("username"))

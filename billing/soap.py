@@ -202,6 +202,9 @@ OPERATIONS = {
                 ("isAutoDisperse", "s:boolean", 1),
                 ("cardType", "s:string", 0),
                 ("CheckNumber", "s:int", 1),
+                # the portal's own, optional (minOccurs 0): one payment per reference; an envelope
+                # of EngageIP's page, without it, is read as before
+                ("reference", "s:string", 0),
             ),
         ),
         SoapOperation(

@@ -35,7 +35,10 @@ def account_status_apply(
     account.status, account.status_reason, account.status_changed_on = status, reason[:256], on
     account.status_amount = amount
     account.status_by_dunning = by_dunning and status == SUSPENDED
-    account.pending_status, account.pending_status_date, account.pending_cancel_option = "", None, ""
+    if status == CANCELLED or account.pending_status != CANCELLED:
+        # a scheduled cancellation outlives a suspension or enabling before its day: its packages
+        # end on that day all the same
+        account.pending_status, account.pending_status_date, account.pending_cancel_option = "", None, ""
     if status in (SUSPENDED, CANCELLED) and not account.mail_suspended:
         honoured = account_paid_through(account)
         if honoured is not None and honoured >= on and status == SUSPENDED:

@@ -121,6 +121,10 @@ def _lifecycle_action(request: HttpRequest, found: BillingAccount, form) -> Http
         if done.get("restored"):
             text += " The account is enabled again."
         messages.success(request, text)
+    elif done.get("pendingStatus"):
+        messages.success(
+            request, f"The account is {done['status']}; {done['pendingStatus']} on {done['effectiveDate']}."
+        )
     else:
         messages.success(request, f"The account is {done['status']}.")
     return redirect("billing:account", username=found.username)

@@ -192,6 +192,18 @@ MAIL = {
     "DOVECOT_CONFIG": env_str("DOVECOT_CONFIG", str(VAR_DIR / "mail" / "dovecot" / "dovecot.conf")),
 }
 
+# --- Outgoing e-mail ----------------------------------------------------------------------------
+# Dunning's notices are e-mailed to each account's billing contact through Django's SMTP backend;
+# by default through the portal's own Postfix (the one `make run` starts on SMTP_PORT).
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", MAIL["SMTP_HOST"])
+EMAIL_PORT = env_int("EMAIL_PORT", SMTP_PORT)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "billing@fabrikam.com")
+
 # --- Login: django-auth-ldap ------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = ["portal.throttle.LoginThrottleBackend", "portal.auth.DirectoryBackend"]
 
@@ -307,6 +319,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=BILLING_DUNNING_HOUR, minute=0),
     },
 }
+# The latest day a bill run may be dated: this many days after today (one bill cycle). A run dated
+# later would bill months nobody has used yet (billing.money.bill_run_latest).
+BILLING_RUN_HORIZON_DAYS = env_int("PORTAL_BILL_RUN_HORIZON_DAYS", 31)
 PORTAL_JOB_WORKERS = env_int("PORTAL_JOB_WORKERS", 2)
 
 # --- REST API ---------------------------------------------------------------------------------
@@ -331,16 +346,29 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hosting provisioning and billing portal API",
-    "DESCRIPTION": "Procedures of the engine and scoped read-only resources.",
-    "VERSION": "0.1.0",
+    "DESCRIPTION": "Procedures of the engine and scoped read-only resources, under `/api/v1/<app>/`. "
+    "The paths from before version 1 (`/api/procedures/`, `/api/organizations/`, `/api/billing/...`) "
+    "still answer the same, marked deprecated, with `Deprecation` and `Link` headers.",
+    "VERSION": "1.0.0",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+    "TAGS": [
+        {"name": "portal", "description": "The engine's procedures: list them, run one."},
+        {"name": "customers", "description": "Organizations, users and Plans database records."},
+        {"name": "email", "description": "The hosted e-mail service."},
+        {"name": "billing", "description": "Billing accounts, the catalogue, invoices, payments."},
+        {
+            "name": "deprecated (before v1)",
+            "description": "The paths from before version 1: the same answers as their `/api/v1/` paths.",
+        },
+    ],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portal.api.schema.procedure_inputs",
         "portal.api.schema.document_errors",
+        "portal.api.schema.version_paths",
     ],
 }
 

@@ -10,14 +10,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from billing.soap import webservice as engageip_webservice
 from billing.soap import webservice_method as engageip_webservice_method
 from portal import job_views, views
-from portal.api.views import ProcedureListView
+from portal.api.versions import api_urls
 from portal.mps.views import mps_endpoint
 
+# Every app's REST resources, each declared in its api/urls.py: /api/v1/<its API_PREFIX>/...,
+# and the paths from before version 1 as deprecated aliases (portal/api/versions.py).
+API_MODULES = ["portal.api.urls", "customers.api.urls", "email_service.api.urls", "billing.api.urls"]
+
 api_patterns = [
-    path("procedures/", ProcedureListView.as_view(), name="procedures"),
-    path("", include("customers.api.urls")),
-    path("", include("email_service.api.urls")),
-    path("billing/", include("billing.api.urls")),
+    *api_urls(API_MODULES),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", views.own_assets_only(SpectacularSwaggerView.as_view(url_name="api:schema")), name="docs"),
     path(
@@ -38,6 +39,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("search/", views.search, name="search"),
+    path("lockouts/clear/", views.lockout_clear, name="lockout-clear"),
     path("healthz", views.health, name="health"),
     path("favicon.ico", RedirectView.as_view(url=static("portal/favicon.svg"), permanent=True)),
     path("mps/", mps_endpoint, name="mps"),

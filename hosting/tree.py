@@ -21,11 +21,15 @@ from portal.directory import (
     dn_to_path,
     filter_escape,
 )
+from portal.directory.mail import mail_attributes
 from portal.engine import reserve
 from portal.errors import Conflict, NotFound, PrerequisiteFailed
 
 RESELLER = "Reseller"
 CUSTOMER = "Customer"
+
+#: Managed Email 2007::CreateSMTPDomain (dd251695), to the letter: a domain another organization holds.
+SMTP_DOMAIN_NOT_AVAILABLE = "The SMTP Domain %domainName% is not available."
 
 
 def entry_require(directory: DirectorySession, dn: str, *, argument: str = "path") -> Entry:
@@ -249,6 +253,30 @@ def user_names_free(
             + ".",
             field=argument,
         )
+
+
+def smtp_domain_free(
+    directory: DirectorySession, domain: str, *, holder_dn: str | None = None, argument: str = "domainName"
+) -> None:
+    """Refuse an SMTP domain that an organization of the hosting tree other than ``holder_dn``
+    already holds, in any letter case: ``The SMTP Domain %domainName% is not available.``
+
+    The registry of taken SMTP domains is the organizations' ``uPNSuffixes`` (the mail attribute
+    of :mod:`portal.directory.mail`): every procedure that gives an organization a domain writes
+    it (``Hosted Exchange::CreateBusinessOrganization``, ``Hosted Email 2007::CreateSMTPDomain``)
+    and the mail server accepts mail by it. ``holder_dn``, the organization asking, may hold the
+    domain already. ``domain`` is the domain as the caller normalized it.
+    """
+    attribute = mail_attributes(directory.flavor).domains
+    wanted = domain.strip().lower()
+    reserve("smtp-domain", wanted)  # a concurrent call for the same domain waits, then sees it held
+    found = directory.search(hosting_root(), f"({attribute}={filter_escape(wanted)})")
+    for entry in found:
+        if holder_dn is not None and dn_key(entry.dn) == dn_key(holder_dn):
+            continue
+        if any(value.strip().lower() == wanted for value in entry.attrs.get(attribute.lower(), [])):
+            # The holder may be another tenant's organization: its place is never named.
+            raise Conflict(SMTP_DOMAIN_NOT_AVAILABLE.replace("%domainName%", wanted), field=argument)
 
 
 def user_organization_check(

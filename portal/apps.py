@@ -8,5 +8,7 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self) -> None:
-        from portal import roles  # noqa: F401 - registers Portal::RoleGrant and ::RoleRevoke
+        from portal import lockouts, panels, roles  # noqa: F401 - registers Portal::RoleGrant, ::RoleRevoke, ::LockoutClear
         from portal.api import schema  # noqa: F401 - registers the OpenAPI description of our auth
+
+        panels.register()

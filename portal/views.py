@@ -5,13 +5,20 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from portal.dashboard import dashboard
 from portal.directory import dn_to_path
-from portal.engine import Caller
+from portal.engine import Caller, preflight
+from portal.errors import AccessDenied, PortalError
+from portal.pages import ProcedureForm, caller_of, confirmation_needed, form_submit
 from portal.search import MAX_QUERY, search_all
 
 
@@ -29,6 +36,55 @@ def home(request: HttpRequest) -> HttpResponse:
             "board": dashboard(request, caller),
         },
     )
+
+
+class LockoutClearForm(ProcedureForm):
+    """Unlock one account name or client address (``Portal::LockoutClear``)."""
+
+    procedure = "Portal::LockoutClear"
+    username = forms.CharField(required=False, max_length=255)
+    ipAddress = forms.CharField(required=False, max_length=45)  # noqa: N815 - the argument's name
+
+    def execute_data(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if value}
+
+    def what(self) -> str:
+        """The lockout in words."""
+        data = self.execute_data()
+        if "username" in data:
+            return f"the account {data['username']}"
+        return f"the address {data.get('ipAddress')}"
+
+
+@login_required
+@require_POST
+def lockout_clear(request: HttpRequest) -> HttpResponse:
+    """End a login lockout from the staff's home page, once confirmed; DomainAdmins only (403 for
+    everyone else, before anything is asked)."""
+    form = LockoutClearForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Name the account or the address to unlock.")
+        return redirect("home")
+    try:
+        preflight(caller_of(request), form.procedure, form.execute_data())
+    except AccessDenied as err:
+        raise PermissionDenied(err.text) from None
+    except PortalError as err:
+        messages.error(request, err.text)
+        return redirect("home")
+    ask = confirmation_needed(
+        request,
+        title=f"Unlock {form.what()}?",
+        message=f"Logins of {form.what()} are no longer refused; the failed logins counted so far "
+        "are forgotten (the failure log keeps them).",
+        confirm_label="Yes, unlock",
+        cancel_url=reverse("home"),
+    )
+    if ask is not None:
+        return ask
+    if form_submit(request, form, success=f"Unlocked {form.what()}.") is None:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("home")
 
 
 @login_required

@@ -1,3 +1,5 @@
+"""Billing's resources (``/api/v1/billing/``)."""
+
 from rest_framework.routers import SimpleRouter
 
 from billing.api.views import (
@@ -7,6 +9,18 @@ from billing.api.views import (
     PackageViewSet,
     PaymentViewSet,
     UserPackageViewSet,
+)
+
+#: ``/api/v1/billing/…`` (portal/api/versions.py); before version 1 ``/api/billing/…``
+API_PREFIX = "billing"
+API_PREFIX_BEFORE_V1 = "billing/"
+API_RESOURCES_BEFORE_V1 = (
+    "accounts",
+    "packages",
+    "user-packages",
+    "invoices",
+    "payments",
+    "credit-notes",
 )
 
 router = SimpleRouter()

@@ -13,7 +13,9 @@ import logging
 from collections.abc import Callable
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
+from django.core.validators import validate_email
 from django.db import connection, transaction
 
 from billing import money
@@ -222,6 +224,7 @@ def package_create(
         Arg("path", "path", description="(optional) LDAP path of the organization or user it bills."),
         Arg("currency", choices=tuple(CURRENCY_PLACES), description="USD when absent."),
         Arg("parent", max_length=150, description="(optional) Username of the parent account."),
+        Arg("email", max_length=254, description="(optional) The billing contact's e-mail address."),
     ),
     security=BILLING_STAFF,
 )
@@ -233,9 +236,12 @@ def account_create(
     path: str | None,
     currency: str | None,
     parent: str | None,
+    email: str | None,
 ) -> dict:
     """Open a billing account, linked to the Plans database customer record of ``path`` when given
-    (the record must exist: ``MPS Import::EnableCustomerForPlans`` first)."""
+    (the record must exist: ``MPS Import::EnableCustomerForPlans`` first); ``email`` is its
+    billing contact, to whom dunning's notices are e-mailed."""
+    contact = billing_email_clean(email)
     if BillingAccount.objects.filter(username=username).exists():
         raise Conflict(f"There is already a billing account {username!r}.", field="username")
     record = None
@@ -252,8 +258,36 @@ def account_create(
         customer_record=record,
         currency=currency or "USD",
         parent=parent_account,
+        billing_email=contact,
     )
     return {"username": account.username, "accountID": account.pk}
+
+
+def billing_email_clean(email: str | None) -> str:
+    """A billing contact's address as given (empty: none); one that is not an address is refused."""
+    text = (email or "").strip()
+    if text:
+        try:
+            validate_email(text)
+        except ValidationError as exc:
+            raise InvalidArgument(f"<email> {text!r} is not an e-mail address.", field="email") from exc
+    return text
+
+
+@procedure(
+    "Billing::SetBillingContact",
+    args=(
+        Arg("username", required=True, subject=True),
+        Arg("email", required=True, max_length=254, description="The address (empty: no contact)."),
+    ),
+    security=BILLING_STAFF,
+)
+def billing_contact_set(ctx: CallContext, *, username: str, email: str) -> dict:
+    """Set the account's billing contact, the address dunning's notices are e-mailed to."""
+    account = account_require(ctx, username)
+    account.billing_email = billing_email_clean(email)
+    account.save(update_fields=["billing_email"])
+    return {"username": account.username, "email": account.billing_email}
 
 
 @procedure(
@@ -415,7 +449,12 @@ def user_package_add(
     "Billing::RunBillCycle",
     args=(
         Arg(
-            "date", "date", required=True, description="Bill everything due on or before this day (ISO 8601)."
+            "date",
+            "date",
+            required=True,
+            description="Bill everything due on or before this day (ISO 8601); at most "
+            "BILLING_RUN_HORIZON_DAYS (31) days after today.",
+            latest=money.bill_run_latest,
         ),
         Arg("username", subject=True, description="(optional) Only the packages billed to this account."),
     ),

@@ -234,7 +234,8 @@ def user_package_cancel(
     - ``ImmediatelyWithProratedTransaction``: ends today; the current period is charged for the
       days used only (unbilled: invoiced prorated; billed: the unused days credited).
     - ``ImmediatelyWithNoTransaction``: ends today; nothing is invoiced or credited.
-    - ``PeriodEnd``: ends after the current period; the bill cycle bills up to it, then ends it.
+    - ``PeriodEnd``: ends after the current period (what was paid for is served to its end); the
+      bill cycle bills up to it, then ends it. A later period already invoiced is credited.
     - ``SpecificDate``: ends on that day, prorated: days after it already invoiced are credited
       now; unbilled days before it are invoiced (now when the day has come, else by the cycle).
     """
@@ -247,7 +248,7 @@ def user_package_cancel(
         end = specific
     else:
         end = today
-    if option in (PRORATED, SPECIFIC_DATE):
+    if option in (PRORATED, SPECIFIC_DATE, PERIOD_END):
         notes = user_package_credit_after(up, end, on=today, reason=reason, created_by=ctx.caller.username)
     if end <= today:
         if option in (FULL, PRORATED, SPECIFIC_DATE):
@@ -390,7 +391,11 @@ def user_package_status_update(
     args=(
         Arg("username", required=True, subject=True, description="The username of the user to update."),
         Arg("userstatustypename", required=True, description=" | ".join(ACCOUNT_STATUSES)),
-        Arg("cancelopt", choices=CANCEL_OPTIONS, description="CancelOption: " + " | ".join(CANCEL_OPTIONS)),
+        Arg(
+            "cancelopt",
+            choices=CANCEL_OPTIONS,
+            description="CancelOption: " + " | ".join(CANCEL_OPTIONS) + " (Cancelled without one: PeriodEnd)",
+        ),
         Arg(
             "specificdate",
             "string",
@@ -412,8 +417,9 @@ def account_status_update(
 ) -> dict:
     """Change an account's status (EngageIP ``UpdateUserStatusWithOption``): ``Enabled``,
     ``Suspended`` (its mailboxes disabled), ``Cancelled`` (its packages cancelled with
-    ``cancelopt``, final), ``Prospect`` (only before anything was invoiced). ``SpecificDate`` and
-    ``PeriodEnd`` schedule the change (dunning's daily run applies it). Exceptions ``INVALID
+    ``cancelopt``, final; without one, ``PeriodEnd``: served to the end of the bill period),
+    ``Prospect`` (only before anything was invoiced). ``SpecificDate`` and ``PeriodEnd`` schedule
+    the change (dunning's daily run applies it). Exceptions ``INVALID
     USERNAME``, ``INVALID STATUS``, ``INVALID DATE``, ``CANNOT ASSIGN``."""
     account = account_require(ctx, username, text=INVALID_USERNAME)
     word = userstatustypename.strip().lower()
@@ -426,7 +432,9 @@ def account_status_update(
             specific = _day(dt.datetime.fromisoformat(specificdate.strip().replace("Z", "+00:00")))
         except ValueError as exc:
             raise InvalidArgument(INVALID_DATE, field="specificdate") from exc
-    option = cancelopt or NO_TRANSACTION
+    # Cancelling without saying how serves what was paid for: the account ends with the bill
+    # period. Other statuses take effect at once unless scheduled.
+    option = cancelopt or (PERIOD_END if status == CANCELLED else NO_TRANSACTION)
     if option == SPECIFIC_DATE and specific is None:
         raise InvalidArgument(INVALID_DATE, field="specificdate")
     if account.status == CANCELLED and status != CANCELLED:
@@ -444,7 +452,11 @@ def account_status_update(
     answer: dict = {}
     if status == CANCELLED:
         cancelled = []
-        for up in UserPackage.objects.filter(account=account, active=True, cancel_date__isnull=True):
+        ending = UserPackage.objects.filter(account=account, active=True, status="Active")
+        if option == PERIOD_END:
+            # a package already ending on a day of its own keeps that day
+            ending = ending.filter(cancel_date__isnull=True)
+        for up in ending:
             result = ctx.call(
                 "Billing::CancelUserPackage",
                 {
@@ -793,7 +805,9 @@ def payments_get(ctx: CallContext, *, username: str) -> dict:
     return {"username": account.username, "payments": rows}
 
 
-#: Current_StatusTypeID of EngageIP's four base user package status types.
+#: Current_StatusTypeID of the four base user package status types. The numbers are the portal's
+#: own: EngageIP's pages name the four types but give no IDs (an installation's status type table
+#: holds them), so integrations should read ``Status`` beside it (docs/billing.md).
 PACKAGE_STATUS_IDS = {"Active": 1, "Canceled": 2, "Prospect": 3, "Suspended": 4}
 
 

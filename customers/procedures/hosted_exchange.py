@@ -18,7 +18,7 @@ from customers.procedures.directory import (
 from hosting import tree as hosting
 from hosting.models import CustomerType
 from hosting.tree import entry_require
-from portal.directory import dn_child, dn_to_path, filter_escape
+from portal.directory import dn_child, dn_to_path
 from portal.engine import (
     CUSTOMER_ADMINISTRATORS,
     ORG_CREATORS,
@@ -27,12 +27,8 @@ from portal.engine import (
     CallContext,
     Security,
     procedure,
-    reserve,
 )
-from portal.errors import Conflict, InvalidArgument
-
-#: The text Managed Email 2007::CreateSMTPDomain gives for a domain another organization holds.
-SMTP_DOMAIN_TAKEN = "The SMTP Domain %domainName% is not available."
+from portal.errors import InvalidArgument
 
 USER_SECURITY = Security(
     roles=(ORG_CREATORS, CUSTOMER_ADMINISTRATORS),
@@ -66,15 +62,13 @@ def _register(ctx: CallContext, path: str, customer_type: str) -> None:
 
 
 def smtp_domain_check(ctx: CallContext, domain: str, *, argument: str) -> str:
-    """An SMTP domain no organization of the hosting tree holds yet (its ``uPNSuffixes``)."""
+    """An SMTP domain no organization of the hosting tree holds yet (the hosting layer's registry:
+    the organizations' ``uPNSuffixes``, which ``Hosted Email 2007::CreateSMTPDomain`` writes too)."""
     value = domain.strip().lower()
     labels = value.split(".")
     if len(labels) < 2 or not all(label and len(label) <= 63 for label in labels) or " " in value:
         raise InvalidArgument(f"<{argument}> {domain!r} is not a domain name.", field=argument)
-    reserve("smtp-domain", value)
-    holders = ctx.directory.search(hosting.hosting_root(), f"(uPNSuffixes={filter_escape(value)})")
-    if holders:
-        raise Conflict(SMTP_DOMAIN_TAKEN.replace("%domainName%", value), field=argument)
+    hosting.smtp_domain_free(ctx.directory, value, argument=argument)
     return value
 
 

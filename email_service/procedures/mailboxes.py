@@ -25,7 +25,7 @@ from email_service.procedures.common import (
     smtp_domain_normalize,
     user_entry,
 )
-from hosting.tree import user_check
+from hosting.tree import smtp_domain_free, user_check
 from portal.directory import Entry, dn_child, dn_key, dn_to_path, filter_escape
 from portal.directory.mail import (
     DISABLED_TYPE,
@@ -327,14 +327,14 @@ def mailbox_create(
     f"{NAMESPACE}::DeleteMailbox", args=(USER, PREFERRED_DOMAIN_CONTROLLER), security=USER_PLAN_MANAGERS
 )
 def mailbox_delete(ctx: CallContext, *, user: str, preferredDomainController: str) -> dict:
-    """Remove a user's mailbox: its mail attributes leave the entry (the mail server refuses its
-    addresses and its IMAP log-in) and its user plan assignment ends, freeing its place under the
-    plan's limits. Answers the input."""
+    """Remove a user's mailbox (dd278484): its mail attributes leave the entry (the mail server
+    refuses its addresses and its IMAP log-in) and its user plan assignment ends, freeing its place
+    under the plan's limits. Answers nothing (``<executeData/>``), as the page documents."""
     entry = user_entry(ctx, user)
     mailbox_require(ctx, entry)
     mailbox_end(ctx, entry)
     UserPlanAssignment.objects.filter(user_guid=entry.guid).delete()
-    return ctx.mirror()
+    return {}
 
 
 def _mailbox_switch(ctx: CallContext, user: str, *, enabled: bool) -> dict:
@@ -485,9 +485,10 @@ def mailbox_plan_change(
 def distribution_list_create(
     ctx: CallContext, *, container: str, name: str, managedBy: str, preferredDomainController: str
 ) -> dict:
-    """Create a distribution list in a subscribed organization: mail to its address reaches every
-    member with an enabled mailbox (members come and go with ``Managed Active Directory::GroupAdd``
-    and ``GroupRemove``). Answers the input."""
+    """Create a distribution list in a subscribed organization (dd251730): the group
+    ``CN=<name>`` in the container; mail to its address reaches every member with an enabled
+    mailbox (members come and go with ``Managed Active Directory::GroupAdd`` and ``GroupRemove``).
+    Answers nothing (``<executeData/>``), as the page's schema documents."""
     organization = organization_entry(ctx, container, argument="container")
     if not Subscription.objects.filter(organization_guid=organization.guid).exists():
         raise PrerequisiteFailed(
@@ -526,9 +527,7 @@ def distribution_list_create(
             "hostingProcessedBy": ctx.lineage,
         },
     )
-    out = ctx.mirror()
-    out["path"] = dn_to_path(dn)
-    return out
+    return {}
 
 
 @procedure(
@@ -555,8 +554,10 @@ def smtp_domain_add(
 ) -> dict:
     """Give a subscribed organization another SMTP domain: an asset of its Plans database record,
     added to the organization's ``uPNSuffixes``, which the mail server accepts mail for. A domain the
-    organization holds already is accepted again (safe to repeat); one another organization holds
-    is refused. Answers the input."""
+    organization holds already is accepted again (safe to repeat), also when it came with
+    ``Hosted Exchange::CreateBusinessOrganization`` (the asset is registered then); one another
+    organization holds (its ``uPNSuffixes``, or an asset of the Plans database) is refused. Answers
+    the input."""
     if domainType and domainType != "Authoritative":
         raise InvalidArgument(
             f"<domainType> {domainType} is not offered: this mail service relays for no one, so it takes "
@@ -575,7 +576,7 @@ def smtp_domain_add(
         domain = smtp_domain_normalize(domainName)
     except InvalidArgument as exc:
         raise InvalidArgument(exc.text.replace("<smtpDomain>", "<domainName>"), field="domainName") from exc
-    reserve("smtp-domain", domain)  # a concurrent call for the same domain waits, then sees it held
+    smtp_domain_free(ctx.directory, domain, holder_dn=entry.dn, argument="domainName")
     held = SmtpDomain.objects.filter(name=domain).first()
     if held is None:
         smtp_domain_create(subscription.customer_record, entry, domain)

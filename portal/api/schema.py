@@ -1,8 +1,11 @@
-"""How the OpenAPI schema describes the portal's own authentication classes and its errors."""
+"""How the OpenAPI schema describes the versioned paths, the portal's own authentication classes and its
+errors."""
 
 from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+from portal.api.versions import V1, is_deprecated_path, successor
 
 
 class DirectoryBasicAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -17,6 +20,33 @@ class DirectoryBasicAuthenticationScheme(OpenApiAuthenticationExtension):
             "scheme": "basic",
             "description": "The caller's directory logon name (or userPrincipalName) and password.",
         }
+
+
+#: the tag of every operation of the paths from before version 1
+DEPRECATED_TAG = "deprecated (before v1)"
+
+
+def version_paths(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: an operation under ``/api/v1/<app>/`` is tagged with
+    its app; one of the paths from before version 1 (portal/api/versions.py) is marked
+    ``deprecated``, tagged :data:`DEPRECATED_TAG` and names the path that replaces it."""
+    for path, operations in result.get("paths", {}).items():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            if path.startswith(V1):
+                operation["tags"] = [path[len(V1) :].split("/", 1)[0]]
+            elif is_deprecated_path(path):
+                operation["deprecated"] = True
+                operation["tags"] = [DEPRECATED_TAG]
+                note = (
+                    "**Deprecated**: the path from before version 1, kept for existing integrations; "
+                    f"it answers as `{successor(path)}` does, with a `Deprecation` header and a `Link` "
+                    "to that path."
+                )
+                description = operation.get("description")
+                operation["description"] = f"{note}\n\n{description}" if description else note
+    return result
 
 
 _TYPES = {"int": "integer", "bool": "boolean", "decimal": "string", "date": "string", "datetime": "string"}
@@ -116,7 +146,7 @@ def document_errors(result: dict, generator, request, public) -> dict:
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             errors = dict(ERRORS)
-            if path.startswith("/api/procedures/"):
+            if path.endswith("/procedures/"):
                 errors.update(PROCEDURE_ERRORS)
             for status, text in errors.items():
                 operation["responses"].setdefault(status, {"description": text, "content": reference})

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -80,6 +80,9 @@ class Arg:
     min_value: int | None = None
     max_value: int | None = None
     fields: tuple[str, ...] = ()
+    #: for a ``date``/``datetime``: asked at each call, the latest day allowed and why (a text
+    #: such as "a bill run may be dated at most 31 days after today"); a later day is refused
+    latest: Callable[[], tuple[dt.date, str]] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -253,7 +256,7 @@ class Arg:
                 raise InvalidArgument(
                     f"<{name}> must be a date (YYYY-MM-DD); {text!r} is not.", field=self.name
                 ) from exc
-            return self._in_horizon(day, day, name)
+            return self._not_after_latest(self._in_horizon(day, day, name), day, name)
         if kind == "datetime":
             try:
                 moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -261,7 +264,7 @@ class Arg:
                 raise InvalidArgument(
                     f"<{name}> must be a date and time (ISO 8601); {text!r} is not.", field=self.name
                 ) from exc
-            return self._in_horizon(moment, moment.date(), name)
+            return self._not_after_latest(self._in_horizon(moment, moment.date(), name), moment.date(), name)
         raise AssertionError(kind)
 
     def _in_range(self, number: int, name: str) -> int:
@@ -278,6 +281,16 @@ class Arg:
         if day != MIN_VALUE_DATE and not first <= day.year <= last:
             raise InvalidArgument(
                 f"<{name}> is out of range: dates lie between the years {first} and {last}.", field=self.name
+            )
+        return value
+
+    def _not_after_latest(self, value, day: dt.date, name: str):
+        if self.latest is None:
+            return value
+        last, why = self.latest()
+        if day > last:
+            raise InvalidArgument(
+                f"<{name}> is too far ahead: {why}, so {last.isoformat()} at the latest.", field=self.name
             )
         return value
 

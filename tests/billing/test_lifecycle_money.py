@@ -171,6 +171,7 @@ def test_specific_date_later_bills_the_last_period_up_to_that_day(bill, hosting,
     assert february.total == D("15.00")  # 14 of 28 days
     assert "14 of 28 days" in february.lines.get().description
     assert UserPackage.objects.get(pk=up).status == "Active"
+    clock(dt.date(2027, 2, 15))  # a bill run is dated at most BILLING_RUN_HORIZON_DAYS ahead
     bill("RunBillCycle", {"date": "2027-02-15"})
     package = UserPackage.objects.get(pk=up)
     assert (package.status, package.canceled_on) == ("Canceled", dt.date(2027, 2, 15))

@@ -32,7 +32,11 @@ def test_the_account_page_shows_status_balance_and_timeline(browser, bill):
     assert "Status and balance" in page and "Enabled" in page
     assert "4.50 USD" in page  # 6.50 invoiced, 2.00 paid
     assert "Timeline" in page and "Cash · r-1" in page
-    assert "Cancel a package" in page and "Record a payment" in page and "Suspend or enable again" in page
+    assert (
+        "Cancel a package" in page
+        and "Record a payment" in page
+        and "Suspend, enable again or cancel" in page
+    )
 
 
 def test_a_customer_administrator_sees_the_standing_but_no_actions(browser, bill):

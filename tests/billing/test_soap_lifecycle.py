@@ -286,6 +286,87 @@ def test_add_payment_pays_the_oldest_invoice_and_a_retry_records_it_once(client,
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
+def test_add_payment_as_its_page_documents_it_without_a_reference_still_works(client, account, transport):
+    # the page's eight elements in its order, no reference: each call is a payment of its own
+    cash = payment_args(amount=Decimal("8.25"), paymenttype="Cash", CheckNumber=0, detail="counter")
+    assert list(cash) == [
+        "username",
+        "amount",
+        "detail",
+        "paymenttype",
+        "paymentDate",
+        "isAutoDisperse",
+        "cardType",
+        "CheckNumber",
+    ]
+    assert _ok(client, transport, "AddPayment", cash) is None
+    assert Invoice.objects.get().status == "open"
+    assert _ok(client, transport, "AddPayment", cash) is None
+    payments = list(Payment.objects.order_by("pk"))
+    assert [(p.amount, p.payment_type, p.reference) for p in payments] == [
+        (Decimal("8.25"), "Cash", ""),
+        (Decimal("8.25"), "Cash", ""),
+    ]
+    assert Invoice.objects.get().status == "paid"  # 16.50 = 8.25 + 8.25
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_add_payment_with_the_portals_reference_records_a_retry_once(client, account, transport):
+    cash = payment_args(paymenttype="Cash", CheckNumber=0, reference="bank-2026-11-30-17")
+    assert _ok(client, transport, "AddPayment", cash) is None
+    assert _ok(client, transport, "AddPayment", cash) is None
+    payment = Payment.objects.get()
+    assert (payment.amount, payment.reference) == (Decimal("16.50"), "bank-2026-11-30-17")
+    text = _fault(client, transport, "AddPayment", {**cash, "amount": Decimal("5.00")})
+    assert (
+        text
+        == "The payment reference 'bank-2026-11-30-17' of northwind was recorded with another amount (16.50)."
+    )
+    assert Payment.objects.count() == 1
+
+
+def test_the_wsdl_declares_the_reference_optional_after_the_pages_elements(client, db):
+    wsdl = etree.fromstring(client.get(f"{URL}?WSDL").content)
+    xs = "http://www.w3.org/2001/XMLSchema"
+    (operation,) = [e for e in wsdl.iter(f"{{{xs}}}element") if e.get("name") == "AddPayment"]
+    fields = [
+        (e.get("name"), e.get("minOccurs")) for e in operation.iter(f"{{{xs}}}element") if e is not operation
+    ]
+    assert [name for name, _ in fields] == [
+        "username",
+        "amount",
+        "detail",
+        "paymenttype",
+        "paymentDate",
+        "isAutoDisperse",
+        "cardType",
+        "CheckNumber",
+        "reference",
+    ]
+    assert fields[-1] == ("reference", "0")
+
+
+@pytest.mark.parametrize("transport", ["zeep11", "raw12", "post"])
+def test_current_status_type_ids_are_the_portals_own_fixed_numbers(client, account, transport):
+    for status, number in (("Suspended", "4"), ("Prospect", "3"), ("Active", "1"), ("Canceled", "2")):
+        _ok(
+            client,
+            transport,
+            "UpdateUserPackageStatus",
+            {"userPackageID": account.pk, "userPackageStatusTypeName": status},
+        )
+        (package,) = _ok(client, transport, "GetUserPackages", {"username": "northwind"})
+        assert str(package["Current_StatusTypeID"]) == number, status
+
+
+def test_the_engines_answer_names_the_status_beside_its_number(bill, account):
+    for status, number in (("Suspended", 4), ("Prospect", 3), ("Active", 1), ("Canceled", 2)):
+        bill("UpdateUserPackageStatus", {"userPackageID": account.pk, "userPackageStatusTypeName": status})
+        (package,) = bill("GetUserPackages", {"username": "northwind"})["userPackages"]
+        assert (package["Current_StatusTypeID"], package["Status"]) == (number, status)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize(
     ("changes", "text"),
     [
