@@ -26,6 +26,7 @@ from lxml import etree
 from portal.auth import authenticate_basic
 from portal.engine import Caller, run
 from portal.errors import InvalidRequest, NotAuthenticated, PortalError
+from portal.failures import portal_error
 from portal.xml import xml_parse_hardened
 
 NS = "Logisense_EngageIP"
@@ -523,8 +524,9 @@ def soap_fault(envelope_ns: str, err: PortalError) -> tuple[bytes, int]:
     # As an ASMX service answers: an envelope it cannot read is the sender's fault; an exception
     # thrown by the operation (INVALID USERNAME, refused credentials, ...) is a server fault.
     caller_fault = isinstance(err, InvalidRequest)
-    # A login refused by the lockout keeps its own status, so that clients can tell it apart.
-    status = err.status if err.status == 429 else (400 if caller_fault else 500)
+    # A login refused by the lockout, and a database or directory that did not answer (try again),
+    # keep their own status, so that clients can tell them apart.
+    status = err.status if err.status in (429, 503) else (400 if caller_fault else 500)
     if envelope_ns == SOAP12:
         code = "soap:Sender" if caller_fault else "soap:Receiver"
         body = (
@@ -541,6 +543,25 @@ def soap_fault(envelope_ns: str, err: PortalError) -> tuple[bytes, int]:
         f" name={quoteattr(err.name)}/></detail></soap:Fault>"
     )
     return _envelope(envelope_ns, body), 500 if status == 400 else status
+
+
+def fault_response(request: HttpRequest, err: PortalError) -> HttpResponse:
+    """The SOAP fault of ``err`` in the envelope version the request spoke."""
+    envelope_ns = _version(request.content_type or request.META.get("CONTENT_TYPE", ""))
+    body, status = soap_fault(envelope_ns, err)
+    return HttpResponse(body, status=status, content_type=CONTENT_TYPES[envelope_ns])
+
+
+def form_error_response(err: PortalError) -> HttpResponse:
+    """The ASMX HTTP POST form's answer to ``err``: its text, HTTP 500 (401 for credentials, 503
+    for a database or directory that did not answer), as ASMX does."""
+    status = err.status if err.status in (401, 503) else 500
+    response = HttpResponse(
+        f"System.Exception: {err.text}\n", status=status, content_type="text/plain; charset=utf-8"
+    )
+    if status == 401:
+        response["WWW-Authenticate"] = 'Basic realm="EngageIP web service"'
+    return response
 
 
 def _caller(request: HttpRequest, call: SoapCall) -> Caller:
@@ -567,7 +588,6 @@ def webservice(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(status=405)
         response["Allow"] = "GET, POST"
         return response
-    envelope_ns = _version(request.content_type or "")
     try:
         if len(request.body) > MAX_REQUEST_BYTES:
             raise InvalidRequest("The request is larger than 1 MB.")
@@ -576,9 +596,8 @@ def webservice(request: HttpRequest) -> HttpResponse:
         )
         result = run(_caller(request, call), call.operation.procedure, call.arguments, door="soap")
         return HttpResponse(soap_result(call, result), content_type=CONTENT_TYPES[call.envelope])
-    except PortalError as err:
-        body, status = soap_fault(envelope_ns, err)
-        return HttpResponse(body, status=status, content_type=CONTENT_TYPES[envelope_ns])
+    except Exception as exc:  # every failure answers a fault (portal.failures)
+        return fault_response(request, portal_error(exc, where="a SOAP call"))
 
 
 # --- the ASMX HTTP POST form ---------------------------------------------------------------------
@@ -614,14 +633,8 @@ def webservice_method(request: HttpRequest, method: str) -> HttpResponse:
             arguments[parameter_name(operation, key)] = values[0]
         user = _basic_user(request)
         result = run(Caller.from_user(user), operation.procedure, arguments, door="soap")
-    except PortalError as err:
-        status = 401 if isinstance(err, NotAuthenticated) else 500
-        response = HttpResponse(
-            f"System.Exception: {err.text}\n", status=status, content_type="text/plain; charset=utf-8"
-        )
-        if status == 401:
-            response["WWW-Authenticate"] = 'Basic realm="EngageIP web service"'
-        return response
+    except Exception as exc:  # every failure answers the form's text (portal.failures)
+        return form_error_response(portal_error(exc, where="an HTTP POST form call"))
     element = operation.http_post_element
     if element is None:
         return HttpResponse(b"", content_type="text/xml; charset=utf-8")

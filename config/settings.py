@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # every door answers an exception in its own shape (config/errors.py)
+    "config.errors.FailureMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -88,9 +90,14 @@ TEMPLATES = [
     },
 ]
 
+# Connections are kept between requests (CONN_MAX_AGE seconds) and checked before a request uses
+# one again, so that a connection the database server dropped (restart, failover, a killed backend)
+# is replaced instead of failing the request.
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"), conn_max_age=60
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
+        conn_max_age=env_int("CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -199,7 +206,12 @@ DIRECTORY = {
     "BIND_DN": env_str("LDAP_BIND_DN", "cn=admin,dc=fabrikam,dc=com"),
     "BIND_PASSWORD": env_str("LDAP_BIND_PASSWORD", "Passw0rd!" if DEMO else None, required=not DEMO),
     "POOL_SIZE": env_int("LDAP_POOL_SIZE", 4),
-    "TIMEOUT": env_int("LDAP_TIMEOUT", 10),
+    # seconds to open a connection (TCP and TLS) to a domain controller
+    "TIMEOUT": env_int("LDAP_TIMEOUT", 5),
+    # seconds one operation (bind, search, write) may wait for the server's answer; a DC that lets
+    # it pass counts as unresponsive for LDAP_DOWN_SECONDS, and calls to it fail at once (503)
+    "OPERATION_TIMEOUT": env_int("LDAP_OPERATION_TIMEOUT", 10),
+    "DOWN_SECONDS": env_int("LDAP_DOWN_SECONDS", 5),
     # the certificate authority to trust for ldaps:// (Active Directory takes passwords only there)
     "TLS_CACERT": env_str("LDAP_TLS_CACERT", None),
 }
@@ -234,6 +246,13 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "billing@fabrikam.com")
 AUTHENTICATION_BACKENDS = ["portal.throttle.LoginThrottleBackend", "portal.auth.DirectoryBackend"]
 
 
+def _login_server_uri(request=None) -> str:
+    """The domain controllers a login asks: those not counted as unresponsive (portal/directory/logins.py)."""
+    from portal.directory.logins import login_server_uri
+
+    return login_server_uri(request)
+
+
 def auth_ldap_settings(directory: dict) -> dict:
     """django-auth-ldap's settings for a directory of either flavor (the test harness applies them
     again when it points the portal at another directory).
@@ -251,7 +270,13 @@ def auth_ldap_settings(directory: dict) -> dict:
     else:
         users = "(&(objectClass=hostingUser)(|(uid=%(user)s)(cn=%(user)s)(userPrincipalName=%(user)s)))"
         groups = "(objectClass=hostingGroup)"
-    options = {ldap.OPT_NETWORK_TIMEOUT: directory["TIMEOUT"], ldap.OPT_REFERRALS: 0}
+    options = {
+        ldap.OPT_NETWORK_TIMEOUT: directory["TIMEOUT"],
+        # every bind and search of a login waits this long at most (a frozen DC must not hold
+        # the request, and with it a worker, for ever)
+        ldap.OPT_TIMEOUT: directory.get("OPERATION_TIMEOUT", directory["TIMEOUT"]),
+        ldap.OPT_REFERRALS: 0,
+    }
     if directory.get("TLS_CACERT"):
         options.update(
             {
@@ -261,7 +286,7 @@ def auth_ldap_settings(directory: dict) -> dict:
             }
         )
     return {
-        "AUTH_LDAP_SERVER_URI": " ".join(directory["DOMAIN_CONTROLLERS"].values()),
+        "AUTH_LDAP_SERVER_URI": _login_server_uri,
         "AUTH_LDAP_BIND_DN": directory["BIND_DN"],
         "AUTH_LDAP_BIND_PASSWORD": directory["BIND_PASSWORD"],
         "AUTH_LDAP_CONNECTION_OPTIONS": options,

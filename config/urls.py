@@ -31,6 +31,8 @@ api_patterns = [
 ]
 
 handler404 = "portal.views.not_found"
+# what a middleware raised, in the shape of the door it came through (config/errors.py)
+handler500 = "config.errors.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),

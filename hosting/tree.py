@@ -22,6 +22,7 @@ from portal.directory import (
     filter_escape,
 )
 from portal.directory.mail import mail_attributes
+from portal.engine import reserve
 from portal.errors import Conflict, NotFound, PrerequisiteFailed
 
 RESELLER = "Reseller"
@@ -232,9 +233,12 @@ def user_names_free(
     """Refuse logon names that another user of the hosting tree already answers to.
 
     Login finds a user by ``uid``, ``cn`` or ``userPrincipalName`` (``AUTH_LDAP_USER_SEARCH``), so
-    each name a user logs in with must match no other user in any of the three.
+    each name a user logs in with must match no other user in any of the three. The names are
+    reserved for the rest of the batch first (``portal.engine.reserve``): a concurrent call giving
+    a user one of them waits, then finds this one's user.
     """
     wanted = [name for name in names if name]
+    reserve("logon", *wanted)
     terms = "".join(
         f"({attr}={filter_escape(name)})" for name in wanted for attr in ("uid", "cn", "userPrincipalName")
     )
@@ -265,6 +269,7 @@ def smtp_domain_free(
     """
     attribute = mail_attributes(directory.flavor).domains
     wanted = domain.strip().lower()
+    reserve("smtp-domain", wanted)  # a concurrent call for the same domain waits, then sees it held
     found = directory.search(hosting_root(), f"({attribute}={filter_escape(wanted)})")
     for entry in found:
         if holder_dn is not None and dn_key(entry.dn) == dn_key(holder_dn):

@@ -10,14 +10,29 @@ import hmac
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.core.cache import cache
-from django_auth_ldap.backend import LDAPBackend
+from django.db import IntegrityError
+from django_auth_ldap.backend import LDAPBackend, ldap_error
 from rest_framework import authentication, exceptions
 
 from portal.accounts import account_checked, account_current
 from portal.directory import default_gateway
+from portal.directory.logins import login_error
 from portal.engine.security import Caller
 from portal.errors import PortalError, TooManyAttempts
 from portal.throttle import LOCKED_TEXT, login_locked, login_refused, login_succeeded
+
+
+def _login_failed(sender, context=None, exception=None, **kwargs) -> None:
+    """django-auth-ldap reports an LDAP failure of a login and would then refuse the login as if
+    the password were wrong: a directory that timed out or cannot be reached is a 503
+    (``DirectoryError``) instead, on every door (``portal/directory/logins.py``)."""
+    if exception is not None:  # while binding, looking the user up or reading its groups
+        err = login_error(exception)
+        if err is not None:
+            raise err
+
+
+ldap_error.connect(_login_failed, dispatch_uid="portal-login-directory-errors")
 
 
 class DirectoryBackend(LDAPBackend):
@@ -27,7 +42,12 @@ class DirectoryBackend(LDAPBackend):
     DN kept on the user (the caller's scope is derived from it)."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
-        user = super().authenticate(request, username=username, password=password, **kwargs)
+        try:
+            user = super().authenticate(request, username=username, password=password, **kwargs)
+        except IntegrityError:
+            # a concurrent first login of the same account created it (or mirrored its groups)
+            # first: logging in again finds what that one wrote
+            user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is not None:
             account_checked(user.pk)  # just read from the directory
         return user

@@ -114,3 +114,40 @@ class DirectoryError(PortalError):
     code = 0x8007203A
     status = 503
     name = "DirectoryError"
+
+
+class DatabaseUnavailable(PortalError):
+    """The database could not be reached or did not answer (connection lost, server down, the
+    database busy past its timeout): nothing the call wanted is known to be done; try again."""
+
+    code = 0x80070426  # ERROR_SERVICE_NOT_ACTIVE
+    status = 503
+    name = "DatabaseUnavailable"
+
+
+#: SQLSTATEs of a transaction the database ended because another one collided with it
+#: (serialization failure, deadlock): the call collided with a concurrent one
+_COLLISIONS = {"40001", "40P01"}
+
+
+def database_error(exc: BaseException) -> PortalError | None:
+    """The portal error a database exception stands for, or None for anything else.
+
+    A unique constraint that refused a row (``IntegrityError``: a concurrent call created the same
+    object first) is a :class:`Conflict`; a transaction ended by a deadlock or a serialization
+    failure is a :class:`Conflict` too; a lost or refused connection (``OperationalError``,
+    ``InterfaceError``) is :class:`DatabaseUnavailable`."""
+    from django.db import IntegrityError, InterfaceError, OperationalError
+
+    if isinstance(exc, IntegrityError):
+        return Conflict(
+            "The call collides with an object a concurrent call has just created (the database "
+            "refused a duplicate); nothing was changed."
+        )
+    if isinstance(exc, OperationalError | InterfaceError):
+        cause = exc.__cause__
+        state = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+        if state in _COLLISIONS:
+            return Conflict("The call collided with a concurrent call on the same objects; try it again.")
+        return DatabaseUnavailable("The database could not be reached or did not answer; try again.")
+    return None

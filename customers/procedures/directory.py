@@ -50,6 +50,7 @@ from portal.engine import (
     Security,
     procedure,
     require_role,
+    reserve,
 )
 from portal.engine.hooks import hook_run
 from portal.errors import AccessDenied, Conflict, InvalidArgument, PrerequisiteFailed
@@ -257,6 +258,7 @@ def organization_create(
     if policyName is not None:
         hosting.organization_require_type(org_type, ORGANIZATION_POLICIES[policyName], container)
     dn = dn_child("OU", name, container)
+    reserve("organization", dn_key(dn))  # a concurrent create of the same name waits, then sees it
     if ctx.directory.get(dn) is not None:
         raise Conflict(
             f"An organization named {name} already exists in {dn_to_path(container)}.", field="name"

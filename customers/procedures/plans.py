@@ -15,6 +15,7 @@ from portal.engine import (
     CallContext,
     Security,
     procedure,
+    reserve,
 )
 from portal.errors import Conflict, InvalidArgument
 
@@ -69,6 +70,7 @@ def customer_record_create(
     Answers the input with the record's ``GUID`` (braced form) added.
     """
     entry = entry_require(ctx.directory, path)
+    reserve("customer-record", str(entry.guid))
     organization = ctx.directory.get(dn_parent(entry.dn))
     record = CustomerRecord(
         guid=entry.guid,

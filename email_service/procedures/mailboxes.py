@@ -36,7 +36,7 @@ from portal.directory.mail import (
     proxy_addresses_read,
     proxy_addresses_write,
 )
-from portal.engine import PREFERRED_DOMAIN_CONTROLLER, Arg, CallContext, procedure
+from portal.engine import PREFERRED_DOMAIN_CONTROLLER, Arg, CallContext, procedure, reserve
 from portal.errors import Conflict, InvalidArgument, NotFound, PrerequisiteFailed
 from portal.mailservers import mailbox_usage
 
@@ -139,6 +139,7 @@ def addresses_check(
         address = f"{local}@{domain}"
         found.setdefault(address.lower(), address)
     addresses = list(found.values())
+    reserve("mail-address", *addresses)  # a concurrent call giving one of them waits, then sees it
     names = mail_names(ctx)
     for address in addresses:
         escaped = filter_escape(address)

@@ -39,6 +39,7 @@ from portal.engine import (
     Arg,
     CallContext,
     procedure,
+    reserve,
 )
 from portal.errors import Conflict, NotFound, PrerequisiteFailed
 
@@ -79,6 +80,7 @@ def subscription_create(
             "run MPS Import::EnableCustomerForPlans for it first.",
             field="organization",
         )
+    reserve("subscription", str(entry.guid))  # a concurrent Subscribe waits, then sees this one
     existing = Subscription.objects.filter(organization_guid=entry.guid).first()
     if existing is not None:
         raise Conflict(

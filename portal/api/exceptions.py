@@ -15,6 +15,7 @@ from portal.errors import (
     NotFound,
     PortalError,
 )
+from portal.failures import portal_error
 
 
 def error_body(err: PortalError) -> dict:
@@ -58,11 +59,19 @@ def _as_portal_error(exc: Exception) -> PortalError | None:
     return None
 
 
-def exception_handler(exc: Exception, context: dict) -> Response | None:
-    """DRF's handler, with portal errors (and DRF's own auth and validation errors) as JSON."""
+def exception_handler(exc: Exception, context: dict) -> Response:
+    """DRF's handler, with portal errors (and DRF's own auth and validation errors) as JSON, and
+    every other exception as the JSON of the portal error it stands for (``portal.failures``)."""
     err = _as_portal_error(exc)
     if err is None:
-        return drf_exception_handler(exc, context)
+        response = drf_exception_handler(exc, context)
+        if response is not None:
+            return response
+        # anything else (the database lost, a bug) in the same shape: 503, 409 or InternalError
+        view = context.get("view")
+        request = context.get("request")
+        where = f"{request.method} {request.path}" if request is not None else type(view).__name__
+        err = portal_error(exc, where=where)
     response = Response(error_body(err), status=err.status)
     if err.status == 401:
         response["WWW-Authenticate"] = 'Basic realm="portal"'

@@ -125,11 +125,13 @@ ERRORS = {
     "406": "The answer cannot be given in the requested media type.",
     "415": "The request's media type is not accepted.",
     "429": "Logins of the account or from the address are locked out for a while.",
+    "500": "An unexpected failure (InternalError); its cause is logged, not shown.",
+    "503": "The database or the directory could not be reached or did not answer in time "
+    "(DatabaseUnavailable, DirectoryError); try again.",
 }
 PROCEDURE_ERRORS = {
-    "409": "The call collides with what exists.",
+    "409": "The call collides with what exists, or with a concurrent call that created it first.",
     "422": "An object is not in the state the procedure requires.",
-    "503": "The directory could not be reached.",
 }
 
 

@@ -72,7 +72,9 @@ USER_PRESCRIPTION = frozenset(
 )
 ORGANIZATION_TYPES = ("Hosting", "Reseller", "Customer", "Default")
 
-#: how long a domain controller that did not answer is passed over by calls that name none
+#: how long a domain controller that did not answer is passed over by calls that name none (and,
+#: when it let an operation time out, refused at once to calls that name it): the default of
+#: ``DIRECTORY["DOWN_SECONDS"]``
 DOWN_SECONDS = 5.0
 
 #: Sent after every directory write that the server accepted (``operation``: add, modify, delete or
@@ -186,8 +188,13 @@ class DirectoryGateway:
         flavor: str = "openldap",
         pool_size: int = 4,
         timeout: int = 10,
+        operation_timeout: float | None = None,
+        down_seconds: float = DOWN_SECONDS,
         tls_cacert: str | None = None,
     ) -> None:
+        """``timeout``: seconds to open a connection; ``operation_timeout``: seconds one operation
+        (bind, search, write) waits for the server's answer (``timeout`` when not given);
+        ``down_seconds``: how long a server that did not answer counts as down."""
         self.name = name
         self.uri = uri
         self.suffix = suffix
@@ -198,6 +205,8 @@ class DirectoryGateway:
         self._bind_dn = bind_dn
         self._bind_password = bind_password
         self._timeout = timeout
+        self.operation_timeout = operation_timeout if operation_timeout is not None else timeout
+        self.down_seconds = down_seconds
         self._tls_cacert = tls_cacert
         self._pool: queue.LifoQueue = queue.LifoQueue(maxsize=pool_size)
         self._guid_attr = self.dialect.guid_attr
@@ -208,6 +217,9 @@ class DirectoryGateway:
         self.calls: Counter[str] = Counter()
         #: until when (time.monotonic) this DC counts as down: calls that name no DC go elsewhere
         self.down_until = 0.0
+        #: until when (time.monotonic) every call to this DC fails at once: it let an operation
+        #: time out (a frozen or overloaded server), and waiting again would only hold a worker
+        self.unresponsive_until = 0.0
         #: connections opened and bound (the pool keeps them for reuse)
         self.binds = 0
         self._lock = threading.Lock()
@@ -218,7 +230,9 @@ class DirectoryGateway:
         conn.protocol_version = 3
         conn.set_option(ldap.OPT_REFERRALS, 0)
         conn.set_option(ldap.OPT_NETWORK_TIMEOUT, self._timeout)
-        conn.set_option(ldap.OPT_TIMEOUT, self._timeout)
+        # python-ldap's synchronous calls (simple_bind_s, search_ext_s, add_ext_s, ...) wait for
+        # the answer at most this long, then raise ldap.TIMEOUT
+        conn.set_option(ldap.OPT_TIMEOUT, self.operation_timeout)
         if self._tls_cacert:
             conn.set_option(ldap.OPT_X_TLS_CACERTFILE, self._tls_cacert)
             conn.set_option(ldap.OPT_X_TLS_REQUIRE_CERT, ldap.OPT_X_TLS_DEMAND)
@@ -262,6 +276,11 @@ class DirectoryGateway:
         if counted:
             with self._lock:
                 self.calls[operation] += 1
+        if self.unresponsive():
+            raise DirectoryError(
+                f"The domain controller {self.name} is not answering (an operation timed out less than "
+                f"{self.down_seconds:g} s ago); try again shortly ({what})."
+            )
         # a write sent on a connection that then dropped or timed out may have happened
         maybe = False
         for attempt in (1, 2):
@@ -273,10 +292,24 @@ class DirectoryGateway:
                 if operation in _WRITES:
                     directory_written.send(sender=self, operation=operation, dn=what)
                 return answer
+            except ldap.TIMEOUT as exc:
+                # The server may still carry the operation out: the caller's undo looks at what is
+                # there. Meanwhile it counts as down, so later calls fail at once.
+                self.mark_unresponsive()
+                log.warning(
+                    "%s: %s timed out after %ss (%s)", self.name, operation, self.operation_timeout, what
+                )
+                raise _uncertain(
+                    DirectoryError(
+                        f"The domain controller {self.name} did not answer within "
+                        f"{self.operation_timeout:g} s ({operation} of {what})."
+                    ),
+                    maybe or sent,
+                ) from exc
             except (ldap.SERVER_DOWN, ldap.CONNECT_ERROR) as exc:
                 maybe = maybe or sent
                 if attempt == 2:
-                    self.down_until = time.monotonic() + DOWN_SECONDS
+                    self.down_until = time.monotonic() + self.down_seconds
                     raise _uncertain(
                         DirectoryError(f"The domain controller {self.name} cannot be reached ({what})."),
                         maybe,
@@ -301,7 +334,7 @@ class DirectoryGateway:
                     InvalidArgument(f"The directory cannot hold {what} as given: {_detail(exc)}"),
                     maybe,
                 ) from exc
-            except (ldap.TIMEOUT, ldap.TIMELIMIT_EXCEEDED) as exc:
+            except ldap.TIMELIMIT_EXCEEDED as exc:
                 # no answer in time: the server may still carry the write out
                 raise _uncertain(
                     DirectoryError(f"The domain controller {self.name} did not answer in time ({what})."),
@@ -313,6 +346,15 @@ class DirectoryGateway:
                     maybe,
                 ) from exc
         raise AssertionError("unreachable")
+
+    def unresponsive(self) -> bool:
+        """Whether calls to this DC fail at once for now (it let an operation time out lately)."""
+        return time.monotonic() < self.unresponsive_until
+
+    def mark_unresponsive(self) -> None:
+        """Count this DC as down for ``down_seconds``: an operation on it timed out (also one that
+        the gateway did not send itself, such as a login's bind)."""
+        self.unresponsive_until = self.down_until = time.monotonic() + self.down_seconds
 
     def answers(self) -> bool:
         """Whether the server answers: not while it counts as down, else asked (its root entry, a
@@ -826,6 +868,8 @@ def get_gateway(name: str) -> DirectoryGateway:
                 flavor=conf["FLAVOR"],
                 pool_size=conf["POOL_SIZE"],
                 timeout=conf["TIMEOUT"],
+                operation_timeout=conf.get("OPERATION_TIMEOUT"),
+                down_seconds=conf.get("DOWN_SECONDS", DOWN_SECONDS),
                 tls_cacert=conf.get("TLS_CACERT"),
             )
         return gateway

@@ -12,6 +12,7 @@ from portal.engine.core import (
     run,
 )
 from portal.engine.registry import Procedure, all_procedures, lookup, procedure
+from portal.engine.reservations import reserve
 from portal.engine.schema import Arg, Schema, jsonable
 from portal.engine.security import (
     BILLING_ADMINS,
@@ -51,5 +52,6 @@ __all__ = [
     "procedure",
     "require_role",
     "require_scope",
+    "reserve",
     "run",
 ]

@@ -49,7 +49,7 @@ from portal.engine.journal import (
 from portal.engine.registry import Procedure, lookup, split_name
 from portal.engine.schema import jsonable
 from portal.engine.security import DOMAIN_ADMINS, Caller, require_scope
-from portal.errors import AccessDenied, InvalidArgument, NotFound, PortalError
+from portal.errors import AccessDenied, InvalidArgument, NotFound, PortalError, database_error
 
 log = logging.getLogger(__name__)
 
@@ -362,8 +362,13 @@ class Batch:
             raise
         except Exception as exc:
             full = f"{record.namespace}::{record.name}"
-            log.exception("procedure %s failed", full)
-            err = InternalError(f"The procedure {full} failed unexpectedly; the error was logged.")
+            # a duplicate refused by a unique constraint is a Conflict, a lost database a 503
+            err = database_error(exc)
+            if err is None:
+                log.exception("procedure %s failed", full)
+                err = InternalError(f"The procedure {full} failed unexpectedly; the error was logged.")
+            else:
+                log.warning("procedure %s: %s (%r)", full, err.name, exc)
             err.sources.append((record.namespace, record.name))
             record.error = err
             raise err from exc

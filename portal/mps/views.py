@@ -22,6 +22,7 @@ from portal.auth import basic_credentials, caller_for_credentials
 from portal.engine import Batch, Caller
 from portal.engine.registry import all_procedures
 from portal.errors import InvalidRequest, NotAuthenticated, PortalError
+from portal.failures import portal_error
 from portal.mps.xmlio import (
     _NOT_XML_CHAR,
     SkipStep,
@@ -158,5 +159,5 @@ def mps_endpoint(request: HttpRequest) -> HttpResponse:
         if len(request.body) > MAX_REQUEST_BYTES:
             raise InvalidRequest("The request is larger than 5 MB.")
         return HttpResponse(execute_request(caller, request.body), content_type=CONTENT_TYPE)
-    except PortalError as err:
-        return error_response(err)
+    except Exception as exc:  # every failure answers an errorContext (portal.failures)
+        return error_response(portal_error(exc, where="an MPS request"))

@@ -1,0 +1,58 @@
+"""Names reserved for the rest of a batch, so that "is it free?" followed by "create it" holds
+under concurrency.
+
+A procedure that creates something whose name must be unique (a logon name, a userPrincipalName,
+an SMTP domain, an organization, a subscription) calls :func:`reserve` with the kind and the name
+*before* it checks that the name is free, and only then checks and writes. A reservation is a lock
+held by the batch's database transaction: a concurrent batch reserving the same name waits until
+this one has committed (its directory writes made) or rolled back (its directory writes undone), and
+then runs its own check, which sees what the first one did. The commit or the rollback releases it;
+nothing is stored, so nothing is ever left reserved by a process that died.
+
+- PostgreSQL: a transaction-level advisory lock on the two hashes of the kind and the name
+  (``pg_advisory_xact_lock``); two different names that hash alike merely wait for each other.
+- SQLite: a batch's transaction begins ``IMMEDIATE`` (``config/settings.py``), so it holds the
+  database's one write lock from its start: batches that write run one after the other, and the
+  reservation is already held.
+"""
+
+from __future__ import annotations
+
+from django.db import connections, router
+
+from portal.engine.core import batch_current
+
+#: what may be reserved (the keys are compared in lower case)
+KINDS = frozenset({"logon", "organization", "smtp-domain", "subscription", "customer-record", "mail-address"})
+
+_SQLITE_LOCKING = ("IMMEDIATE", "EXCLUSIVE")
+
+
+def reserve(kind: str, *keys: str) -> None:
+    """Reserve ``keys`` of ``kind`` (in any letter case) for the rest of the running batch.
+
+    Call it before the check that the name is free; the batch's commit or rollback releases it.
+    Keys are taken in sorted order, so two batches reserving the same set never wait on each other
+    in a circle."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown reservation kind {kind!r}")
+    if batch_current() is None:
+        raise RuntimeError("a reservation is held by a batch's transaction: reserve() runs inside one")
+    from portal.models import AuditRecord
+
+    connection = connections[router.db_for_write(AuditRecord)]
+    wanted = sorted({str(key).strip().lower() for key in keys if key})
+    if not wanted:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for key in wanted:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))", [kind, key])
+    elif connection.vendor == "sqlite":
+        mode = (connection.settings_dict.get("OPTIONS") or {}).get("transaction_mode") or ""
+        if mode.upper() not in _SQLITE_LOCKING:
+            raise RuntimeError(
+                "SQLite batches must begin IMMEDIATE (OPTIONS transaction_mode) for reservations to hold"
+            )
+    else:  # pragma: no cover - the portal runs on SQLite and PostgreSQL only
+        raise RuntimeError(f"no reservation lock for the {connection.vendor} database")
