@@ -8,5 +8,13 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self) -> None:
+        from axes.models import AccessAttempt
+        from django.db.models.signals import post_save
+
         from portal import roles  # noqa: F401 - registers Portal::RoleGrant and ::RoleRevoke
         from portal.api import schema  # noqa: F401 - registers the OpenAPI description of our auth
+        from portal.throttle import failures_recorded
+
+        # a saved login failure makes every process ask the lockout again (portal/throttle.py)
+
+        post_save.connect(failures_recorded, sender=AccessAttempt, dispatch_uid="portal-login-failures")
