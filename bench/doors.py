@@ -11,7 +11,9 @@ servers, the demo data, gunicorn) on free ports with a var folder of its own, th
 
 Each round runs ``--requests`` requests of each at ``--concurrency`` clients (one new connection
 per request, as ``ab`` does without ``-k``); the medians over the rounds are reported, with each
-procedure's share of the floor's rate, and the time of one request alone (``-c 1``). Targets: a read
+procedure's share of the floor's rate, the time of one request alone (``-c 1``) and the CPU time the
+server's processes (gunicorn, slapd) spent per request, which depends far less on what else the
+machine does than the rates do. Targets: a read
 at least half of ``/healthz``'s rate, an idempotent write at least a third. ``--check`` makes the
 run fail when a target is missed (the figures depend on what else the machine does).
 Usage: ``python -m bench.doors [--requests N] [--rounds N] [--concurrency N] [--check]``.
@@ -102,6 +104,30 @@ class Portal:
             time.sleep(0.5)
         raise RuntimeError(f"make run's server did not answer within {timeout:.0f} s:\n{self.tail()}")
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server's processes (gunicorn and its workers, slapd, the mail
+        servers: everything ``scripts/run.py`` started), from ``/proc``."""
+        children: dict[int, list[int]] = {}
+        times: dict[int, float] = {}
+        tick = os.sysconf("SC_CLK_TCK")
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid = int(entry)
+            children.setdefault(int(fields[1]), []).append(pid)
+            times[pid] = (int(fields[11]) + int(fields[12])) / tick
+        total, todo = 0.0, [self.process.pid]
+        while todo:
+            pid = todo.pop()
+            total += times.get(pid, 0.0)
+            todo.extend(children.get(pid, ()))
+        return total
+
     def tail(self) -> str:
         self.log.flush()
         return (self.var / "run.log").read_text(errors="replace")[-3000:]
@@ -167,11 +193,14 @@ def main(argv: list[str] | None = None) -> int:
         for kind, body in kinds.items():
             alone[kind] = ab(base + urls[kind], requests=300, concurrency=1, body=body)
         runs: dict[str, list[dict]] = {kind: [] for kind in kinds}
+        cpu: dict[str, float] = dict.fromkeys(kinds, 0.0)
         for _ in range(args.rounds):
             for kind, body in kinds.items():
+                before = portal.cpu_seconds()
                 runs[kind].append(
                     ab(base + urls[kind], requests=args.requests, concurrency=args.concurrency, body=body)
                 )
+                cpu[kind] += portal.cpu_seconds() - before
         load = os.getloadavg()
     finally:
         portal.stop()
@@ -196,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{share:.0%}",
                 target,
                 f"{alone[kind]['ms']:.2f}",
+                f"{cpu[kind] / (args.requests * args.rounds) * 1000:.2f}",
                 errors[kind] + alone[kind]["failed"] + alone[kind]["non2xx"],
             )
         )
@@ -206,7 +236,16 @@ def main(argv: list[str] | None = None) -> int:
     print(
         table(
             rows,
-            ("request", "requests/s", "rounds", "of /healthz", "target", "ms alone (-c 1)", "errors"),
+            (
+                "request",
+                "requests/s",
+                "rounds",
+                "of /healthz",
+                "target",
+                "ms alone (-c 1)",
+                "server CPU ms/request",
+                "errors",
+            ),
         )
     )
     missed = [kind for kind, share in TARGETS.items() if rps[kind] / rps["healthz"] < share]
