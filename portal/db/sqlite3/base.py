@@ -27,8 +27,8 @@ every engine batch of the whole server wait for the one before it, however littl
 
 A connection that asks for less (``PRAGMA synchronous=NORMAL`` or ``OFF``: a series of batches
 that flushes once at its end, ``portal.engine.core``) gets that, and the flush after each commit
-stops until it asks for ``FULL`` again. Databases that are not in write-ahead-log mode (in memory)
-keep SQLite's own flushing.
+stops until it asks for ``FULL`` again; ``PRAGMA synchronous`` answers the level asked for.
+Databases that are not in write-ahead-log mode (in memory) keep SQLite's own flushing.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import threading
 
 from django.db.backends.sqlite3 import base
 
-_SYNCHRONOUS = re.compile(r"\s*PRAGMA\s+synchronous\s*=\s*(\w+)\s*;?\s*$", re.IGNORECASE)
+_SYNCHRONOUS = re.compile(r"\s*PRAGMA\s+synchronous\s*(?:=\s*(\w+))?\s*;?\s*$", re.IGNORECASE)
 _LEVELS = {"off": 0, "normal": 1, "full": 2, "extra": 3, "0": 0, "1": 1, "2": 2, "3": 3}
 _SCHEMA_WORDS = ("create", "drop", "alter", "reindex", "vacuum")
 
@@ -74,6 +74,8 @@ class LazyBeginCursor(base.SQLiteCursorWrapper):
         wrapper = self.wrapper
         if params is None and wrapper._flush_own:
             asked = _SYNCHRONOUS.match(query)
+            if asked and asked.group(1) is None:  # the level the connection asked for
+                return super().execute(f"SELECT {wrapper._level}")
             if asked and asked.group(1).lower() in _LEVELS:
                 wrapper._synchronous_asked(_LEVELS[asked.group(1).lower()])
                 return self
@@ -111,6 +113,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
     #: ... and the connection has not asked for fewer flushes
     _flush_each = False
     _log_path = ""
+    #: the ``synchronous`` level the connection asked for (what ``PRAGMA synchronous`` answers)
+    _level = 2
     #: the process's write lock of this database file, while this connection's transaction holds it
     _holding = None
 
@@ -121,6 +125,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         (level,) = conn.execute("PRAGMA synchronous").fetchone()
         self._flush_own = mode.lower() == "wal" and level >= 2 and not self.is_in_memory_db()
         self._flush_each = self._flush_own
+        self._level = level
         if self._flush_own:
             conn.execute("PRAGMA synchronous=NORMAL")
             self._log_path = f"{self.settings_dict['NAME']}-wal"
@@ -135,6 +140,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         """``PRAGMA synchronous=…`` on a connection whose commits flush themselves: FULL (or
         EXTRA) keeps that; NORMAL or OFF is given to SQLite and the own flush stops."""
         self._flush_each = level >= 2
+        self._level = level
         with self.wrap_database_errors:
             self.connection.execute(f"PRAGMA synchronous={min(level, 1)}")
 
