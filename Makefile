@@ -32,6 +32,7 @@ pytest: install
 test: lint pytest
 
 bench: install
+	bash scripts/bootstrap.sh bench
 	@if [ "$${DIRECTORY:-}" = "samba" ]; then bash scripts/bootstrap.sh samba; fi
 	$(BIN)/python bench/run.py
 

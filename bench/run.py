@@ -13,6 +13,7 @@ BENCHMARKS = [
     "bench.billing_run",
     "bench.mail",
     "bench.dunning_run",
+    "bench.doors",
 ]
 
 

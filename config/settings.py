@@ -100,11 +100,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+_SQLITE_ENGINES = ("django.db.backends.sqlite3", "portal.db.sqlite3")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Write-ahead log: a commit costs one flush of the log instead of the rollback journal's
     # several, stays durable (synchronous=FULL remains the default), and readers no longer wait
     # for a writer (pages read while a background job writes). IMMEDIATE avoids lock upgrades
-    # in the middle of an engine batch.
+    # in the middle of an engine batch; the portal's backend sends that BEGIN at the transaction's
+    # first statement rather than when it is entered (portal/db/sqlite3/base.py), so a batch does
+    # not hold the write lock while it waits for the directory.
+    DATABASES["default"]["ENGINE"] = "portal.db.sqlite3"
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL",
         "transaction_mode": "IMMEDIATE",
@@ -119,7 +123,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 _journal_url = env_str("JOURNAL_DATABASE_URL", None)
 if _journal_url:
     DATABASES["journal"] = dj_database_url.parse(_journal_url, conn_max_age=60)
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+elif DATABASES["default"]["ENGINE"] in _SQLITE_ENGINES:
     _main = Path(DATABASES["default"]["NAME"])
     DATABASES["journal"] = dj_database_url.parse(
         f"sqlite:///{_main.with_name(_main.stem + '-journal.sqlite3')}", conn_max_age=60

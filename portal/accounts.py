@@ -98,17 +98,23 @@ def account_current(user) -> bool:
     last check is older than ``PORTAL_ACCOUNT_RECHECK_SECONDS`` (the check is remembered in the
     shared cache, so a busy session costs one directory read per interval, not per request).
     """
+    return account_check(user)[0]
+
+
+def account_check(user) -> tuple[bool, bool]:
+    """:func:`account_current`, and whether the account was read again from the directory just
+    now (its roles in the database may have changed)."""
     if user is None or not user.is_active:
-        return False
+        return False, False
     if not getattr(user, "directory_dn", ""):
-        return True
+        return True, False
     seconds = settings.PORTAL_ACCOUNT_RECHECK_SECONDS
     if seconds <= 0:
-        return True
+        return True, False
     key = _checked_key(user.pk)
     known = cache.get(key)
     if known is not None:
-        return known
+        return known, False
     current = _refresh_from_directory(user)
     cache.set(key, current, seconds)
-    return current
+    return current, True

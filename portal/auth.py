@@ -10,11 +10,11 @@ import hmac
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.core.cache import cache
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django_auth_ldap.backend import LDAPBackend, ldap_error
 from rest_framework import authentication, exceptions
 
-from portal.accounts import account_checked, account_current
+from portal.accounts import account_check, account_checked, account_current
 from portal.directory import default_gateway
 from portal.directory.logins import login_error
 from portal.engine.security import Caller
@@ -119,11 +119,70 @@ def authenticate_basic(request, username: str, password: str):
     return user if user is not None and user.is_active else None
 
 
+def _account_sql() -> str:
+    """One query for a remembered account: its row if still active, with its role groups."""
+    from django.contrib.auth.models import Group
+
+    user_model = get_user_model()
+    quote = connection.ops.quote_name
+    users = quote(user_model._meta.db_table)
+    links = quote(user_model.groups.through._meta.db_table)
+    groups = quote(Group._meta.db_table)
+    # only quoted table and column names go into the text; the values are parameters
+    return (
+        f"SELECT u.{quote('directory_dn')}, u.{quote('is_superuser')}, g.{quote('name')} FROM {users} u "  # noqa: S608
+        f"LEFT JOIN {links} l ON l.{quote('user_id')} = u.{quote('id')} "
+        f"LEFT JOIN {groups} g ON g.{quote('id')} = l.{quote('group_id')} "
+        f"WHERE u.{quote('id')} = %s AND u.{quote('username')} = %s AND u.{quote('is_active')}"
+    )
+
+
+def _remembered_caller(request, username: str, password: str) -> Caller | None:
+    """The caller of a remembered credential, from one query (the account still active, its
+    roles now) and the account check every request makes; None when the credential is not
+    remembered or the account needs the full check of :func:`authenticate_basic`."""
+    remembered = cache.get(_cache_key(username, password))
+    if remembered is None:
+        return None
+    if request is not None and login_locked(request, username):
+        raise login_refused(request) or TooManyAttempts(LOCKED_TEXT)
+    user_id, name = remembered
+
+    def account_row() -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(_account_sql(), [user_id, name])
+            return cursor.fetchall()
+
+    rows = account_row()
+    if not rows:
+        return None
+    account = get_user_model()(pk=user_id, username=name, directory_dn=rows[0][0], is_active=True)
+    current, refreshed = account_check(account)
+    if not current:
+        return None
+    if refreshed:  # the directory was read again: the account's groups may have changed
+        rows = account_row()
+        if not rows:
+            return None
+    dn, is_superuser = rows[0][0], bool(rows[0][1])
+    return Caller.from_account(
+        username=name,
+        dn=dn,
+        groups={row[2] for row in rows if row[2]},
+        is_superuser=is_superuser,
+        user_id=user_id,
+    )
+
+
 def caller_for_credentials(request, username: str, password: str) -> Caller | None:
     """The engine caller for directory credentials, or None (for the machine doors).
 
-    Its roles are read from the account on every request (one query), so a user taken out of a
-    role group loses the role at its next call."""
+    Its roles are read from the account on every request, so a user taken out of a role group
+    loses the role at its next call. A remembered credential costs one query for that (the account
+    and its groups together); anything else goes through :func:`authenticate_basic`."""
+    caller = _remembered_caller(request, username, password)
+    if caller is not None:
+        return caller
     user = authenticate_basic(request, username, password)
     return None if user is None else Caller.from_user(user)
 

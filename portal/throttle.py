@@ -14,6 +14,9 @@ and locked the same way, with the same text.
 
 from __future__ import annotations
 
+import threading
+import uuid
+
 from axes.backends import AxesStandaloneBackend
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -65,11 +68,61 @@ def locked_out(request: HttpRequest | None) -> bool:
     return bool(getattr(request, "axes_locked_out", False))
 
 
+# Whether an account and an address were found not locked out, remembered per process until the
+# next recorded failure anywhere. A lockout only ever begins with a recorded failure (a saved
+# AccessAttempt); each such save, once committed, gives the failures a new generation in the shared
+# cache (:func:`failures_recorded`), which every process reads before it trusts what it remembers.
+_FAILURES_GENERATION = "portal:login-failures-generation"
+_not_locked: dict[tuple[str, str | None], str] = {}
+_not_locked_guard = threading.Lock()
+_NOT_LOCKED_MAX = 10_000
+
+
+def _failures_generation() -> str:
+    from django.core.cache import cache
+
+    generation = cache.get(_FAILURES_GENERATION)
+    if generation is None:
+        cache.add(_FAILURES_GENERATION, uuid.uuid4().hex, timeout=None)
+        generation = cache.get(_FAILURES_GENERATION)
+    return generation
+
+
+def failures_recorded(**kwargs) -> None:
+    """A login failure was saved (``post_save`` of django-axes' ``AccessAttempt``): the failures
+    get a new generation at once (for the saving connection) and again when the failure is
+    committed (for every other), so no process trusts a remembered "not locked out" any more."""
+    from django.core.cache import cache
+    from django.db import transaction
+
+    def renew() -> None:
+        cache.set(_FAILURES_GENERATION, uuid.uuid4().hex, timeout=None)
+
+    renew()  # the saving connection sees its failure at once
+    transaction.on_commit(renew)  # every other one once it is committed
+
+
 def login_locked(request: HttpRequest, username: str) -> bool:
-    """Whether logins of ``username`` or from the request's address are locked out now."""
+    """Whether logins of ``username`` or from the request's address are locked out now.
+
+    The answer "not locked out" is remembered for the account and address until a failure is
+    recorded anywhere (a machine door's remembered credential asks this on every request: without
+    the memory that is two database aggregates per request). The generation is read before the
+    database is asked, so a failure committed during the question makes the answer stale at once.
+    """
     from axes.handlers.proxy import AxesProxyHandler
 
-    return not AxesProxyHandler.is_allowed(request, {"username": username})
+    key = (username.strip().lower(), client_address(request))
+    generation = _failures_generation()
+    if generation is not None and _not_locked.get(key) == generation:
+        return False
+    locked = not AxesProxyHandler.is_allowed(request, {"username": username})
+    if not locked and generation is not None:
+        with _not_locked_guard:
+            if len(_not_locked) >= _NOT_LOCKED_MAX:
+                _not_locked.clear()
+            _not_locked[key] = generation
+    return locked
 
 
 def login_succeeded(request: HttpRequest, user) -> None:

@@ -2,7 +2,8 @@
 # Install the Debian packages the portal needs when they are missing: slapd and ldap-utils (the
 # private directory), Postfix and Dovecot with their LDAP lookups (the private mail servers), the
 # headers python-ldap builds against, a compiler and Python's venv.
-# Pass "browser" to include Chromium and fonts for the browser tests, "samba" (or set
+# Pass "browser" to include Chromium and fonts for the browser tests, "bench" to include ApacheBench
+# (`ab`, apache2-utils: the doors' throughput benchmark of `make bench`), "samba" (or set
 # DIRECTORY=samba) to include Debian's Samba AD DC and openssl (the directory of `DIRECTORY=samba
 # make run` and of `pytest --directory=samba`).
 set -euo pipefail
@@ -35,6 +36,9 @@ if [ "${1:-}" = "samba" ] || [ "${DIRECTORY:-}" = "samba" ]; then
   [ -d /usr/lib/x86_64-linux-gnu/samba/ldb ] || [ -d /usr/lib/aarch64-linux-gnu/samba/ldb ] || need+=(samba-dsdb-modules)
   command -v openssl >/dev/null 2>&1 || need+=(openssl)
   command -v unshare >/dev/null 2>&1 || need+=(util-linux)
+fi
+if [ "${1:-}" = "bench" ]; then
+  command -v ab >/dev/null 2>&1 || need+=(apache2-utils)
 fi
 if [ "${1:-}" = "browser" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)

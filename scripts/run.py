@@ -36,6 +36,12 @@ os.environ.setdefault("LDAP_URI", f"ldap://127.0.0.1:{LDAP_PORT}")
 
 
 DIRECTORY = os.environ.get("DIRECTORY", "openldap").lower()
+# gunicorn: one process per core (WEB_CONCURRENCY, 2), each with WEB_THREADS threads (16). A request
+# spends most of its time waiting (the directory's answer, the database's flush to the disk), with
+# Python's lock released: more threads than cores keep the cores busy. Each process keeps as many
+# directory connections as it has threads, so no request binds a connection of its own.
+THREADS = int(os.environ.get("WEB_THREADS", "16"))
+os.environ.setdefault("LDAP_POOL_SIZE", str(THREADS))
 
 
 class OpenLdapDirectory:
@@ -158,7 +164,7 @@ def main() -> int:
                     "--workers",
                     os.environ.get("WEB_CONCURRENCY", "2"),
                     "--threads",
-                    "4",
+                    str(THREADS),
                     "--access-logfile",
                     "-",
                 ],

@@ -71,21 +71,27 @@ def customer_record_create(
     """
     entry = entry_require(ctx.directory, path)
     reserve("customer-record", str(entry.guid))
-    organization = ctx.directory.get(dn_parent(entry.dn))
-    record = CustomerRecord(
-        guid=entry.guid,
-        customer_type=customerTypeName,
-        dn=entry.dn,
-        name=entry.name,
-        organization_guid=organization.guid if organization else None,
-        created_by_id=ctx.caller.user_id,
-    )
-    try:
-        # insert first (the usual case: a new object), look the record up only when one exists
-        with transaction.atomic():
-            record.save(force_insert=True)
-    except IntegrityError:
-        record = CustomerRecord.objects.select_for_update().get(guid=entry.guid)
+    # An existing record is looked up first (a repeated registration then writes nothing); a new
+    # one is inserted, and an insert that collides with a record registered at the same moment
+    # takes that record as found.
+    existing = CustomerRecord.objects.select_for_update().filter(guid=entry.guid).first()
+    if existing is None:
+        organization = ctx.directory.get(dn_parent(entry.dn))
+        record = CustomerRecord(
+            guid=entry.guid,
+            customer_type=customerTypeName,
+            dn=entry.dn,
+            name=entry.name,
+            organization_guid=organization.guid if organization else None,
+            created_by_id=ctx.caller.user_id,
+        )
+        try:
+            with transaction.atomic():
+                record.save(force_insert=True)
+        except IntegrityError:
+            existing = CustomerRecord.objects.select_for_update().get(guid=entry.guid)
+    if existing is not None:
+        record = existing
         if record.customer_type != customerTypeName:
             raise Conflict(
                 f"{entry.dn} already has a Plans database record of type {record.customer_type}; "

@@ -47,6 +47,8 @@ class Procedure:
 
 
 _registry: dict[str, Procedure] = {}
+# what is derived from the whole registry, kept until a procedure is registered or replaced
+_derived: dict[str, object] = {}
 
 
 def split_name(full_name: str) -> tuple[str, str]:
@@ -90,6 +92,7 @@ def procedure(
             # The seeds name their reads Get...; a procedure may say otherwise.
             reads=name.startswith("Get") if reads is None else reads,
         )
+        _derived.clear()
         return fn
 
     return register
@@ -109,9 +112,20 @@ def replace(proc: Procedure) -> Procedure:
     key = proc.full_name.lower()
     replaced = lookup(proc.namespace, proc.name)
     _registry[key] = proc
+    _derived.clear()
     return replaced
 
 
 def all_procedures() -> list[Procedure]:
     """Every registered procedure, by name."""
     return sorted(_registry.values(), key=lambda proc: proc.full_name.lower())
+
+
+def secret_names() -> frozenset[str]:
+    """Names of the arguments some procedure declares secret (a door never echoes them)."""
+    found = _derived.get("secret_names")
+    if found is None:
+        found = _derived["secret_names"] = frozenset(
+            arg.name for proc in _registry.values() for arg in proc.schema.args if arg.secret
+        )
+    return found

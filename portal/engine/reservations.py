@@ -11,9 +11,11 @@ nothing is stored, so nothing is ever left reserved by a process that died.
 
 - PostgreSQL: a transaction-level advisory lock on the two hashes of the kind and the name
   (``pg_advisory_xact_lock``); two different names that hash alike merely wait for each other.
-- SQLite: a batch's transaction begins ``IMMEDIATE`` (``config/settings.py``), so it holds the
-  database's one write lock from its start: batches that write run one after the other, and the
-  reservation is already held.
+- SQLite: a batch's transaction begins ``IMMEDIATE`` (``config/settings.py``) and holds the
+  database's one write lock until it ends; the portal's backend sends that ``BEGIN`` with the
+  transaction's first statement (``portal/db/sqlite3``), so a reservation sends one (``SELECT 1``)
+  if none has gone yet: from then on the batch holds the lock, and batches that reserve run one
+  after the other.
 """
 
 from __future__ import annotations
@@ -54,5 +56,7 @@ def reserve(kind: str, *keys: str) -> None:
             raise RuntimeError(
                 "SQLite batches must begin IMMEDIATE (OPTIONS transaction_mode) for reservations to hold"
             )
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")  # sends the transaction's BEGIN IMMEDIATE if still due
     else:  # pragma: no cover - the portal runs on SQLite and PostgreSQL only
         raise RuntimeError(f"no reservation lock for the {connection.vendor} database")

@@ -45,9 +45,23 @@ class Caller:
     def from_user(cls, user) -> Caller:
         """The caller of a logged-in Django user."""
         roles = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
-        if user.is_superuser:
+        return cls.from_account(
+            username=user.get_username(),
+            dn=getattr(user, "directory_dn", ""),
+            groups=roles,
+            is_superuser=user.is_superuser,
+            user_id=user.pk,
+        )
+
+    @classmethod
+    def from_account(
+        cls, *, username: str, dn: str, groups: set[str], is_superuser: bool, user_id: int | None
+    ) -> Caller:
+        """The caller of an account known by its fields and the names of its role groups."""
+        roles = {name for name in groups if name in ROLES}
+        if is_superuser:
             roles.add(DOMAIN_ADMINS)
-        dn = getattr(user, "directory_dn", "") or None
+        dn = dn or None
         hosting_root = settings.DIRECTORY["HOSTING_ROOT"]
         if DOMAIN_ADMINS in roles:
             scope = dn_normalize(hosting_root)
@@ -55,9 +69,7 @@ class Caller:
             scope = dn_parent(dn)
         else:
             scope = None
-        return cls(
-            username=user.get_username(), dn=dn, roles=frozenset(roles), scope_dn=scope, user_id=user.pk
-        )
+        return cls(username=username, dn=dn, roles=frozenset(roles), scope_dn=scope, user_id=user_id)
 
     @classmethod
     def service(cls) -> Caller:

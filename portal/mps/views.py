@@ -20,7 +20,7 @@ from lxml import etree
 
 from portal.auth import basic_credentials, caller_for_credentials
 from portal.engine import Batch, Caller
-from portal.engine.registry import all_procedures
+from portal.engine.registry import secret_names
 from portal.errors import InvalidRequest, NotAuthenticated, PortalError
 from portal.failures import portal_error
 from portal.mps.xmlio import (
@@ -70,9 +70,9 @@ def _caller(request: HttpRequest) -> Caller:
     return caller
 
 
-def _secret_names() -> set[str]:
+def _secret_names() -> frozenset[str]:
     """Names of the arguments some procedure declares secret: never echoed in an answer."""
-    return {arg.name for proc in all_procedures() for arg in proc.schema.args if arg.secret}
+    return secret_names()
 
 
 def _xml_safe(value: object) -> object:

@@ -1,0 +1,210 @@
+"""Django's SQLite backend, with transactions that hold the write lock only while they write.
+
+SQLite has one writer at a time, and the portal's transactions are ``BEGIN IMMEDIATE`` (no lock
+upgrade in the middle of an engine batch, so no ``database is locked`` half-way). Two things made
+every engine batch of the whole server wait for the one before it, however little it wrote:
+
+- Django sends the ``BEGIN`` when ``atomic`` is entered, and a batch enters its transaction before
+  its first procedure runs: the batch held the write lock while it waited for the directory.
+  Here ``atomic`` only notes that a transaction is due; ``BEGIN IMMEDIATE`` goes out right before
+  the transaction's first statement. The transaction is the same, begun later: nothing touched the
+  database between the two moments. A transaction that sends no statement takes no lock at all.
+- With ``synchronous=FULL`` SQLite flushes the write-ahead log to the disk at every commit while
+  it still holds the lock, so the flushes (milliseconds each on a busy disk) came one after the
+  other. Here SQLite commits with ``synchronous=NORMAL`` (the log stays consistent) and the commit
+  then flushes the log itself, after the lock is released and before it returns: a commit is on
+  the disk when it returns, as before, and the flushes of concurrent commits overlap (the file
+  system's journal takes them together) instead of queueing behind the lock. The same holds for a
+  change made outside ``atomic`` (autocommit).
+
+- SQLite makes a writer that finds the lock taken sleep and try again (1 ms, 2 ms, 5 ms, … up to
+  100 ms between tries), so under concurrency the lock often sat free while the next writer slept.
+  Here the threads of one process queue for the write lock in the process (a lock per database
+  file, handed over as soon as it is released), and only one thread of each process waits in
+  SQLite's way for the other processes. The turn is held from ``BEGIN IMMEDIATE`` to the end of
+  the commit or rollback; a thread that holds it and begins a transaction on a second connection
+  goes straight to SQLite, as before.
+
+A connection that asks for less (``PRAGMA synchronous=NORMAL`` or ``OFF``: a series of batches
+that flushes once at its end, ``portal.engine.core``) gets that, and the flush after each commit
+stops until it asks for ``FULL`` again; ``PRAGMA synchronous`` answers the level asked for.
+Databases that are not in write-ahead-log mode (in memory) keep SQLite's own flushing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+
+from django.db.backends.sqlite3 import base
+
+_SYNCHRONOUS = re.compile(r"\s*PRAGMA\s+synchronous\s*(?:=\s*(\w+))?\s*;?\s*$", re.IGNORECASE)
+_LEVELS = {"off": 0, "normal": 1, "full": 2, "extra": 3, "0": 0, "1": 1, "2": 2, "3": 3}
+_SCHEMA_WORDS = ("create", "drop", "alter", "reindex", "vacuum")
+
+
+class _WriteLock:
+    """The process's turn at one database file's write lock: which thread has it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.owner: int | None = None
+
+
+_write_locks: dict[str, _WriteLock] = {}
+_write_locks_guard = threading.Lock()
+
+
+def _write_lock(path: str) -> _WriteLock:
+    with _write_locks_guard:
+        lock = _write_locks.get(path)
+        if lock is None:
+            lock = _write_locks[path] = _WriteLock()
+        return lock
+
+
+class LazyBeginCursor(base.SQLiteCursorWrapper):
+    """A cursor that first sends its transaction's pending ``BEGIN``, and flushes a change made
+    outside a transaction."""
+
+    wrapper = None  # the DatabaseWrapper, set when the cursor is made
+
+    def execute(self, query, params=None):
+        wrapper = self.wrapper
+        if params is None and wrapper._flush_own:
+            asked = _SYNCHRONOUS.match(query)
+            if asked and asked.group(1) is None:  # the level the connection asked for
+                return super().execute(f"SELECT {wrapper._level}")
+            if asked and asked.group(1).lower() in _LEVELS:
+                wrapper._synchronous_asked(_LEVELS[asked.group(1).lower()])
+                return self
+        wrapper._begin_pending()
+        connection = wrapper.connection
+        before = connection.total_changes
+        result = super().execute(query, params)
+        changed = connection.total_changes != before or query.lstrip()[:7].lower().startswith(_SCHEMA_WORDS)
+        if wrapper._flush_each and not connection.in_transaction and changed:
+            wrapper._flush_log()
+        return result
+
+    def executemany(self, query, param_list):
+        wrapper = self.wrapper
+        wrapper._begin_pending()
+        connection = wrapper.connection
+        before = connection.total_changes
+        result = super().executemany(query, param_list)
+        if wrapper._flush_each and not connection.in_transaction and connection.total_changes != before:
+            wrapper._flush_log()
+        return result
+
+    def executescript(self, script):
+        self.wrapper._begin_pending()
+        result = super().executescript(script)
+        if self.wrapper._flush_each and not self.wrapper.connection.in_transaction:
+            self.wrapper._flush_log()
+        return result
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    _begin_due = False
+    #: the commit flushes the log itself (write-ahead log, SQLite at synchronous=NORMAL)
+    _flush_own = False
+    #: ... and the connection has not asked for fewer flushes
+    _flush_each = False
+    _log_path = ""
+    #: the ``synchronous`` level the connection asked for (what ``PRAGMA synchronous`` answers)
+    _level = 2
+    #: the process's write lock of this database file, while this connection's transaction holds it
+    _holding = None
+
+    def get_new_connection(self, conn_params):
+        conn = super().get_new_connection(conn_params)
+        self._begin_due = False
+        (mode,) = conn.execute("PRAGMA journal_mode").fetchone()
+        (level,) = conn.execute("PRAGMA synchronous").fetchone()
+        self._flush_own = mode.lower() == "wal" and level >= 2 and not self.is_in_memory_db()
+        self._flush_each = self._flush_own
+        self._level = level
+        if self._flush_own:
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._log_path = f"{self.settings_dict['NAME']}-wal"
+        return conn
+
+    def create_cursor(self, name=None):
+        cursor = self.connection.cursor(factory=LazyBeginCursor)
+        cursor.wrapper = self
+        return cursor
+
+    def _synchronous_asked(self, level: int) -> None:
+        """``PRAGMA synchronous=…`` on a connection whose commits flush themselves: FULL (or
+        EXTRA) keeps that; NORMAL or OFF is given to SQLite and the own flush stops."""
+        self._flush_each = level >= 2
+        self._level = level
+        with self.wrap_database_errors:
+            self.connection.execute(f"PRAGMA synchronous={min(level, 1)}")
+
+    def _flush_log(self) -> None:
+        """Put the write-ahead log on the disk (what SQLite's FULL does inside the commit)."""
+        try:
+            fd = os.open(self._log_path, os.O_RDONLY)
+        except FileNotFoundError:
+            return  # the last connection checkpointed the log into the database and flushed it
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _start_transaction_under_autocommit(self):
+        self._begin_due = True
+
+    def _begin_pending(self):
+        if self._begin_due:
+            self._begin_due = False
+            if self._flush_own and self._holding is None:
+                turn = _write_lock(self._log_path)
+                if turn.owner != threading.get_ident():  # else: a second connection of the holder
+                    if not turn.lock.acquire(timeout=float(self.settings_dict["OPTIONS"].get("timeout", 5))):
+                        raise self.Database.OperationalError("database is locked")
+                    turn.owner = threading.get_ident()
+                    self._holding = turn
+            try:
+                super()._start_transaction_under_autocommit()
+            except BaseException:
+                self._release()
+                raise
+
+    def _release(self) -> None:
+        turn, self._holding = self._holding, None
+        if turn is not None:
+            turn.owner = None
+            turn.lock.release()
+
+    def _commit(self):
+        self._begin_due = False
+        began = self.connection is not None and self.connection.in_transaction
+        try:
+            result = super()._commit()
+        finally:
+            self._release()
+        if began and self._flush_each:
+            self._flush_log()
+        return result
+
+    def _rollback(self):
+        self._begin_due = False
+        try:
+            return super()._rollback()
+        finally:
+            self._release()
+
+    def _set_autocommit(self, autocommit):
+        self._begin_due = False
+        return super()._set_autocommit(autocommit)
+
+    def _close(self):
+        self._begin_due = False
+        try:
+            return super()._close()
+        finally:
+            self._release()
