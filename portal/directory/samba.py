@@ -57,12 +57,30 @@ def samba_installed() -> bool:
     return os.path.exists(SAMBA) and os.path.isdir("/usr/share/samba/setup/ad-schema")
 
 
+#: the address blocks this process holds (open files with a lock), kept until it ends
+_HELD_ADDRESSES: list = []
+
+
 def free_loopback_address(start: int = 60, count: int = 2) -> list[str]:
-    """``count`` loopback addresses on which ports 389 and 636 are free (127.0.N.1, 127.0.N.2...)."""
+    """``count`` loopback addresses on which ports 389 and 636 are free (127.0.N.1, 127.0.N.2...).
+
+    A block ``127.0.N.*`` is taken only with an exclusive lock on ``/tmp/portal-samba-127.0.N.lock``,
+    held until this process ends: two test runs starting at the same time (provisioning takes a
+    while before Samba listens) never pick the same addresses."""
+    import fcntl
+
     for third in range(start, 250):
         addresses = [f"127.0.{third}.{i + 1}" for i in range(count)]
+        lock = open(os.path.join(tempfile.gettempdir(), f"portal-samba-127.0.{third}.lock"), "a")  # noqa: SIM115
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            continue
         if all(_port_free(address, port) for address in addresses for port in (389, 636, 88, 135)):
+            _HELD_ADDRESSES.append(lock)
             return addresses
+        lock.close()
     raise RuntimeError("no free loopback address for a domain controller")
 
 
