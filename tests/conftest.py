@@ -103,7 +103,15 @@ class DirectoryState:
         from portal.directory.samba import DemoTreeKeeper
 
         if self._keeper is None:
-            self._keeper = DemoTreeKeeper(self.connect, self.records, keep=self.keep, password=PASSWORD)
+            from customers.procedures.directory import ORGANIZATION_PROPERTIES, USER_PROPERTIES
+
+            self._keeper = DemoTreeKeeper(
+                self.connect,
+                self.records,
+                keep=self.keep,
+                password=PASSWORD,
+                written=(*ORGANIZATION_PROPERTIES.values(), *USER_PROPERTIES.values()),
+            )
         self._keeper.reset()
         self.dirty = False
 

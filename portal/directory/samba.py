@@ -29,6 +29,7 @@ import ldap
 from ldap.controls import LDAPControl
 
 from portal.directory.flavor import ActiveDirectoryFlavor
+from portal.directory.mail import ACTIVE_DIRECTORY
 
 REALM = "FABRIKAM.COM"
 DOMAIN = "FABRIKAM"
@@ -582,14 +583,32 @@ class DemoTreeKeeper:
 
     Deleting and re-adding the whole tree costs AD a password set per user; instead the entries
     the tree did not have are deleted (leaves first), the missing ones added (parents first,
-    groups last), and the kept ones (same DN and GUID) get back the values of the attributes the
-    demo names — and their password, when ``pwdLastSet`` says it changed.
+    groups last), and the kept ones (same DN and GUID) get back exactly the demo's values of every
+    attribute the portal writes — the demo's names, the mail attributes, the flavor's marks and
+    ``written`` (the properties the pages set): an attribute the demo entry lacks is removed — and
+    their password, when ``pwdLastSet`` says it changed.
     """
 
-    #: attributes compared on the kept entries, besides those the demo records name
-    ALSO = ("proxyAddresses", "telephoneNumber", "otherMailbox", "jpegPhoto", "userAccountControl")
+    #: attributes compared on the kept entries, besides those the demo records name and ``written``
+    ALSO = (
+        "telephoneNumber", "otherMailbox", "jpegPhoto", "userAccountControl", "description",
+        "displayName", "givenName", "sn", "userPrincipalName", "managedBy", "member",
+        *ActiveDirectoryFlavor.RENAMED.values(),
+        *(
+            getattr(ACTIVE_DIRECTORY, field)
+            for field in ("addresses", "primary", "alias", "quota_kib", "domains")
+        ),
+    )  # fmt: skip
 
-    def __init__(self, connect, records, *, keep: frozenset[str], password: str):
+    def __init__(
+        self,
+        connect,
+        records,
+        *,
+        keep: frozenset[str],
+        password: str,
+        written: tuple[str, ...] = (),
+    ):
         #: makes a new administrator's connection (the DC may have been restarted between resets)
         self.connect = connect
         self.conn: PortalVocabularyConnection = connect()
@@ -607,7 +626,10 @@ class DemoTreeKeeper:
             ad = self.flavor.add_attrs(attrs)
             self.wanted[dn.lower()] = (dn, ad)
             names |= {name for name in ad if name.lower() not in ("objectclass", "unicodepwd")}
-        self.compared = sorted(names | set(self.ALSO), key=str.lower)
+        self.compared = sorted(
+            {name.lower(): name for name in (*names, *self.ALSO, *written)}.values(), key=str.lower
+        )
+        self.compared = [name for name in self.compared if name.lower() != "objectguid"]
         self.state: dict[str, tuple[bytes, bytes]] = {}  # dn -> (objectGUID, pwdLastSet)
 
     def _current(self) -> dict[str, tuple[str, dict]]:
