@@ -13,8 +13,13 @@ next to each other and next to nothing system-wide:
   mail to Dovecot over LMTP on a UNIX socket.
 - **Dovecot** serves IMAP on ``127.0.0.1:imap_port`` and LMTP on that socket. An IMAP log-in is a
   bind to the directory as the user (its ``userPrincipalName`` and directory password; no password
-  is copied anywhere). Mail is kept in a Maildir per mailbox named by the entry's GUID, so renames
-  and address changes keep it; the quota comes from the entry and is enforced on delivery.
+  is copied anywhere). Mail is kept in a Maildir per mailbox named by the entry's GUID (OpenLDAP's
+  ``entryUUID``; AD's logon name, ``objectGUID`` being binary), so renames and address changes keep
+  it; the quota comes from the entry and is enforced on delivery.
+
+Both read either flavor of directory: the private slapd over ``ldap://``, or Active Directory over
+``ldaps://`` trusting the certificate authority ``DirectoryAccess.ca_file`` (a copy readable by the
+servers' own users goes into the run directory), with AD's classes in the filters.
 
 Every lookup is a live LDAP search (the filters come from :mod:`portal.directory.mail`), so what the
 portal writes takes effect for the next message, with no map to rebuild.
@@ -50,13 +55,16 @@ def free_port() -> int:
 
 @dataclass(frozen=True)
 class DirectoryAccess:
-    """How the mail servers reach the directory: URI, a read account, where the tree starts."""
+    """How the mail servers reach the directory: URI (several, space-separated, are tried in
+    order), a read account, where the tree starts, the flavor (``openldap`` or ``ad``) and, for
+    ``ldaps://``, the certificate authority to trust."""
 
     uri: str
     bind_dn: str
     bind_password: str
     base: str
     flavor: str = "openldap"
+    ca_file: str | os.PathLike | None = None
 
 
 @dataclass(frozen=True)
@@ -122,12 +130,19 @@ class MailServers:
             base = Path(tempfile.gettempdir()) / f"portal-dovecot-{self.imap_port}"
         self.dovecot_base = base
         self.mailboxes = self.rundir / "mailboxes"
+        #: the directory's certificate authority, copied where Postfix's and Dovecot's users read it
+        self.ca_file = self.rundir / "directory-ca.pem" if directory.ca_file else None
         self.postfix_log = self.rundir / "postfix.log"
         self.dovecot_log = self.rundir / "dovecot.log"
         self._postfix: subprocess.Popen | None = None
         self._dovecot: subprocess.Popen | None = None
 
     # --- configuration ---------------------------------------------------------------------------
+    def _write_ca(self) -> None:
+        if self.ca_file is not None:
+            shutil.copyfile(self.directory.ca_file, self.ca_file)
+            self.ca_file.chmod(0o644)
+
     def _ldap_map(self, name: str, query_filter: str, result: str, extra: str = "") -> Path:
         d = self.directory
         path = self.postfix_config / f"{name}.cf"
@@ -142,7 +157,12 @@ class MailServers:
             f"bind_pw = {d.bind_password}\n"
             f"query_filter = {query_filter}\n"
             f"result_attribute = {result}\n"
-            f"{extra}"
+            + (
+                f"tls_ca_cert_file = {self.ca_file}\ntls_require_cert = yes\n"
+                if self.ca_file is not None
+                else ""
+            )
+            + extra
         )
         path.chmod(0o640)
         shutil.chown(path, group=POSTFIX_USER)
@@ -276,7 +296,9 @@ postlog   unix-dgram n  -       n       -       1       postlogd
             f"base = {d.base}\n"
             "scope = subtree\n"
         )
-        guid = "%{ldap:" + a.guid + "}"
+        if self.ca_file is not None:
+            common += f"tls_ca_cert_file = {self.ca_file}\ntls_require_cert = demand\n"
+        home = "%{ldap:" + a.home + "}"
         quota = "%{ldap:" + a.quota_kib + ":0}"
         logon = "%{ldap:" + a.logon + "}"
         passdb = conf_dir / "ldap-passdb.conf.ext"
@@ -286,7 +308,7 @@ postlog   unix-dgram n  -       n       -       1       postlogd
         userdb = conf_dir / "ldap-userdb.conf.ext"
         userdb.write_text(
             common + f"user_filter = {a.mailbox_filter()}\n"
-            f"user_attrs = =user={logon}, =home={self.mailboxes}/{guid}, "
+            f"user_attrs = =user={logon}, =home={self.mailboxes}/{home}, "
             f"=quota_rule=*:storage={quota}k\n"
             f"iterate_filter = (&(objectClass={a.user_class})({a.addresses}=smtp:*))\n"
             f"iterate_attrs = {a.logon}=user\n"
@@ -373,6 +395,7 @@ plugin {{
         """Write the configurations and start Dovecot, then Postfix; wait until both answer."""
         self.rundir.mkdir(parents=True, exist_ok=True)
         self.rundir.chmod(0o755)
+        self._write_ca()
         self._write_dovecot()
         self._write_postfix()
         # Postfix needs Dovecot's sockets only to deliver: both start at once
@@ -427,6 +450,12 @@ plugin {{
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+    def clear_mailboxes(self) -> None:
+        """Remove every mailbox's stored mail (the tests' fresh start: a directory whose entries
+        keep their GUID from one test to the next would otherwise keep their mail too)."""
+        for child in self.mailboxes.iterdir() if self.mailboxes.exists() else ():
+            shutil.rmtree(child, ignore_errors=True)
 
     def usage(self, user: str) -> tuple[int, int] | None:
         """What a mailbox holds now, in KiB, and its limit in KiB (0: none), as Dovecot counts

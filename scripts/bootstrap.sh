@@ -34,6 +34,8 @@ if [ "${1:-}" = "samba" ] || [ "${DIRECTORY:-}" = "samba" ]; then
   [ -x /usr/sbin/samba ] || need+=(samba)
   [ -d /usr/share/samba/setup/ad-schema ] || need+=(samba-ad-provision)
   [ -d /usr/lib/x86_64-linux-gnu/samba/ldb ] || [ -d /usr/lib/aarch64-linux-gnu/samba/ldb ] || need+=(samba-dsdb-modules)
+  # provisioning sets the sysvol's ACLs through the acl_xattr VFS module (a Recommends of samba)
+  [ -f /usr/lib/x86_64-linux-gnu/samba/vfs/acl_xattr.so ] || [ -f /usr/lib/aarch64-linux-gnu/samba/vfs/acl_xattr.so ] || need+=(samba-vfs-modules)
   command -v openssl >/dev/null 2>&1 || need+=(openssl)
   command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 fi

@@ -11,7 +11,8 @@ Ctrl-C or SIGTERM stops the portal, the mail servers and the directory.
 
 ``DIRECTORY=samba`` runs a Samba AD DC instead (``AD01`` of ``FABRIKAM.COM``, provisioned the first
 time under ``var/samba``) on ``ldaps://$SAMBA_ADDRESS`` (127.0.0.11); with ``DCS=2`` a second DC,
-``AD02``, joins it on ``$SAMBA_ADDRESS2`` (127.0.0.12) and replicates with it.
+``AD02``, joins it on ``$SAMBA_ADDRESS2`` (127.0.0.12) and replicates with it. The same private
+Postfix and Dovecot then read AD over LDAPS (their mail under ``var/mail-samba``).
 """
 
 from __future__ import annotations
@@ -84,17 +85,34 @@ class OpenLdapDirectory:
 
 
 class SambaDirectory:
-    """One or two Samba AD DCs of FABRIKAM.COM, data under var/samba; the portal's settings (through
-    the environment of the processes started after it) point at them. The private mail servers
-    are not started on Samba yet (docs/samba.md)."""
+    """One or two Samba AD DCs of FABRIKAM.COM, data under var/samba, and the mail servers that read
+    them (over LDAPS, as the portal's service account); the portal's settings (through the
+    environment of the processes started after it) point at them."""
 
     def __init__(self, var: Path) -> None:
+        from portal.directory import samba
         from portal.directory.samba import SambaDomain
+        from portal.mailservers import DirectoryAccess, MailServers
 
         addresses = [os.environ.get("SAMBA_ADDRESS", "127.0.0.11")]
         if int(os.environ.get("DCS", "1")) > 1:
             addresses.append(os.environ.get("SAMBA_ADDRESS2", "127.0.0.12"))
         self.domain = SambaDomain(var / "samba", addresses)
+        self.mail = MailServers(
+            DirectoryAccess(
+                " ".join(dc.ldap_uri for dc in self.domain.dcs),
+                samba.ADMIN_DN,
+                samba.ADMIN_PASSWORD,
+                samba.HOSTING_ROOT,
+                flavor="ad",
+                ca_file=self.domain.first.ca_file,
+            ),
+            smtp_port=SMTP_PORT,
+            imap_port=IMAP_PORT,
+            rundir=var / "mail-samba",
+        )
+        self.mail_data = var / "mail-samba"
+        os.environ.setdefault("DOVECOT_CONFIG", str(self.mail.dovecot_config))
 
     def start(self) -> None:
         from portal.directory import samba
@@ -119,8 +137,14 @@ class SambaDirectory:
                 "LDAP_TLS_CACERT": str(self.domain.first.ca_file),
             }
         )
+        self.mail.start()
+        print(
+            f"mail: SMTP 127.0.0.1:{SMTP_PORT}, IMAP 127.0.0.1:{IMAP_PORT} (mail in {self.mail_data})",
+            flush=True,
+        )
 
     def stop(self) -> None:
+        self.mail.stop()
         self.domain.stop()
 
 

@@ -122,7 +122,15 @@ class DirectoryState:
         from portal.directory.samba import DemoTreeKeeper
 
         if self._keeper is None:
-            self._keeper = DemoTreeKeeper(self.connect, self.records, keep=self.keep, password=PASSWORD)
+            from customers.procedures.directory import ORGANIZATION_PROPERTIES, USER_PROPERTIES
+
+            self._keeper = DemoTreeKeeper(
+                self.connect,
+                self.records,
+                keep=self.keep,
+                password=PASSWORD,
+                written=(*ORGANIZATION_PROPERTIES.values(), *USER_PROPERTIES.values()),
+            )
         self._keeper.reset()
         self.dirty = False
 
@@ -372,15 +380,29 @@ def api(client, db, slapd):
 
 
 @pytest.fixture(scope="session")
-def mail_servers(slapd):
-    """A private Postfix and Dovecot reading the test slapd, on free loopback ports, started once
-    per session; the portal's settings point at them."""
+def mail_servers_session(slapd, samba_domain):
+    """A private Postfix and Dovecot reading the test directory (the slapd, or the Samba DCs over
+    LDAPS as the portal's service account), on free loopback ports, started once per session; the
+    portal's settings point at them."""
     from django.conf import settings
 
-    from portal.directory.server import ROOT_DN, ROOT_PW
     from portal.mailservers import DirectoryAccess, MailServers
 
-    access = DirectoryAccess(slapd.server.ldap_uri.rstrip("/"), ROOT_DN, ROOT_PW, HOSTING)
+    if samba_domain is not None:
+        from portal.directory import samba
+
+        access = DirectoryAccess(
+            " ".join(dc.ldap_uri for dc in samba_domain.dcs),
+            samba.ADMIN_DN,
+            samba.ADMIN_PASSWORD,
+            HOSTING,
+            flavor="ad",
+            ca_file=samba_domain.first.ca_file,
+        )
+    else:
+        from portal.directory.server import ROOT_DN, ROOT_PW
+
+        access = DirectoryAccess(slapd.server.ldap_uri.rstrip("/"), ROOT_DN, ROOT_PW, HOSTING)
     servers = MailServers(access, login_brakes=False)
     servers.start()
     saved = dict(settings.MAIL)
@@ -393,3 +415,11 @@ def mail_servers(slapd):
     settings.MAIL.clear()
     settings.MAIL.update(saved)
     servers.stop()
+
+
+@pytest.fixture
+def mail_servers(mail_servers_session):
+    """The session's mail servers with no stored mail: every test starts with empty mailboxes (on
+    Samba the demo entries keep their GUIDs from one test to the next, and so their mail stores)."""
+    mail_servers_session.clear_mailboxes()
+    return mail_servers_session

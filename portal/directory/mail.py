@@ -20,6 +20,10 @@ schema already has (no Exchange schema extension), so that the same entries work
 - ``uPNSuffixes`` on the organization: its SMTP domains, the domains the mail server accepts
   (HMC's CreateSMTPDomain adds the domain to the organization's ``uPNSuffixes``).
 - ``managedBy`` on a distribution list: its manager; ``member``: its members.
+
+The mail store of a mailbox is named by a value of its entry that stays through renames, moves
+and address changes: ``entryUUID`` on OpenLDAP; on Active Directory, whose ``objectGUID`` is binary
+(the mail servers' LDAP lookups read text only), the logon name ``sAMAccountName``.
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ class MailAttributes:
     member: str = "member"
     logon: str = "userPrincipalName"
     guid: str = "entryUUID"
+    #: the text value that names a mailbox's mail store (stays through renames and moves)
+    home: str = "entryUUID"
     user_class: str = "hostingUser"
     group_class: str = "hostingGroup"
     organization_class: str = "organizationalUnit"
@@ -73,7 +79,9 @@ class MailAttributes:
 
 
 OPENLDAP = MailAttributes()
-ACTIVE_DIRECTORY = MailAttributes(guid="objectGUID", user_class="user", group_class="group")
+ACTIVE_DIRECTORY = MailAttributes(
+    guid="objectGUID", home="sAMAccountName", user_class="user", group_class="group"
+)
 
 
 def mail_attributes(flavor: str = "openldap") -> MailAttributes:

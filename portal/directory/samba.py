@@ -29,6 +29,7 @@ import ldap
 from ldap.controls import LDAPControl
 
 from portal.directory.flavor import ActiveDirectoryFlavor
+from portal.directory.mail import ACTIVE_DIRECTORY
 
 REALM = "FABRIKAM.COM"
 DOMAIN = "FABRIKAM"
@@ -57,12 +58,30 @@ def samba_installed() -> bool:
     return os.path.exists(SAMBA) and os.path.isdir("/usr/share/samba/setup/ad-schema")
 
 
+#: the address blocks this process holds (open files with a lock), kept until it ends
+_HELD_ADDRESSES: list = []
+
+
 def free_loopback_address(start: int = 60, count: int = 2) -> list[str]:
-    """``count`` loopback addresses on which ports 389 and 636 are free (127.0.N.1, 127.0.N.2...)."""
+    """``count`` loopback addresses on which ports 389 and 636 are free (127.0.N.1, 127.0.N.2...).
+
+    A block ``127.0.N.*`` is taken only with an exclusive lock on ``/tmp/portal-samba-127.0.N.lock``,
+    held until this process ends: two test runs starting at the same time (provisioning takes a
+    while before Samba listens) never pick the same addresses."""
+    import fcntl
+
     for third in range(start, 250):
         addresses = [f"127.0.{third}.{i + 1}" for i in range(count)]
+        lock = open(os.path.join(tempfile.gettempdir(), f"portal-samba-127.0.{third}.lock"), "a")  # noqa: SIM115
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            continue
         if all(_port_free(address, port) for address in addresses for port in (389, 636, 88, 135)):
+            _HELD_ADDRESSES.append(lock)
             return addresses
+        lock.close()
     raise RuntimeError("no free loopback address for a domain controller")
 
 
@@ -564,14 +583,32 @@ class DemoTreeKeeper:
 
     Deleting and re-adding the whole tree costs AD a password set per user; instead the entries
     the tree did not have are deleted (leaves first), the missing ones added (parents first,
-    groups last), and the kept ones (same DN and GUID) get back the values of the attributes the
-    demo names — and their password, when ``pwdLastSet`` says it changed.
+    groups last), and the kept ones (same DN and GUID) get back exactly the demo's values of every
+    attribute the portal writes — the demo's names, the mail attributes, the flavor's marks and
+    ``written`` (the properties the pages set): an attribute the demo entry lacks is removed — and
+    their password, when ``pwdLastSet`` says it changed.
     """
 
-    #: attributes compared on the kept entries, besides those the demo records name
-    ALSO = ("proxyAddresses", "telephoneNumber", "otherMailbox", "jpegPhoto", "userAccountControl")
+    #: attributes compared on the kept entries, besides those the demo records name and ``written``
+    ALSO = (
+        "telephoneNumber", "otherMailbox", "jpegPhoto", "userAccountControl", "description",
+        "displayName", "givenName", "sn", "userPrincipalName", "managedBy", "member",
+        *ActiveDirectoryFlavor.RENAMED.values(),
+        *(
+            getattr(ACTIVE_DIRECTORY, field)
+            for field in ("addresses", "primary", "alias", "quota_kib", "domains")
+        ),
+    )  # fmt: skip
 
-    def __init__(self, connect, records, *, keep: frozenset[str], password: str):
+    def __init__(
+        self,
+        connect,
+        records,
+        *,
+        keep: frozenset[str],
+        password: str,
+        written: tuple[str, ...] = (),
+    ):
         #: makes a new administrator's connection (the DC may have been restarted between resets)
         self.connect = connect
         self.conn: PortalVocabularyConnection = connect()
@@ -589,7 +626,10 @@ class DemoTreeKeeper:
             ad = self.flavor.add_attrs(attrs)
             self.wanted[dn.lower()] = (dn, ad)
             names |= {name for name in ad if name.lower() not in ("objectclass", "unicodepwd")}
-        self.compared = sorted(names | set(self.ALSO), key=str.lower)
+        self.compared = sorted(
+            {name.lower(): name for name in (*names, *self.ALSO, *written)}.values(), key=str.lower
+        )
+        self.compared = [name for name in self.compared if name.lower() != "objectguid"]
         self.state: dict[str, tuple[bytes, bytes]] = {}  # dn -> (objectGUID, pwdLastSet)
 
     def _current(self) -> dict[str, tuple[str, dict]]:
