@@ -4,7 +4,7 @@ resumed after its last recorded row and ends, every row recorded before the kill
 was, every row has exactly one result, each user is in the directory once and was created by at
 most one successful call, and no job stays ``running``.
 
-Each scenario runs ``PORTAL_FAULT_TRIES`` tries (20 unless set), each in a few seconds: 40 rows
+Each scenario runs ``PORTAL_JOB_FAULT_TRIES`` tries (else ``PORTAL_FAULT_TRIES``, else 20), each in a few seconds: 40 rows
 slowed to about 60 ms each by the worker process (``tests/jobs/worker.py``), killed after a random
 number of rows, so that kills land inside a row's batch, between its commit and the recording of
 its result, and between rows.
@@ -37,7 +37,7 @@ from tests.jobs.broker import celery_broker_use
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
-TRIES = int(os.environ.get("PORTAL_FAULT_TRIES", "20"))
+TRIES = int(os.environ.get("PORTAL_JOB_FAULT_TRIES") or os.environ.get("PORTAL_FAULT_TRIES", "20"))
 ROWS = 40
 ROW_DELAY = 0.06
 HEADER = "container,sAMAccountName,userPrincipalName,newPassword,mail,customerTypeName\n"
