@@ -37,4 +37,4 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf var/static var/portal.sqlite3 var/ldap var/samba var/mail-samba
+	rm -rf var/static var/portal.sqlite3 var/ldap var/samba var-mail

@@ -61,15 +61,16 @@ class Portal:
 
     def __init__(self) -> None:
         self.var = Path(tempfile.mkdtemp(prefix="portal-doors-"))
-        # the mail servers' users must reach their folders inside (the portal makes it its own
-        # user's alone when Django starts, after they have started, as under make run's var/)
-        self.var.chmod(0o755)
+        # the mail servers' folders beside it, where their own users reach them (as make run's)
+        self.mail = Path(tempfile.mkdtemp(prefix="portal-doors-mail-"))
+        self.mail.chmod(0o755)
         self.port = _free_port()
         env = dict(os.environ)
         env.update(
             {
                 "PORTAL_DEMO": "1",
                 "PORTAL_VAR_DIR": str(self.var),
+                "PORTAL_MAIL_DIR": str(self.mail),
                 "PORT": str(self.port),
                 "LDAP_PORT": str(_free_port()),
                 "SMTP_PORT": str(_free_port()),
@@ -142,6 +143,7 @@ class Portal:
                 self.process.wait()
         self.log.close()
         shutil.rmtree(self.var, ignore_errors=True)
+        shutil.rmtree(self.mail, ignore_errors=True)
 
 
 def ab(url: str, *, requests: int, concurrency: int, body: Path | None = None) -> dict:

@@ -223,7 +223,8 @@ DIRECTORY = {
 # --- The mail servers -------------------------------------------------------------------------
 # Postfix and Dovecot read the directory themselves (docs/mail.md); the portal needs only where
 # they listen (shown on pages) and Dovecot's configuration, to read a mailbox's real usage with
-# doveadm. `make run` starts a private pair with its configuration under var/mail.
+# doveadm. `make run` starts a private pair with its configuration under var-mail/openldap (beside
+# var/, which only the portal's user may enter).
 SMTP_PORT = env_int("SMTP_PORT", 2525)
 IMAP_PORT = env_int("IMAP_PORT", 1143)
 MAIL = {
@@ -231,7 +232,15 @@ MAIL = {
     "SMTP_PORT": SMTP_PORT,
     "IMAP_HOST": env_str("IMAP_HOST", "127.0.0.1"),
     "IMAP_PORT": IMAP_PORT,
-    "DOVECOT_CONFIG": env_str("DOVECOT_CONFIG", str(VAR_DIR / "mail" / "dovecot" / "dovecot.conf")),
+    "DOVECOT_CONFIG": env_str(
+        "DOVECOT_CONFIG",
+        str(
+            Path(env_str("PORTAL_MAIL_DIR", str(BASE_DIR / "var-mail")))
+            / "openldap"
+            / "dovecot"
+            / "dovecot.conf"
+        ),
+    ),
 }
 
 # --- Outgoing e-mail ----------------------------------------------------------------------------

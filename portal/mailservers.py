@@ -2,7 +2,7 @@
 
 Both are Debian's packages (``postfix``, ``postfix-ldap``, ``dovecot-imapd``, ``dovecot-lmtpd``,
 ``dovecot-ldap``) run with configurations written here, under a run directory of their own
-(``var/mail`` for the demo, a temporary folder for the tests), so that several pairs can run at once
+(``var-mail/openldap`` for the demo, a temporary folder for the tests), so that several pairs can run at once
 next to each other and next to nothing system-wide:
 
 - **Postfix** listens for SMTP on ``127.0.0.1:smtp_port`` only (no port 25, no submission, no SASL),

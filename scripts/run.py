@@ -4,7 +4,9 @@ data, the portal.
 Starts slapd on ``ldap://127.0.0.1:$LDAP_PORT`` (3389) with its data under ``var/ldap``, loads the
 demo tree the first time only, starts a private Postfix (SMTP on ``127.0.0.1:$SMTP_PORT``, 2525) and
 Dovecot (IMAP on ``127.0.0.1:$IMAP_PORT``, 1143) reading that directory, with their configuration,
-queue and mail under ``var/mail``, migrates (the journal's database too), runs the directory recovery
+queue and mail under ``var-mail/openldap`` (``$PORTAL_MAIL_DIR``: beside ``var/``, which is the
+portal's user's alone, so that Postfix's and Dovecot's own users can reach their files),
+migrates (the journal's database too), runs the directory recovery
 (``manage.py directory_recover``), loads the demo data (idempotent), and serves the portal with
 gunicorn on ``http://127.0.0.1:$PORT`` (8000), each worker running the recovery every minute.
 Ctrl-C or SIGTERM stops the portal, the mail servers and the directory.
@@ -12,7 +14,7 @@ Ctrl-C or SIGTERM stops the portal, the mail servers and the directory.
 ``DIRECTORY=samba`` runs a Samba AD DC instead (``AD01`` of ``FABRIKAM.COM``, provisioned the first
 time under ``var/samba``) on ``ldaps://$SAMBA_ADDRESS`` (127.0.0.11); with ``DCS=2`` a second DC,
 ``AD02``, joins it on ``$SAMBA_ADDRESS2`` (127.0.0.12) and replicates with it. The same private
-Postfix and Dovecot then read AD over LDAPS (their mail under ``var/mail-samba``).
+Postfix and Dovecot then read AD over LDAPS (their mail under ``var-mail/samba``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ PORT = int(os.environ.get("PORT", "8000"))
 SMTP_PORT = int(os.environ.get("SMTP_PORT", "2525"))
 IMAP_PORT = int(os.environ.get("IMAP_PORT", "1143"))
 os.environ.setdefault("LDAP_URI", f"ldap://127.0.0.1:{LDAP_PORT}")
+# The mail servers' configuration, queue and mailboxes: not under var/ (mode 0700, the portal's
+# user's alone), since Postfix and Dovecot hand their work to users of their own, who must reach it.
+MAIL_DIR = Path(os.environ.get("PORTAL_MAIL_DIR", str(ROOT / "var-mail")))
 
 
 DIRECTORY = os.environ.get("DIRECTORY", "openldap").lower()
@@ -58,9 +63,9 @@ class OpenLdapDirectory:
             DirectoryAccess(f"ldap://127.0.0.1:{LDAP_PORT}", ROOT_DN, ROOT_PW, f"OU=Hosting,{SUFFIX}"),
             smtp_port=SMTP_PORT,
             imap_port=IMAP_PORT,
-            rundir=var / "mail",
+            rundir=MAIL_DIR / "openldap",
         )
-        self.mail_data = var / "mail"
+        self.mail_data = MAIL_DIR / "openldap"
         os.environ.setdefault("DOVECOT_CONFIG", str(self.mail.dovecot_config))
 
     def start(self) -> None:
@@ -109,9 +114,9 @@ class SambaDirectory:
             ),
             smtp_port=SMTP_PORT,
             imap_port=IMAP_PORT,
-            rundir=var / "mail-samba",
+            rundir=MAIL_DIR / "samba",
         )
-        self.mail_data = var / "mail-samba"
+        self.mail_data = MAIL_DIR / "samba"
         os.environ.setdefault("DOVECOT_CONFIG", str(self.mail.dovecot_config))
 
     def start(self) -> None:
