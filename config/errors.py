@@ -85,9 +85,17 @@ class FailureMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        from django.core.exceptions import PermissionDenied, SuspiciousOperation
+        from django.core.exceptions import (
+            PermissionDenied,
+            RequestDataTooBig,
+            SuspiciousOperation,
+            TooManyFieldsSent,
+            TooManyFilesSent,
+        )
         from django.http import Http404
 
+        if isinstance(exception, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+            return door_error(request, portal_error(exception, where=f"{request.method} {request.path}"))
         if isinstance(exception, Http404 | PermissionDenied | SuspiciousOperation):
             return None  # Django's own 404, 403 and 400 answers
         return door_error(request, portal_error(exception, where=f"{request.method} {request.path}"))
@@ -102,3 +110,15 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
         err = InternalError("The request failed unexpectedly; the error was logged.")
     return door_error(request, err)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: a form sent without its security token (a page kept open past its
+    session, or a post from elsewhere) gets the pages' error page, in the portal's frame."""
+    from portal.errors import AccessDenied
+
+    err = AccessDenied(
+        "The form was sent without the portal's security token (the page may have been open too long, "
+        "or the form came from another site). Reload the page and send the form again."
+    )
+    return page_error(request, err)

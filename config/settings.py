@@ -33,6 +33,11 @@ SECRET_KEY = env_str(
 )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# a form sent without its token gets the pages' error page in the portal's frame (config/errors.py)
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
+# The largest request body read into memory: the MPS door's own limit (5 MB; SOAP's is 1 MB). A
+# larger one is refused by every door in its own shape (400 InvalidRequest), never read whole.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -215,7 +220,7 @@ DIRECTORY = {
     # seconds one operation (bind, search, write) may wait for the server's answer; a DC that lets
     # it pass counts as unresponsive for LDAP_DOWN_SECONDS, and calls to it fail at once (503)
     "OPERATION_TIMEOUT": env_int("LDAP_OPERATION_TIMEOUT", 10),
-    "DOWN_SECONDS": env_int("LDAP_DOWN_SECONDS", 5),
+    "DOWN_SECONDS": env_int("LDAP_DOWN_SECONDS", 30),
     # the certificate authority to trust for ldaps:// (Active Directory takes passwords only there)
     "TLS_CACERT": env_str("LDAP_TLS_CACERT", None),
 }

@@ -224,3 +224,71 @@ def test_a_page_answers_a_failing_middleware_with_the_error_page_without_the_fra
 
     assert response.status_code == 503
     assert "<h1>Temporarily unavailable</h1>" in response.content.decode()
+
+
+# --- bodies too large, forms without their token ---------------------------------------------
+
+BIG = 6 * 1024 * 1024  # over every door's limit and over DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+def test_mps_refuses_a_body_too_large_with_an_error_context(mps, gateway):
+    body = mps_body({**org_data(), "name": "Faulty Towers" + "A" * BIG})
+    response = mps(body, "cm-admin")
+
+    assert error_context(response) == ("0x8004100E", 400)
+    assert b"larger than 5 MB" in response.content
+    nothing_created(gateway)
+
+
+def test_rest_refuses_a_body_too_large_with_its_json_error(api, gateway):
+    body = {
+        "namespace": "Hosted Exchange",
+        "procedure": "CreateBusinessOrganization",
+        "executeData": {**org_data(), "description": "A" * BIG},
+    }
+    response = api("post", "/api/v1/portal/procedures/", json=body, user="cm-admin")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    error = response.json()["error"]
+    assert error["name"] == "InvalidRequest"
+    assert "larger than the portal accepts" in error["description"]
+    nothing_created(gateway)
+
+
+@pytest.mark.parametrize("size", [2 * 1024 * 1024, BIG], ids=["over-soap-limit", "over-every-limit"])
+def test_soap_refuses_a_body_too_large_with_a_client_fault(client, slapd, size):
+    envelope = SOAP12.format(password=PASSWORD).replace("<username>", "<!--" + "A" * size + "--><username>")
+    response = client.post(
+        "/adminportal/webservice.asmx",
+        data=envelope.encode(),
+        content_type="application/soap+xml; charset=utf-8",
+    )
+
+    assert response.status_code in (400, 500)  # the ASMX fault's status for a request's own fault
+    root = etree.fromstring(response.content)
+    ns = {"s": "http://www.w3.org/2003/05/soap-envelope", "e": "Logisense_EngageIP"}
+    assert root.find("s:Body/s:Fault/s:Code/s:Value", ns).text == "soap:Sender"
+    assert b"larger than" in response.content
+
+
+def test_soap_http_post_form_refuses_a_body_too_large_with_its_text(client, slapd):
+    response = client.post(
+        "/adminportal/webservice.asmx/GetUserBalanceDue",
+        data={"username": "northwind", "dueDate": "2026-02-01T00:00:00", "padding": "A" * BIG},
+        HTTP_AUTHORIZATION=basic("administrator"),
+    )
+
+    # the ASMX form answers every refusal as .NET does: 500 with the exception's text
+    assert response.content.decode().startswith("System.Exception: The request is larger than")
+
+
+def test_a_form_without_its_token_gets_the_portals_error_page(db):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/login/", data={"username": "cm-admin", "password": "x"})
+
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "<h1>Not allowed</h1>" in html
+    assert 'class="brand"' in html
+    assert "security token" in html

@@ -238,3 +238,11 @@ def test_while_the_only_dc_counts_as_down_logins_on_every_door_answer_503_at_onc
     assert etree.fromstring(mps.content).find("errorContext").get("code") == "0x8007203A"
     assert rest.status_code == 503
     assert rest.json()["error"]["name"] == "DirectoryError"
+
+
+def test_a_dc_that_timed_out_is_refused_at_once_for_longer_than_an_operation_waits():
+    # During a long freeze, most calls must fail at once: were the refusal shorter than the
+    # operation timeout, every other call would wait the whole timeout again.
+    from django.conf import settings
+
+    assert settings.DIRECTORY["DOWN_SECONDS"] >= 2 * settings.DIRECTORY["OPERATION_TIMEOUT"]

@@ -278,8 +278,9 @@ class DirectoryGateway:
                 self.calls[operation] += 1
         if self.unresponsive():
             raise DirectoryError(
-                f"The domain controller {self.name} is not answering (an operation timed out less than "
-                f"{self.down_seconds:g} s ago); try again shortly ({what})."
+                f"The domain controller {self.name} is not answering (an operation on it timed out "
+                f"lately; calls to it are refused at once for {self.down_seconds:g} s after each "
+                f"timeout); try again shortly ({what})."
             )
         # a write sent on a connection that then dropped or timed out may have happened
         maybe = False

@@ -287,6 +287,12 @@ class Arg:
     def _not_after_latest(self, value, day: dt.date, name: str):
         if self.latest is None:
             return value
+        if day == MIN_VALUE_DATE:  # .NET's "no date" stands for no day at all where a day is bounded
+            first, last_year = DATE_YEARS
+            raise InvalidArgument(
+                f"<{name}> is out of range: dates lie between the years {first} and {last_year}.",
+                field=self.name,
+            )
         last, why = self.latest()
         if day > last:
             raise InvalidArgument(

@@ -106,3 +106,13 @@ def test_the_schema_check_applies_inside_a_batch_too(caller, due):
         run(caller("administrator"), "Billing::RunBillCycle", {"date": FAR}, door="command")
     assert refused.value.field == "date"
     _nothing_billed()
+
+
+def test_a_run_for_dotnets_no_date_is_refused_like_any_day_out_of_range(api, due):
+    # 0001-01-01 is .NET's DateTime.MinValue: "no date" where a date is optional, never a bill day
+    answer = _rest(api, "0001-01-01")
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert (error["name"], error["field"]) == ("InvalidArgument", "date")
+    assert "between the years 1900 and 2199" in error["description"]
+    _nothing_billed()

@@ -24,8 +24,9 @@ def slapd_control(slapd, directory_flavor):
     if directory_flavor != "openldap":
         pytest.skip("the fault tests stop and restart the session's slapd (OpenLDAP runs only)")
     server = slapd.server
-    saved_timeout = settings.DIRECTORY["TIMEOUT"]
-    settings.DIRECTORY["TIMEOUT"] = 0.5  # a frozen server fails the call in half a second
+    saved = {key: settings.DIRECTORY.get(key) for key in ("TIMEOUT", "OPERATION_TIMEOUT")}
+    # a frozen server fails the call in half a second
+    settings.DIRECTORY["TIMEOUT"] = settings.DIRECTORY["OPERATION_TIMEOUT"] = 0.5
     reset_gateways()
     state = SimpleNamespace(frozen=False)
 
@@ -56,7 +57,7 @@ def slapd_control(slapd, directory_flavor):
         yield control
     finally:
         restart()
-        settings.DIRECTORY["TIMEOUT"] = saved_timeout
+        settings.DIRECTORY.update(saved)
         reset_gateways()
         slapd.dirty = True
 
