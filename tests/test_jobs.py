@@ -10,6 +10,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connections, transaction
 from django.test import override_settings
@@ -123,7 +124,14 @@ def test_job_runs_on_celery_with_redis(login):
     celery_broker_use(broker)
     with (
         override_settings(CELERY_BROKER_URL=broker),
-        start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"),
+        # the queue the jobs are sent to, named (an earlier test's queue may linger in the app)
+        start_worker(
+            app,
+            perform_ping_check=False,
+            pool="solo",
+            loglevel="WARNING",
+            queues=[settings.CELERY_TASK_DEFAULT_QUEUE],
+        ),
     ):
         job = job_start(
             "test-echo", user=login("administrator"), params={"rows": ["x", "y"]}, title="Celery echo"
