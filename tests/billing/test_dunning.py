@@ -107,6 +107,19 @@ def test_an_organization_without_mailboxes_is_suspended_all_the_same(bill, owing
     assert account.status == "Suspended" and account.status_amount == D("6.50")
 
 
+def test_users_without_a_mailbox_are_skipped_without_a_call(bill, owing):
+    """northwind's users have a mail address but no mailbox: billing reads that first and calls
+    neither DisableMailbox nor EnableMailbox for them, so no failed call is recorded."""
+    suspended = bill(
+        "UpdateUserStatusWithOption", {"username": "northwind", "userstatustypename": "Suspended"}
+    )
+    assert suspended["mailboxes"] == [] and suspended["skipped"]
+    dun(bill, DAY0 + dt.timedelta(days=14))
+    enabled = bill("UpdateUserStatusWithOption", {"username": "northwind", "userstatustypename": "Enabled"})
+    assert enabled["skipped"] == suspended["skipped"]
+    assert not AuditRecord.objects.filter(procedure__in=["DisableMailbox", "EnableMailbox"]).exists()
+
+
 def test_a_reseller_policy_governs_its_customers(bill, owing):
     bill(
         "SetDunningPolicy",
