@@ -7,8 +7,19 @@ from django import forms
 from lxml import etree
 
 from billing.models import BillCycle, DiscountType, Package, Service
-from billing.money import CURRENCY_PLACES
+from billing.money import CURRENCY_PLACES, written_plainly
 from portal.pages import ProcedureForm
+
+
+class MoneyField(forms.DecimalField):
+    """An amount typed in plain decimal notation (``12.50``): an exponent (``1e3``), which
+    :class:`~django.forms.DecimalField` alone would take, is refused like any malformed number."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not written_plainly(str(value)):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
 
 #: catalogue argument names and the form fields they belong to
 CATALOGUE_FIELDS = {
@@ -30,7 +41,7 @@ class ServiceForm(ProcedureForm):
     service_id = forms.IntegerField(label="Service ID (optional)", required=False, min_value=1)
     name = forms.CharField(max_length=128)
     recurring = forms.BooleanField(label="Recurring (billed every period)", required=False, initial=True)
-    price = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    price = MoneyField(max_digits=14, decimal_places=2, min_value=0)
 
     def execute_data(self) -> dict:
         data = self.cleaned_data
@@ -135,7 +146,7 @@ class DiscountRowForm(forms.Form):
 
     service_name = forms.CharField(label="Service", max_length=128, required=False)
     discount_type = forms.ChoiceField(label="Type", choices=DiscountType.choices, required=False)
-    amount = forms.DecimalField(label="Amount", max_digits=14, decimal_places=2, min_value=0, required=False)
+    amount = MoneyField(label="Amount", max_digits=14, decimal_places=2, min_value=0, required=False)
     occurrences = forms.IntegerField(label="Bills (0: for ever)", min_value=0, required=False, initial=0)
     note = forms.CharField(label="Note", max_length=256, required=False)
 
@@ -248,7 +259,13 @@ class PaymentForm(_AccountActionForm):
         "reference": "reference",
     }
 
-    amount = forms.DecimalField(label="Amount", max_digits=14, decimal_places=2, min_value=0)
+    amount = MoneyField(
+        label="Amount",
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        error_messages={"invalid": "INVALID AMOUNT"},
+    )
     payment_type = forms.ChoiceField(label="Type", choices=PAYMENT_TYPES)
     check_number = forms.IntegerField(label="Check number (with Check)", required=False, min_value=1)
     card_type = forms.CharField(

@@ -15,14 +15,18 @@ reason and the amount due are kept on the account either way, and a later suspen
 restoration acts on the mailboxes once the procedures exist.
 
 Which users: every user entry under the account's customer record (an organization, or a single
-user) that has a mail address. A user the mail service reports as having no mailbox
-(:class:`~portal.errors.NotFound` or :class:`~portal.errors.PrerequisiteFailed`) is skipped.
+user) that has a mail address. A user without a mailbox (no SMTP address among the mail attributes
+the mail servers read, :mod:`portal.directory.mail`) is skipped before any call, so a skip leaves
+no failed call in the audit records; one the mail service still reports as having no mailbox
+(:class:`~portal.errors.NotFound` or :class:`~portal.errors.PrerequisiteFailed`, a change made in
+between) is skipped too.
 """
 
 from __future__ import annotations
 
 from billing.models import BillingAccount
 from portal.directory import domain_controller_default
+from portal.directory.mail import mail_attributes, proxy_addresses_read
 from portal.engine import CallContext, Impersonate, lookup
 from portal.errors import NotFound, PrerequisiteFailed
 
@@ -59,10 +63,14 @@ def account_mailboxes_set(ctx: CallContext, account: BillingAccount, *, enabled:
         extra["preferredDomainController"] = (
             ctx.args.get("preferredDomainController") or domain_controller_default()
         )
+    addresses = mail_attributes(ctx.directory.flavor).addresses.lower()
     done: list[str] = []
     skipped: list[str] = []
     for user in ctx.directory.search(record.dn, USER_FILTER):
         path = f"LDAP://{user.dn}"
+        if proxy_addresses_read(user.attrs.get(addresses, [])) is None:
+            skipped.append(path)  # no mailbox: nothing for the mail service to do
+            continue
         try:
             ctx.call(procedure, {"user": path, **extra}, impersonate=Impersonate.SERVICE)
         except (NotFound, PrerequisiteFailed):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
@@ -21,6 +22,42 @@ def money_round(amount: Decimal, currency: str) -> Decimal:
     """``amount`` rounded half up to ``currency``'s minor unit (``Decimal("0.335")`` → ``0.34``)."""
     places = CURRENCY_PLACES.get(currency, 2)
     return Decimal(amount).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+#: The one way an amount is written, at every door: digits, at most one point, an optional sign.
+#: No exponent (``1e3``, ``5E+1``), no ``NaN`` or ``Infinity``, no thousands separators.
+_MONEY_WRITTEN = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+
+#: Amounts are stored in ``max_digits=14, decimal_places=2`` columns.
+MONEY_LIMIT = Decimal("1000000000000")
+
+
+def written_plainly(text: str) -> bool:
+    """Whether ``text`` is a number in plain decimal notation (``"12.50"``, ``"-3"``; not ``"1e3"``)."""
+    return bool(_MONEY_WRITTEN.fullmatch(text.strip()))
+
+
+def money_parse(value: object, currency: str = "USD") -> Decimal | None:
+    """The amount written in ``value`` (text, or a Decimal a door parsed), with exactly the places
+    of ``currency``'s minor unit (``"1.1"`` → ``Decimal("1.10")``); ``None`` when it is not an
+    amount: not plain decimal notation (an exponent such as ``1e3`` is refused), more places than
+    the currency has, or too large to store. The sign is the caller's to judge."""
+    if value is None or isinstance(value, bool | float):
+        return None
+    text = str(value).strip()
+    if not written_plainly(text):
+        return None
+    amount = Decimal(text)
+    rounded = money_round(amount, currency)
+    if rounded != amount or abs(rounded) >= MONEY_LIMIT:
+        return None
+    return rounded
+
+
+def money_text(amount: Decimal, currency: str = "USD") -> str:
+    """``amount`` as the portal writes money in its answers: always the currency's places
+    (``Decimal("1000")`` → ``"1000.00"``), never an exponent."""
+    return f"{money_round(amount, currency):f}"
 
 
 def discount_value(kind: str, amount: Decimal, base: Decimal, currency: str) -> Decimal:

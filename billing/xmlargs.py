@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from lxml import etree
 
+from billing.money import written_plainly
 from portal.errors import InvalidArgument, InvalidRequest
 from portal.xml import DTD_REFUSED, xml_parse_hardened
 
@@ -102,11 +103,8 @@ def _discount_group(fields: dict[str, str], argument: str, number: int) -> Disco
             f"{where}: <discountType> must be Fixed or Percent; {raw_type!r} is not.", field=argument
         )
     raw_amount = fields.get("discountAmount", "").strip()
-    try:
-        amount = Decimal(raw_amount)
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite() or amount < 0:
+    amount = Decimal(raw_amount) if written_plainly(raw_amount) else None
+    if amount is None or amount < 0:
         raise InvalidArgument(
             f"{where}: <discountAmount> must be a decimal number of at least 0; {raw_amount!r} is not.",
             field=argument,

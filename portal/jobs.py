@@ -366,8 +366,8 @@ def job_execute(job_id: uuid.UUID | str) -> None:
     heartbeat.start()
     try:
         summary = kind.run(run, job.params) or {}
-        run.flush()
-        _finish(job, owner, Job.Status.SUCCEEDED, summary=summary)
+        status, error = job_outcome(run.item_counts())
+        _finish(job, owner, status, summary=summary, error=error)
     except JobLost:
         log.warning("job %s (%s): another worker holds it now; this one stopped", job.pk, job.kind)
     except Exception as exc:
@@ -380,6 +380,26 @@ def job_execute(job_id: uuid.UUID | str) -> None:
         _finish(job, owner, Job.Status.FAILED, error=text)
     finally:
         heartbeat.stop()
+
+
+#: the status of a result row that failed (a bulk import's row that was not imported)
+ITEM_FAILED = "failed"
+
+
+def job_outcome(counts: dict[str, int]) -> tuple[str, str]:
+    """The status of a job that ran to its end, from its result rows by status, and what to say
+    about it: ``succeeded`` when no row failed; ``failed`` when every row failed; ``partly
+    failed`` when some did. The error text counts them in words."""
+    failed = counts.get(ITEM_FAILED, 0)
+    rows = sum(counts.values())
+    if not failed:
+        return Job.Status.SUCCEEDED, ""
+    if failed == rows:
+        return Job.Status.FAILED, f"Every row failed ({failed} of {rows}): see the rows marked failed."
+    return (
+        Job.Status.PARTLY_FAILED,
+        f"{failed} of {rows} rows failed: see the rows marked failed; the others were done.",
+    )
 
 
 def _finish(job: Job, owner: str, status: str, *, summary: dict | None = None, error: str = "") -> None:

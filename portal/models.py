@@ -169,7 +169,12 @@ class Job(models.Model):
         QUEUED = "queued"
         RUNNING = "running"
         SUCCEEDED = "succeeded"
+        #: it ran to its end, but some of its result rows failed (``error`` says how many)
+        PARTLY_FAILED = "partly failed"
         FAILED = "failed"
+
+    #: the statuses of a job that has ended
+    ENDED = (Status.SUCCEEDED, Status.PARTLY_FAILED, Status.FAILED)
 
     id = models.UUIDField(primary_key=True, editable=False)
     kind = models.CharField(max_length=64)
@@ -204,13 +209,13 @@ class Job(models.Model):
     @property
     def percent(self) -> int:
         """Progress in whole percent (100 when finished)."""
-        if self.status in (self.Status.SUCCEEDED, self.Status.FAILED):
+        if self.status in self.ENDED:
             return 100
         return int(self.done * 100 / self.total) if self.total else 0
 
     @property
     def finished(self) -> bool:
-        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+        return self.status in self.ENDED
 
     @property
     def interruption_lines(self) -> list[str]:

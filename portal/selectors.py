@@ -26,7 +26,12 @@ def audit_history(
 
     By DN, the call that created the object is included too: its subject is the organization it
     was created in (which keeps it in that organization's history), and its answer names the new
-    object's path."""
+    object's path.
+
+    A nested call about the object is included when the top-level call it was part of is about
+    something else (billing's ``DisableMailbox`` of a user, made by ``Billing::RunDunning``); it
+    carries that top-level call as ``part_of`` (None on a top-level call). A nested call whose
+    top-level call is in the object's history itself stays inside that call's line."""
     key = dn_key(dn) if dn else (subject or "")
     about = Q(subject=key)
     if dn:
@@ -36,14 +41,34 @@ def audit_history(
         named = Q(output__path__iexact=path) | Q(**{"output__org__@path__iexact": path})
         named |= Q(**{"output__user__@path__iexact": path})
         about |= Q(named, subject=dn_key(dn_parent(dn)))
-    records = AuditRecord.objects.filter(about, parent__isnull=True)
+    top_level = Q(about, parent__isnull=True)
+    records = AuditRecord.objects.filter(top_level | Q(subject=key, parent__isnull=False))
     if not reads:
         read_calls = Q(pk__in=[])
         for proc in all_procedures():
             if proc.reads:
                 read_calls |= Q(namespace=proc.namespace, procedure=proc.name)
         records = records.exclude(read_calls)
-    return list(records[:limit])
+    found: list[AuditRecord] = []
+    for record in records.select_related("parent").iterator(chunk_size=limit * 2):
+        record.part_of = _top_level(record)
+        if (
+            record.part_of is not None
+            and AuditRecord.objects.filter(top_level, pk=record.part_of.pk).exists()
+        ):
+            continue  # its top-level call is about the object too: that line stands for both
+        found.append(record)
+        if len(found) == limit:
+            break
+    return found
+
+
+def _top_level(record: AuditRecord) -> AuditRecord | None:
+    """The top-level call a nested call was part of; None for a top-level call."""
+    top = record.parent
+    while top is not None and top.parent_id is not None:
+        top = top.parent
+    return top
 
 
 def audit_changes_in_scope(caller: Caller, *, limit: int = 10) -> list[AuditRecord]:

@@ -57,7 +57,8 @@ def test_job_runs_on_the_worker_pool_after_commit_with_progress_and_rows(login, 
         assert Job.objects.get(pk=job.pk).status == "queued"
     jobs_wait()
     job.refresh_from_db()
-    assert job.status == "succeeded"
+    assert job.status == "partly failed"  # one row of three failed
+    assert job.error == "1 of 3 rows failed: see the rows marked failed; the others were done."
     assert (job.done, job.total, job.percent) == (3, 3, 100)
     assert (job.summary["rows"], job.summary["failed"]) == (3, 1)
     assert job.summary["thread"].startswith("job")  # the in-process pool
@@ -70,7 +71,9 @@ def test_job_runs_on_the_worker_pool_after_commit_with_progress_and_rows(login, 
     client.force_login(user)
     page = client.get(f"/jobs/{job.pk}/")
     assert b"this row is bad" in page.content
-    assert client.get(f"/jobs/{job.pk}/status").json()["finished"] is True
+    assert b"partly failed" in page.content and b"1 of 3 rows failed" in page.content
+    status = client.get(f"/jobs/{job.pk}/status").json()
+    assert (status["status"], status["finished"], status["error"]) == ("partly failed", True, job.error)
     csv_text = b"".join(client.get(f"/jobs/{job.pk}/results.csv").streaming_content).decode()
     assert csv_text.splitlines() == [
         "line,status,subject,message",
@@ -78,6 +81,21 @@ def test_job_runs_on_the_worker_pool_after_commit_with_progress_and_rows(login, 
         "2,failed,bad,this row is bad",
         "3,created,c,",
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("rows", "status", "error"),
+    [
+        (["a", "c"], "succeeded", ""),
+        (["bad", "bad"], "failed", "Every row failed (2 of 2): see the rows marked failed."),
+    ],
+)
+def test_a_job_succeeds_only_when_no_row_failed_and_fails_when_every_row_did(login, rows, status, error):
+    job = job_start("test-echo", user=login("administrator"), params={"rows": rows}, title="Echo")
+    jobs_wait()
+    job.refresh_from_db()
+    assert (job.status, job.error, job.finished, job.summary["rows"]) == (status, error, True, 2)
 
 
 @pytest.mark.django_db(transaction=True)

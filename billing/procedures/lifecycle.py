@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
@@ -38,7 +38,7 @@ from billing.models import (
     UserPackage,
     UserService,
 )
-from billing.money import ZERO, add_months, money_round, prorate
+from billing.money import ZERO, add_months, money_parse, money_round, money_text, prorate, written_plainly
 from billing.procedures.accounts import BILLING_STAFF, INVALID_USERNAME, account_require, card_charge
 from billing.status import (
     ACCOUNT_STATUSES,
@@ -106,15 +106,11 @@ def _day(value: dt.datetime | dt.date | None) -> dt.date | None:
 
 
 def _money_text(text: str | None, *, error: str, currency: str = "USD", positive: bool = True) -> Decimal:
-    """An amount given as text (EngageIP sends a Double): a finite decimal with at most the
-    currency's places, above zero; ``error`` otherwise."""
-    try:
-        amount = Decimal((text or "").strip())
-    except InvalidOperation as exc:
-        raise InvalidArgument(error, field="amount") from exc
-    if not amount.is_finite() or (positive and amount <= 0) or amount != money_round(amount, currency):
-        raise InvalidArgument(error, field="amount")
-    if amount >= Decimal("1000000000000"):
+    """An amount given as text (EngageIP sends a Double): plain decimal notation (no exponent) with
+    at most the currency's places, above zero, as :func:`billing.money.money_parse` reads it, with
+    exactly the currency's places; ``error`` otherwise."""
+    amount = money_parse(text, currency)
+    if amount is None or (positive and amount <= 0):
         raise InvalidArgument(error, field="amount")
     return amount
 
@@ -627,9 +623,13 @@ def payment_add(
         paid_on=_day(paymentDate) or today,
         auto_disperse=True if isAutoDisperse is None else isAutoDisperse,
     )
-    answer = {"paymentID": payment.pk, "created": created, "amount": str(payment.amount)}
+    answer = {
+        "paymentID": payment.pk,
+        "created": created,
+        "amount": money_text(payment.amount, account.currency),
+    }
     answer.update(account_restore_if_paid(ctx, account, on=today))
-    answer["balance"] = str(account_ledger(account).balance)
+    answer["balance"] = money_text(account_ledger(account).balance, account.currency)
     return answer
 
 
@@ -677,13 +677,13 @@ def payment_make(ctx: CallContext, *, username: str, amount: str) -> dict:
     whether the charge was approved (false without a card, or when declined). Exceptions ``INVALID
     USERNAME``, ``PAYMENT OF NON-POSITIVE AMOUNT``."""
     account = account_require(ctx, username, text=INVALID_USERNAME)
-    try:
-        value = Decimal(amount.strip())
-    except InvalidOperation as exc:
-        raise InvalidArgument(f"<amount> must be a number; {amount!r} is not.", field="amount") from exc
-    if not value.is_finite() or value <= 0:
+    text = (amount or "").strip()
+    if not written_plainly(text):
+        raise InvalidArgument(f"<amount> must be a number; {amount!r} is not.", field="amount")
+    if Decimal(text) <= 0:
         raise InvalidArgument(NON_POSITIVE_PAYMENT, field="amount")
-    if value != money_round(value, account.currency) or value >= Decimal("1000000000000"):
+    value = money_parse(text, account.currency)
+    if value is None:
         raise InvalidArgument(
             f"<amount> {amount} has more places than {account.currency} has.", field="amount"
         )

@@ -11,6 +11,27 @@ from rest_framework.exceptions import ParseError
 MAX_DEPTH = 32
 
 
+class WrittenDecimal(Decimal):
+    """A JSON number with an exponent (``1e3``): its Decimal value, but ``str()`` gives the text as
+    written, so that a door reading money or decimals as text refuses the notation rather than
+    taking ``1E+3``, or ``15`` for ``1.5e1``."""
+
+    written: str
+
+    def __new__(cls, text: str):
+        number = super().__new__(cls, text)
+        number.written = text
+        return number
+
+    def __str__(self) -> str:
+        return self.written
+
+
+def _number(text: str) -> Decimal:
+    """A JSON number with a fraction or an exponent: a Decimal, never a binary float."""
+    return WrittenDecimal(text) if "e" in text.lower() else Decimal(text)
+
+
 def _depth_check(value: object, depth: int = 0) -> None:
     if depth > MAX_DEPTH:
         raise ParseError(f"JSON parse error - the document nests deeper than {MAX_DEPTH} levels.")
@@ -23,15 +44,16 @@ def _depth_check(value: object, depth: int = 0) -> None:
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, but amounts never pass through a binary float (``parse_float=Decimal``:
-    ``12345678901234567890.12`` stays exactly that) and a document nested deeper than
+    """DRF's JSON parser, but amounts never pass through a binary float (numbers with a fraction
+    or an exponent are Decimal: ``12345678901234567890.12`` stays exactly that, and ``1e3`` keeps
+    its written form, which money refuses) and a document nested deeper than
     :data:`MAX_DEPTH` (or too deep for the decoder at all) is a 400, not a server error."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding", "utf-8")
         try:
             text = stream.read().decode(encoding) if stream is not None else ""
-            data = json.loads(text, parse_float=Decimal, parse_constant=_constant_refused)
+            data = json.loads(text, parse_float=_number, parse_constant=_constant_refused)
         except RecursionError:
             raise ParseError(
                 f"JSON parse error - the document nests deeper than {MAX_DEPTH} levels."

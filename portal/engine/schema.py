@@ -37,6 +37,8 @@ KINDS = (
 # What neither the directory nor XML 1.0 can carry, or what no name should hold: C0 controls but for
 # tab, line feed and carriage return, DEL, the C1 controls, lone surrogates and the non-characters.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+#: A decimal argument in plain notation: digits, at most one point, an optional sign; no exponent.
+_PLAIN_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 # Whole numbers fit a 32-bit signed integer (the SOAP door's s:int, the database's IntegerField).
 INT_RANGE = (-(2**31), 2**31 - 1)
 # Decimal amounts fit the money fields: 14 digits, 2 of them after the point (billing.models.MONEY).
@@ -233,6 +235,9 @@ class Arg:
             )
         if kind == "decimal":
             try:
+                if not _PLAIN_DECIMAL.fullmatch(text):
+                    # Plain notation only: an exponent (1e3) is not how an amount is written.
+                    raise InvalidOperation(text)
                 number = Decimal(text)
             except InvalidOperation as exc:
                 raise InvalidArgument(

@@ -136,3 +136,48 @@ def test_the_openapi_schema_describes_payments_and_credit_notes(api, db):
     assert "/api/billing/payments/" in schema["paths"]
     assert "/api/billing/credit-notes/" in schema["paths"]
     assert "dispersals" in schema["components"]["schemas"]["Payment"]["properties"]
+
+
+def _post_json(api, name: str, body: str):
+    """A procedure call whose JSON is written by hand, so that its numbers are JSON numbers."""
+    return api(
+        "post",
+        "/api/procedures/",
+        json=f'{{"namespace": "Billing", "procedure": "{name}", "executeData": {body}}}',
+    )
+
+
+@pytest.mark.parametrize(("number", "amount"), [("1.1", "1.10"), ("1000.0", "1000.00"), ("7", "7.00")])
+def test_a_json_number_amount_is_answered_with_two_places(api, billed, number, amount):
+    answer = _post_json(
+        api, "AddPayment", f'{{"username": "northwind", "amount": {number}, "paymenttype": "Cash"}}'
+    )
+    assert answer.status_code == 200, answer.json()
+    assert answer.json()["executeData"]["amount"] == amount
+    (payment,) = api("get", "/api/billing/payments/").json()["results"]
+    assert payment["amount"] == amount
+
+
+@pytest.mark.parametrize("number", ["1e3", "5E+1", "1.5e1", "1E-2", "1.1e0"])
+def test_an_amount_with_an_exponent_is_refused_and_changes_nothing(api, billed, number):
+    answer = _post_json(
+        api, "AddPayment", f'{{"username": "northwind", "amount": {number}, "paymenttype": "Cash"}}'
+    )
+    assert answer.status_code == 400
+    assert answer.json()["error"]["description"] == "INVALID AMOUNT"
+    quoted = _procedure(api, "AddPayment", {"username": "northwind", "amount": number, "paymenttype": "Cash"})
+    assert quoted.status_code == 400
+    assert quoted.json()["error"]["description"] == "INVALID AMOUNT"
+    assert api("get", "/api/billing/payments/").json()["results"] == []
+
+
+def test_a_price_as_a_json_number_is_stored_with_two_places_and_an_exponent_is_refused(api, billing_demo):
+    refused = _post_json(api, "CreateService", '{"name": "Exponent", "price": 1e3}')
+    assert refused.status_code == 400
+    assert "price" in refused.json()["error"]["description"]
+    answer = _post_json(api, "CreateService", '{"name": "Backup", "price": 4.1}')
+    assert answer.status_code == 200, answer.json()
+    from billing.models import Service
+
+    assert str(Service.objects.get(name="Backup").price) == "4.10"
+    assert not Service.objects.filter(name="Exponent").exists()

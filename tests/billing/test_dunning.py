@@ -107,6 +107,19 @@ def test_an_organization_without_mailboxes_is_suspended_all_the_same(bill, owing
     assert account.status == "Suspended" and account.status_amount == D("6.50")
 
 
+def test_users_without_a_mailbox_are_skipped_without_a_call(bill, owing):
+    """northwind's users have a mail address but no mailbox: billing reads that first and calls
+    neither DisableMailbox nor EnableMailbox for them, so no failed call is recorded."""
+    suspended = bill(
+        "UpdateUserStatusWithOption", {"username": "northwind", "userstatustypename": "Suspended"}
+    )
+    assert suspended["mailboxes"] == [] and suspended["skipped"]
+    dun(bill, DAY0 + dt.timedelta(days=14))
+    enabled = bill("UpdateUserStatusWithOption", {"username": "northwind", "userstatustypename": "Enabled"})
+    assert enabled["skipped"] == suspended["skipped"]
+    assert not AuditRecord.objects.filter(procedure__in=["DisableMailbox", "EnableMailbox"]).exists()
+
+
 def test_a_reseller_policy_governs_its_customers(bill, owing):
     bill(
         "SetDunningPolicy",
@@ -170,3 +183,31 @@ def test_run_dunning_needs_billing_rights(bill, owing):
 
     with pytest.raises(AccessDenied):
         bill("RunDunning", {"date": "2027-04-01"}, user="cm-admin")
+
+
+def test_a_users_history_shows_billings_change_to_their_mailbox(bill, browser, gateway):
+    """Suspending alpineskihouse disables Jane Smith's mailbox in a nested call: her history
+    shows it, with the billing call it was part of, to whoever may see her page."""
+    from portal.directory import dn_key
+    from portal.selectors import audit_history
+    from tests.conftest import JANE
+
+    suspended = bill(
+        "UpdateUserStatusWithOption", {"username": "alpineskihouse", "userstatustypename": "Suspended"}
+    )
+    assert [path.lower() for path in suspended["mailboxes"]] == [f"LDAP://{JANE}".lower()]
+    history = audit_history(dn=JANE, reads=False)
+    newest = history[0]
+    assert (newest.name, newest.status, newest.part_of.name) == (
+        "Hosted Email 2007::DisableMailbox",
+        "succeeded",
+        "Billing::UpdateUserStatusWithOption",
+    )
+    assert all(r.part_of is None for r in history[1:])  # the demo's own calls, top-level
+    assert newest.subject == dn_key(JANE)
+    url = f"/organizations/users/{gateway.get(JANE).guid}/"
+    for user in ("administrator", "cm-admin"):
+        page = browser(user).get(url)
+        assert page.status_code == 200
+        assert "DisableMailbox (as part of Billing::UpdateUserStatusWithOption)" in page.content.decode()
+    assert browser("contoso-admin").get(url).status_code == 404

@@ -46,6 +46,18 @@ def test_a_customer_administrator_sees_the_standing_but_no_actions(browser, bill
     assert "Record a payment" not in page
 
 
+@pytest.mark.parametrize("amount", ["1.5e1", "1E+3"])
+def test_the_payment_form_refuses_an_amount_with_an_exponent(browser, bill, amount):
+    _owing(bill)
+    answer = browser().post(
+        "/billing/accounts/northwind/",
+        {"action": "payment", "payment-amount": amount, "payment-payment_type": "Cash"},
+    )
+    assert answer.status_code == 200
+    assert "INVALID AMOUNT" in answer.content.decode()
+    assert not Payment.objects.exists()
+
+
 def test_actions_on_the_account_page_run_the_procedures(browser, bill):
     up = _owing(bill)
     client = browser()

@@ -373,6 +373,7 @@ def test_the_engines_answer_names_the_status_beside_its_number(bill, account):
         ({"username": "nobody"}, "INVALID USERNAME"),
         ({"amount": Decimal("0")}, "INVALID AMOUNT"),
         ({"amount": Decimal("-3.00")}, "INVALID AMOUNT"),
+        ({"amount": Decimal("1E+3")}, "INVALID AMOUNT"),
         ({"paymenttype": "Barter"}, "INVALID PAYMENT TYPE"),
         ({"paymenttype": "Credit Card", "cardType": "Store card", "CheckNumber": 0}, "INVALID CARD TYPE"),
         ({"CheckNumber": 0}, "INVALID CHECK NUMBER"),

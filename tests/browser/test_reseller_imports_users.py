@@ -48,7 +48,10 @@ def test_import_shows_live_progress_then_each_rows_result(page, demo, held_job):
     held_job()  # the job goes on; the page follows it to the end on its own
 
     expect(page.get_by_role("heading", name="Results")).to_be_visible()
-    expect(page.get_by_role("status")).to_have_text("Status: succeeded — 3 of 3")
+    expect(page.get_by_role("status")).to_have_text("Status: partly failed — 3 of 3")
+    expect(page.locator("#job").get_by_role("alert")).to_have_text(
+        "2 of 3 rows failed: see the rows marked failed; the others were done."
+    )
     summary = page.locator("#job dl")
     expect(summary).to_contain_text(re.compile(r"Created\s*1"))
     expect(summary).to_contain_text(re.compile(r"Failed\s*2"))

@@ -134,7 +134,12 @@ def test_management_command_runs_the_import_as_a_job_and_reports(login, tmp_path
     assert "line 3: weak@alpineskihouse.com: " in err.getvalue()
     assert "7/7 rows" in err.getvalue()  # the progress bar
     job = Job.objects.get()
-    assert (job.kind, job.title, job.status) == ("users-import", "Import of users.csv", Job.Status.SUCCEEDED)
+    assert (job.kind, job.title, job.status) == (
+        "users-import",
+        "Import of users.csv",
+        Job.Status.PARTLY_FAILED,
+    )
+    assert job.error == "4 of 7 rows failed: see the rows marked failed; the others were done."
     assert f"/jobs/{job.pk}/" in err.getvalue()
     assert job.created_by.username == "cm-admin"
     assert job.items.count() == 7
@@ -144,6 +149,26 @@ def test_management_command_runs_the_import_as_a_job_and_reports(login, tmp_path
     assert len(lines) == 8
     assert read(f"CN=plain@consolidatedmessenger.com,{CM}") is not None
     assert source.exists()  # the job works on its own copy and leaves the given file alone
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_whose_every_row_failed_is_a_failed_job_that_still_reports_its_rows(login, tmp_path):
+    from portal.models import Job
+
+    login("cm-admin")
+    source = tmp_path / "users.csv"
+    source.write_text(
+        HEADER + f'"LDAP://{ALPINE}",Weak Pass,weak@alpineskihouse.com,password,,BusinessUser\n',
+        encoding="utf-8",
+    )
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError, match="1 row"):
+        call_command("import_users", str(source), "--as", "cm-admin", stdout=out, stderr=err)
+    assert "0 created, 0 already there, 1 failed (1 rows)." in out.getvalue()
+    assert "line 2: weak@alpineskihouse.com: " in err.getvalue()
+    job = Job.objects.get()
+    assert (job.status, job.summary["Failed"]) == (Job.Status.FAILED, 1)
+    assert job.error == "Every row failed (1 of 1): see the rows marked failed."
 
 
 @pytest.mark.django_db(transaction=True)

@@ -58,6 +58,8 @@ def test_a_single_list_item_is_still_a_list(caller):
         ({"count": "three"}, "<count> must be a whole number; 'three' is not."),
         ({"text": "a", "flag": "maybe"}, "<flag> must be true or false (1 or 0); 'maybe' is not."),
         ({"text": "a", "amount": 1.5}, "<amount> must be given as text, not a floating-point number."),
+        ({"text": "a", "amount": "1e3"}, "<amount> must be a decimal number; '1e3' is not."),
+        ({"text": "a", "amount": "1.5E+1"}, "<amount> must be a decimal number; '1.5E+1' is not."),
         ({"text": "a", "kind": "Partner"}, "<kind> must be one of Reseller, Customer; 'Partner' is not."),
         ({"text": ["a", "b"]}, "<text> may be given only once."),
         ({}, "You must supply either a <text> or <count> element."),

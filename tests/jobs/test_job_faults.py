@@ -231,7 +231,7 @@ def test_import_on_celery_resumes_when_its_worker_child_is_killed(login, ldap_ad
             time.sleep(0.05)
             before = _recorded(job.pk)
             _wait(
-                lambda job=job: Job.objects.filter(pk=job.pk, status__in=["succeeded", "failed"]).exists(),
+                lambda job=job: Job.objects.filter(pk=job.pk, status__in=Job.ENDED).exists(),
                 "the job ends",
                 log=log,
             )
@@ -268,7 +268,7 @@ def test_import_on_celery_resumes_when_a_new_worker_starts_after_the_old_one_was
             assert Job.objects.get(pk=job.pk).status == "running"
             worker = _worker("celery", celery_queue, log, **env)  # also the next try's worker
             _wait(
-                lambda job=job: Job.objects.filter(pk=job.pk, status__in=["succeeded", "failed"]).exists(),
+                lambda job=job: Job.objects.filter(pk=job.pk, status__in=Job.ENDED).exists(),
                 "the job ends",
                 log=log,
             )

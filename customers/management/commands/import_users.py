@@ -95,8 +95,8 @@ class Command(BaseCommand):
         if options["no_wait"]:
             return
         job = self._wait(job, None if options["quiet_progress"] else ProgressBar(self.stderr._out))
-        if job.status == Job.Status.FAILED:
-            raise CommandError(job.error)
+        if job.status == Job.Status.FAILED and not job.summary:
+            raise CommandError(job.error)  # the job itself stopped, not only its rows
         failed = job.items.filter(status="failed").order_by("line")
         for item in failed[:50]:
             self.stderr.write(f"line {item.line}: {item.subject or '?'}: {item.message}")
@@ -116,7 +116,7 @@ class Command(BaseCommand):
 
     def _wait(self, job: Job, bar: ProgressBar | None) -> Job:
         """Follow the job until it ends, drawing its progress."""
-        ended = (Job.Status.SUCCEEDED, Job.Status.FAILED)
+        ended = Job.ENDED
         try:
             while True:
                 job.refresh_from_db()
