@@ -73,7 +73,19 @@ class CustomerRecord(DirectoryLinked):
                 sql += " FOR UPDATE"
             _LOCKED_BY_GUID[key] = sql
         guid = meta.get_field("guid").get_db_prep_value(guid, connection)
-        return next(iter(cls.objects.db_manager(connection.alias).raw(sql, [guid])), None)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [guid])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        # each value as the ORM reads it: the backend's converters, then the field's own
+        values = []
+        for model_field, value in zip(meta.concrete_fields, row, strict=True):
+            column = model_field.get_col(meta.db_table)
+            for convert in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+                value = convert(value, column, connection)
+            values.append(value)
+        return cls.from_db(connection.alias, [f.attname for f in meta.concrete_fields], values)
 
     @property
     def guid_braced(self) -> str:
