@@ -203,6 +203,7 @@ class _AuditInsert:
         meta = AuditRecord._meta
         fields = [f for f in meta.concrete_fields if f.attname not in ("id", "batch")]
         self.batch_field = meta.get_field("batch")
+        self.fields = [self.batch_field, *fields]
         plain = (models.CharField, models.TextField, models.IntegerField, models.ForeignKey)
         self.prepare = [(f.attname, None if isinstance(f, plain) else f) for f in fields]
         quote = connection.ops.quote_name
@@ -231,11 +232,17 @@ class _AuditInsert:
             out.append(value)
         return out
 
-    def run(self, cursor, rows: list[list]) -> dict[int, int]:
-        """Insert ``rows`` in one statement; their new keys by sequence."""
-        sql = self.head + ", ".join([self.row_marks] * len(rows)) + self.tail
-        cursor.execute(sql, [value for row in rows for value in row])
-        return {sequence: key for key, sequence in cursor.fetchall()}
+    def run(self, cursor, rows: list[list], connection) -> dict[int, int]:
+        """Insert ``rows``, as many in one statement as the database takes parameters for (as
+        ``bulk_create`` divides them); their new keys by sequence."""
+        size = max(1, connection.ops.bulk_batch_size(self.fields, rows))
+        keys: dict[int, int] = {}
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            sql = self.head + ", ".join([self.row_marks] * len(chunk)) + self.tail
+            cursor.execute(sql, [value for row in chunk for value in row])
+            keys.update({sequence: key for key, sequence in cursor.fetchall()})
+        return keys
 
 
 class Batch:
@@ -614,7 +621,7 @@ class Batch:
                     )
                     for record in records
                 ]
-                written = insert.run(cursor, rows)
+                written = insert.run(cursor, rows, connection)
                 for record in records:
                     keys[id(record)] = written[record.sequence]
 
