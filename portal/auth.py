@@ -119,8 +119,19 @@ def authenticate_basic(request, username: str, password: str):
     return user if user is not None and user.is_active else None
 
 
+_ACCOUNT_SQL: dict[str, str] = {}
+
+
 def _account_sql() -> str:
-    """One query for a remembered account: its row if still active, with its role groups."""
+    """One query for a remembered account: its row if still active, with its role groups (the
+    text made once per kind of database)."""
+    found = _ACCOUNT_SQL.get(connection.vendor)
+    if found is None:
+        found = _ACCOUNT_SQL[connection.vendor] = _account_sql_text()
+    return found
+
+
+def _account_sql_text() -> str:
     from django.contrib.auth.models import Group
 
     user_model = get_user_model()

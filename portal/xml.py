@@ -9,6 +9,7 @@ expansion ("billion laughs") or an external entity (a file, a URL) cannot happen
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -71,6 +72,18 @@ def _hardened_parser(target: object | None = None) -> etree.XMLParser:
     return parser
 
 
+# The two parsers of :func:`xml_parse_hardened`, made once per thread (an lxml parser may serve one
+# thread at a time, one document after another; making one costs more than a small request's parse).
+_parsers = threading.local()
+
+
+def _thread_parsers() -> tuple[etree.XMLParser, etree.XMLParser]:
+    found = getattr(_parsers, "pair", None)
+    if found is None:
+        found = _parsers.pair = (_hardened_parser(_DoctypeTripwire()), _hardened_parser())
+    return found
+
+
 def _not_well_formed(exc: etree.XMLSyntaxError, what: str) -> InvalidRequest:
     message = _POSITION_SUFFIX.sub("", exc.msg or "").strip() or "unreadable document"
     line, column = exc.position if exc.position else (exc.lineno, 0)
@@ -82,14 +95,15 @@ def xml_parse_hardened(body: bytes, *, what: str = "The request") -> etree._Elem
     ill-formed XML (``what`` names the document in the error text)."""
     # Pass 1 only looks for a DOCTYPE and stops there; pass 2 builds the tree of a document that
     # is known to have none. Requests are small; clarity is worth the second pass.
+    tripwire, builder = _thread_parsers()
     try:
-        etree.fromstring(body, _hardened_parser(_DoctypeTripwire()))
+        etree.fromstring(body, tripwire)
     except _DoctypeFound:
         raise InvalidRequest(DTD_REFUSED) from None
     except etree.XMLSyntaxError as exc:
         raise _not_well_formed(exc, what) from None
     try:
-        root = etree.fromstring(body, _hardened_parser())
+        root = etree.fromstring(body, builder)
     except etree.XMLSyntaxError as exc:
         raise _not_well_formed(exc, what) from None
     docinfo = root.getroottree().docinfo

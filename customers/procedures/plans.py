@@ -74,7 +74,7 @@ def customer_record_create(
     # An existing record is looked up first (a repeated registration then writes nothing); a new
     # one is inserted, and an insert that collides with a record registered at the same moment
     # takes that record as found.
-    existing = CustomerRecord.objects.select_for_update().filter(guid=entry.guid).first()
+    existing = CustomerRecord.locked_by_guid(entry.guid)
     if existing is None:
         organization = ctx.directory.get(dn_parent(entry.dn))
         record = CustomerRecord(

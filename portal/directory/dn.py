@@ -106,6 +106,7 @@ def dn_depth_below(dn: str, base: str) -> int:
     return len(dn_rdns(dn)) - len(dn_rdns(base))
 
 
+@_remember
 def dn_parent(dn: str) -> str:
     """The DN of the parent entry."""
     rdns = ldap.dn.str2dn(dn)

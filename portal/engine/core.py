@@ -187,6 +187,64 @@ class CallContext:
         require_scope(self.identity, dn, argument=argument)
 
 
+class _AuditInsert:
+    """The audit table's INSERT for one kind of database, prepared once: the column list, the
+    statement text and, per column, how its value is made ready for the database (the field's own
+    ``get_db_prep_save`` for the JSON, UUID, date and decimal columns; text and numbers as they
+    are)."""
+
+    _prepared: dict[tuple[str, str], _AuditInsert] = {}
+
+    def __init__(self, connection) -> None:
+        from django.db import models
+
+        from portal.models import AuditRecord
+
+        meta = AuditRecord._meta
+        fields = [f for f in meta.concrete_fields if f.attname not in ("id", "batch")]
+        self.batch_field = meta.get_field("batch")
+        self.fields = [self.batch_field, *fields]
+        plain = (models.CharField, models.TextField, models.IntegerField, models.ForeignKey)
+        self.prepare = [(f.attname, None if isinstance(f, plain) else f) for f in fields]
+        quote = connection.ops.quote_name
+        names = ", ".join(quote(f.column) for f in [self.batch_field, *fields])
+        self.row_marks = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
+        # only quoted table and column names go into the text; the values are parameters
+        self.head = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES "  # noqa: S608
+        # the new keys come back with each row's sequence (unique in its batch): the order of the
+        # rows of a RETURNING is not promised
+        self.tail = f" RETURNING {quote(meta.pk.column)}, {quote(meta.get_field('sequence').column)}"
+
+    @classmethod
+    def get(cls, connection) -> _AuditInsert:
+        key = (connection.alias, connection.vendor)
+        found = cls._prepared.get(key)
+        if found is None:
+            found = cls._prepared[key] = cls(connection)
+        return found
+
+    def values(self, row: dict, batch: uuid.UUID, connection) -> list:
+        out = [self.batch_field.get_db_prep_save(batch, connection)]
+        for name, model_field in self.prepare:
+            value = row[name]
+            if model_field is not None and value is not None:
+                value = model_field.get_db_prep_save(value, connection)
+            out.append(value)
+        return out
+
+    def run(self, cursor, rows: list[list], connection) -> dict[int, int]:
+        """Insert ``rows``, as many in one statement as the database takes parameters for (as
+        ``bulk_create`` divides them); their new keys by sequence."""
+        size = max(1, connection.ops.bulk_batch_size(self.fields, rows))
+        keys: dict[int, int] = {}
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            sql = self.head + ", ".join([self.row_marks] * len(chunk)) + self.tail
+            cursor.execute(sql, [value for row in chunk for value in row])
+            keys.update({sequence: key for key, sequence in cursor.fetchall()})
+        return keys
+
+
 class Batch:
     """One transaction holding one or more top-level calls of one caller through one door.
 
@@ -531,7 +589,44 @@ class Batch:
 
     def _write_audit(self) -> None:
         """Insert the batch's records, one INSERT per nesting level (a record's parent is
-        written, and has its key, before the record)."""
+        written, and has its key, before the record).
+
+        The rows go through one prepared statement per level (:class:`_AuditInsert`), not through
+        model instances and the ORM's compiler: the same columns and values, for a fraction of the
+        CPU; a backend that cannot answer the new keys of an INSERT takes the ORM's way."""
+        from django.db import connections, router
+
+        from portal.models import AuditRecord
+
+        connection = connections[router.db_for_write(AuditRecord)]
+        if not connection.features.can_return_columns_from_insert:
+            self._write_audit_models()
+            return
+        insert = _AuditInsert.get(connection)
+        keys: dict[int, int] = {}
+        levels: dict[int, list[_Record]] = {}
+        for record in self.records:
+            depth, parent = 0, record.parent
+            while parent is not None:
+                depth, parent = depth + 1, parent.parent
+            levels.setdefault(depth, []).append(record)
+        with connection.cursor() as cursor:
+            for depth in sorted(levels):
+                records = levels[depth]
+                rows = [
+                    insert.values(
+                        self._audit_values(record, keys[id(record.parent)] if record.parent else None),
+                        self.id,
+                        connection,
+                    )
+                    for record in records
+                ]
+                written = insert.run(cursor, rows, connection)
+                for record in records:
+                    keys[id(record)] = written[record.sequence]
+
+    def _write_audit_models(self) -> None:
+        """:meth:`_write_audit` through model instances (a backend without ``RETURNING``)."""
         from django.db import connections, router
 
         from portal.models import AuditRecord
@@ -557,37 +652,43 @@ class Batch:
             for record, row in pairs:
                 saved[id(record)] = row
 
-    def _audit_row(self, record: _Record, model):
+    def _audit_values(self, record: _Record, parent_id: int | None) -> dict:
+        """The column values of a call's audit record (model field ``attname`` to value), as
+        :meth:`_audit_row` sets them."""
         err = record.error
         if err:
-            status = model.Status.FAILED
+            status = "failed"
         elif record.rolled_back:
-            status = model.Status.ROLLED_BACK
+            status = "rolled back"
         else:
-            status = model.Status.SUCCEEDED
-        return model(
-            batch=self.id,
-            sequence=record.sequence,
-            started_at=record.started_at,
-            duration_ms=record.duration_ms,
-            door=self.door,
-            caller=record.caller.username,
-            caller_dn=record.caller.dn or "",
-            acting_as=record.identity.username,
-            impersonate=record.impersonate,
-            namespace=record.namespace,
-            procedure=record.name,
-            input=record.input if isinstance(record.input, dict) else {"value": record.input},
-            output=record.output,
-            status=status,
-            error_code=err.hex_code if err else "",
-            error_text=err.text if err else "",
-            undo_log=[
+            status = "succeeded"
+        return {
+            "parent_id": parent_id,
+            "sequence": record.sequence,
+            "started_at": record.started_at,
+            "duration_ms": record.duration_ms,
+            "door": self.door,
+            "caller": record.caller.username,
+            "caller_dn": record.caller.dn or "",
+            "acting_as": record.identity.username,
+            "impersonate": int(record.impersonate),
+            "namespace": record.namespace,
+            "procedure": record.name,
+            "input": record.input if isinstance(record.input, dict) else {"value": record.input},
+            "output": record.output,
+            "status": status,
+            "error_code": err.hex_code if err else "",
+            "error_text": err.text if err else "",
+            "undo_log": [
                 *(f"undone: {x}" for x in record.undone),
                 *(f"undo failed: {x}" for x in record.undo_failed),
             ],
-            subject=record.subject,
-        )
+            "subject": record.subject,
+        }
+
+    def _audit_row(self, record: _Record, model):
+        """A call's audit record as a model instance (its parent not set)."""
+        return model(batch=self.id, **self._audit_values(record, None))
 
 
 def preflight(

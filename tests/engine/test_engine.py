@@ -293,3 +293,52 @@ def test_preflight_raises_what_the_call_would_and_runs_nothing(caller, gateway):
     preflight(caller("contoso-admin"), "Engine Test::AddOrganization", data)  # would be allowed
     assert gateway.get(f"OU=X,{NORTHWIND}") is None
     assert not AuditRecord.objects.exists()
+
+
+def test_audit_records_of_one_level_beyond_the_databases_parameter_limit_go_in_several_inserts(
+    caller, monkeypatch
+):
+    """Many calls at one nesting level are written in as many INSERTs as the database's parameter
+    limit asks (here a limit of two rows per statement), each with its parent and sequence."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(connection.ops, "bulk_batch_size", lambda fields, objs: 2)
+    with CaptureQueriesContext(connection) as queries, Batch(caller("administrator"), "test") as batch:
+        for number in range(3):
+            batch.call("Engine Test::EchoNested", {"impersonate": 1})
+            batch.call("Engine Test::Echo", {"text": f"top {number}"})
+
+    table = AuditRecord._meta.db_table
+    inserts = [
+        q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT") and table in q["sql"]
+    ]
+    assert len(inserts) == 5  # six top-level records in three statements, three nested in two
+
+    records = list(AuditRecord.objects.filter(batch=batch.id).order_by("sequence"))
+    assert [(r.sequence, r.procedure) for r in records] == [
+        (0, "EchoNested"),
+        (1, "Echo"),
+        (2, "Echo"),
+        (3, "EchoNested"),
+        (4, "Echo"),
+        (5, "Echo"),
+        (6, "EchoNested"),
+        (7, "Echo"),
+        (8, "Echo"),
+    ]
+    by_sequence = {r.sequence: r for r in records}
+    assert [(r.sequence, r.parent.sequence if r.parent else None) for r in records] == [
+        (0, None),
+        (1, 0),
+        (2, None),
+        (3, None),
+        (4, 3),
+        (5, None),
+        (6, None),
+        (7, 6),
+        (8, None),
+    ]
+    assert by_sequence[2].input == {"text": "top 0"}
+    assert by_sequence[8].input == {"text": "top 2"}
+    assert all(r.status == "succeeded" and r.door == "test" for r in records)

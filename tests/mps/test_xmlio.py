@@ -1124,3 +1124,15 @@ def test_render_error_of_a_portal_error_shows_its_hex_code() -> None:
 
     assert root.get("code") == error.hex_code
     assert root.get("description") == "Neither GUID nor organization."
+
+
+def test_the_parsers_kept_per_thread_refuse_and_read_alike_one_document_after_another(
+    spy_resolver: list[str],
+) -> None:
+    good = f"<request>{EXECUTE}</request>".encode()
+    for _ in range(3):
+        assert refused(billion_laughs()) == DTD_REFUSED
+        assert "not well-formed XML" in refused(b"<request><procedure></request>")
+        assert [step.procedure for step in parse_request(good).executes] == ["P"]
+        assert refused(b"<!DOCTYPE request>" + good) == DTD_REFUSED
+    assert spy_resolver == []
