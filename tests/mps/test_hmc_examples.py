@@ -44,8 +44,10 @@ def demo(slapd, settings):
     controllers = settings.DIRECTORY["DOMAIN_CONTROLLERS"]
     settings.DIRECTORY = {
         **settings.DIRECTORY,
-        # AD02 is the demo's second domain controller; with one server, that server answers to it
-        "DOMAIN_CONTROLLERS": {DC2: controllers[DC], **controllers, CONTOSO_DC: controllers[DC]},
+        # AD02 is the demo's second domain controller: the examples' first one answers to it (with
+        # one server, and on the Samba pass too, where AD02 would see AD01's writes only once they
+        # replicate: the examples are about shapes, the replication tests about replication)
+        "DOMAIN_CONTROLLERS": {**controllers, DC2: controllers[DC], CONTOSO_DC: controllers[DC]},
     }
 
 
