@@ -9,10 +9,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from lxml import etree
 
 from hosting.models import CustomerRecord
 from portal.directory import dn_child, get_gateway
-from tests.conftest import ALPINE, CM, DC, DC2, PASSWORD
+from tests.conftest import ALPINE, CM, DC, DC2, HOSTING, PASSWORD
 
 pytestmark = [pytest.mark.samba, pytest.mark.django_db]
 
@@ -114,3 +115,108 @@ def test_an_unknown_dc_name_keeps_its_clear_error(api, ad01):
     assert response.status_code == 400
     assert "AD03.fabrikam.com" in response.content.decode()
     assert "AD01.fabrikam.com" in response.content.decode()
+
+
+# --- AD01 stopped in the middle of a call -------------------------------------------------------
+
+#: the directory write after which AD01 is stopped, and whether AD02 has received the writes made
+#: so far by then. On AD the call's writes are, as the ``directory_written`` signal counts them:
+#: the organization (2: its add, then the read of its GUID), its administrators group (4), its UPN
+#: suffix (5), the user with the password (7), the user made a member of the group (8).
+STOPPED_AFTER = ((7, True), (2, False), (4, False))
+
+
+def _organization_with_a_user(name: str) -> str:
+    """One MPS request of two executes through AD01: an organization and its first user."""
+    organization = f"OU={name},{CM}"
+    common = f"<preferredDomainController>{DC}</preferredDomainController>"
+    return (
+        "<request><procedure>"
+        '<execute namespace="Hosted Exchange" procedure="CreateBusinessOrganization" impersonate="1">'
+        f"<executeData><container>LDAP://{CM}</container><name>{name}</name>"
+        f"<SMTPDomain>{name.lower()}.example.com</SMTPDomain>{common}</executeData></execute>"
+        '<execute namespace="Hosted Exchange" procedure="CreateBusinessUser" impersonate="1">'
+        f"<executeData><container>LDAP://{organization}</container>"
+        f"<userPrincipalName>{name.lower()}@{name.lower()}.example.com</userPrincipalName>"
+        f'<isAdmin>true</isAdmin><newPassword do-not-log="1">{PASSWORD}</newPassword>{common}'
+        "</executeData></execute></procedure></request>"
+    )
+
+
+def _left_of(name: str, dc: str) -> list[str]:
+    """What the directory behind ``dc`` holds of the call naming ``name`` (empty: nothing)."""
+    gateway = get_gateway(dc)
+    found = gateway.search(CM, f"(ou={name})", scope="onelevel")
+    found += gateway.search(HOSTING, f"(userPrincipalName={name.lower()}@{name.lower()}.example.com)")
+    return [entry.dn for entry in found]
+
+
+def _ad02_pulls_from(ad01, samba_domain) -> None:
+    """AD02 replicates from AD01 now. After AD01 came back AD02 waits for its next periodic pull,
+    and its first pull may fail with WERR_NETNAME_DELETED (its connection to AD01's earlier
+    process); the next one goes through."""
+    from portal.directory.samba import SambaError
+
+    for attempt in range(5):
+        try:
+            samba_domain.replicate(ad01, samba_domain.dcs[1])
+            return
+        except SambaError:
+            if attempt == 4:
+                raise
+            time.sleep(1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ad01_stopped_mid_call_is_503_and_the_recovery_leaves_nothing_on_either_dc(mps, ad01, samba_domain):
+    from portal.engine.journal import pending
+    from portal.engine.recovery import recover_now
+    from portal.models import AuditRecord
+    from tests.faults.conftest import WriteCounter
+
+    for after, replicated in STOPPED_AFTER:
+        name = f"Halfway{after}"
+        what = f"AD01 stopped after write {after}{', replicated to AD02' if replicated else ''}"
+
+        def stop(name=name, replicated=replicated):
+            if replicated:
+                _ad02_pulls_from(ad01, samba_domain)
+                assert _left_of(name, DC2), "AD02 did not receive the writes made so far"
+            ad01.stop()
+
+        with WriteCounter(after, stop) as counter:
+            response = mps(_organization_with_a_user(name), "cm-admin")
+        assert counter.count == after, f"{what}: {counter.count} writes"
+        assert response.status_code == 503, f"{what}: {response.content!r}"
+        root = etree.fromstring(response.content)
+        (context,) = root.findall("errorContext")
+        assert context.get("code") == "0x8007203A", f"{what}: {response.content!r}"
+        assert b"AD01" in response.content
+        assert not CustomerRecord.objects.filter(dn_key__contains=name.lower()).exists(), what
+        waiting = pending()
+        assert len(waiting) == 1, f"{what}: the undo could not reach AD01, its steps wait: {waiting}"
+
+        ad01.start()  # the portal is not restarted: its pool reconnects
+        report = recover_now(door="test")
+        assert report["left"] == [] and len(report["repaired"]) == 1, f"{what}: {report}"
+        assert pending(include_running=True) == [], f"{what}: batches wait for repair"
+        assert _left_of(name, DC) == [], what
+        (record,) = [
+            each
+            for each in AuditRecord.objects.filter(procedure="CreateBusinessOrganization", parent=None)
+            if name.lower() in str(each.input).lower()
+        ]
+        calls = AuditRecord.objects.filter(batch=record.batch, parent=None).order_by("sequence")
+        *done, failed = calls  # the execute that AD01 stopped under failed; those before, rolled back
+        assert (failed.status, failed.error_code) == (AuditRecord.Status.FAILED, "0x8007203A"), what
+        assert {each.status for each in done} <= {AuditRecord.Status.ROLLED_BACK}, what
+
+        # a later call through AD01 goes through
+        after_name = f"Afterwards{after}"
+        response = mps(_organization_with_a_user(after_name), "cm-admin")
+        assert response.status_code == 200, f"{what}: {response.content!r}"
+        assert len(_left_of(after_name, DC)) == 2, what
+
+        _ad02_pulls_from(ad01, samba_domain)
+        assert len(_left_of(after_name, DC2)) == 2, f"{what}: AD02 did not receive the later call"
+        assert _left_of(name, DC2) == [], f"{what}: AD02 keeps what AD01 undid"
