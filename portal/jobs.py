@@ -219,13 +219,19 @@ class JobRun:
         return time.monotonic() - self._last >= self.FLUSH_SECONDS
 
     def progress(self, done: int, total: int | None = None) -> None:
-        """Record progress; shown at most every half second (and on the last row)."""
+        """Record progress; shown at most every half second (and at once when the total becomes
+        known or changes, and on the last row)."""
         self._check()
         self.job.done = done
+        new_total = total is not None and total != self.job.total
         if total is not None:
             self.job.total = total
         now = time.monotonic()
-        if now - self._shown >= self.FLUSH_SECONDS or (self.job.total and done >= self.job.total):
+        if (
+            new_total
+            or now - self._shown >= self.FLUSH_SECONDS
+            or (self.job.total and done >= self.job.total)
+        ):
             self._shown = now
             cache.set(progress_key(self.job.pk), (self.job.done, self.job.total), 24 * 3600)
             if not connection.in_atomic_block:
