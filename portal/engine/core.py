@@ -245,6 +245,20 @@ class _AuditInsert:
         return keys
 
 
+def _call_fields(record: _Record) -> dict:
+    """What the journal's copy of a call and its audit record share: who, as whom, what, on what."""
+    return {
+        "caller": record.caller.username,
+        "caller_dn": record.caller.dn or "",
+        "acting_as": record.identity.username,
+        "impersonate": int(record.impersonate),
+        "namespace": record.namespace,
+        "procedure": record.name,
+        "input": record.input if isinstance(record.input, dict) else {"value": record.input},
+        "subject": record.subject,
+    }
+
+
 class Batch:
     """One transaction holding one or more top-level calls of one caller through one door.
 
@@ -561,14 +575,7 @@ class Batch:
             "sequence": record.sequence,
             "parent_sequence": record.parent.sequence if record.parent else None,
             "started_at": record.started_at.isoformat(),
-            "caller": record.caller.username,
-            "caller_dn": record.caller.dn or "",
-            "acting_as": record.identity.username,
-            "impersonate": int(record.impersonate),
-            "namespace": record.namespace,
-            "procedure": record.name,
-            "input": record.input if isinstance(record.input, dict) else {"value": record.input},
-            "subject": record.subject,
+            **_call_fields(record),
         }
 
     def _audit_dicts(self) -> list[dict]:
@@ -668,13 +675,7 @@ class Batch:
             "started_at": record.started_at,
             "duration_ms": record.duration_ms,
             "door": self.door,
-            "caller": record.caller.username,
-            "caller_dn": record.caller.dn or "",
-            "acting_as": record.identity.username,
-            "impersonate": int(record.impersonate),
-            "namespace": record.namespace,
-            "procedure": record.name,
-            "input": record.input if isinstance(record.input, dict) else {"value": record.input},
+            **_call_fields(record),
             "output": record.output,
             "status": status,
             "error_code": err.hex_code if err else "",
@@ -683,7 +684,6 @@ class Batch:
                 *(f"undone: {x}" for x in record.undone),
                 *(f"undo failed: {x}" for x in record.undo_failed),
             ],
-            "subject": record.subject,
         }
 
     def _audit_row(self, record: _Record, model):

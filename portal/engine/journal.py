@@ -211,19 +211,7 @@ class BatchJournal(UndoJournal):
         def write() -> None:
             with _journal_atomic():
                 if not self.row:
-                    host, pid, started = owner()
-                    first = records[0] if records else None
-                    JournalBatch.objects.create(
-                        id=self.batch.id,
-                        created_at=now,
-                        updated_at=now,
-                        door=self.batch.door,
-                        caller=self.batch.caller.username,
-                        procedure=f"{first.namespace}::{first.name}" if first else "",
-                        owner_host=host,
-                        owner_pid=pid,
-                        owner_started=started,
-                    )
+                    self._header_create(now)
                 else:
                     JournalBatch.objects.filter(pk=self.batch.id).update(updated_at=now)
                 chunk.save(force_insert=True)
@@ -294,6 +282,11 @@ class BatchJournal(UndoJournal):
         return True
 
     def _write_header_only(self, now) -> None:
+        self._header_create(now)
+        self.row = True
+
+    def _header_create(self, now) -> None:
+        """Insert the batch's row: who runs it (host, process), through which door, its first call."""
         from portal.engine.models import JournalBatch
 
         host, pid, started = owner()
@@ -309,7 +302,6 @@ class BatchJournal(UndoJournal):
             owner_pid=pid,
             owner_started=started,
         )
-        self.row = True
 
     def _flush_pending(self) -> None:
         from portal.engine.models import JournalChunk
