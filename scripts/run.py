@@ -186,8 +186,6 @@ def main() -> int:
                 [
                     str(gunicorn),
                     "config.wsgi",
-                    "--config",
-                    str(ROOT / "config" / "gunicorn.py"),
                     "--bind",
                     f"127.0.0.1:{PORT}",
                     "--workers",

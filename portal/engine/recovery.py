@@ -1,6 +1,6 @@
 """``Portal::DirectoryRecover``: the directory recovery as a procedure (audited, DomainAdmins),
 and the ways it runs: at start-up (``manage.py directory_recover`` in ``scripts/run.py``), every
-minute (Celery beat, or a thread of each web process started by ``config/gunicorn.py``) and on
+minute (Celery beat, or a thread of each web process started when ``config/wsgi.py`` loads) and on
 demand. What it does: :func:`portal.engine.journal.recover`."""
 
 from __future__ import annotations
