@@ -436,6 +436,20 @@ plugin {{
         if self.dovecot_base.parent != self.rundir / "dovecot":
             shutil.rmtree(self.dovecot_base, ignore_errors=True)
 
+    def restart(self) -> None:
+        """Stop and start both servers, keeping their ports, configuration and stored mail.
+
+        Their directory connections are made anew, to the first directory address that answers:
+        while the first of several domain controllers was down, Postfix and Dovecot went on with
+        the next one and stay with it (it sees the first one's changes only once they replicate).
+        """
+        persistent, self.persistent = self.persistent, True
+        try:
+            self.stop()
+        finally:
+            self.persistent = persistent
+        self.start()
+
     @staticmethod
     def _wait(proc: subprocess.Popen) -> None:
         try:

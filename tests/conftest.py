@@ -379,6 +379,10 @@ def api(client, db, slapd):
     return _call
 
 
+def _dc_starts(samba_domain) -> int:
+    return 0 if samba_domain is None else sum(dc.starts for dc in samba_domain.dcs)
+
+
 @pytest.fixture(scope="session")
 def mail_servers_session(slapd, samba_domain):
     """A private Postfix and Dovecot reading the test directory (the slapd, or the Samba DCs over
@@ -405,6 +409,7 @@ def mail_servers_session(slapd, samba_domain):
         access = DirectoryAccess(slapd.server.ldap_uri.rstrip("/"), ROOT_DN, ROOT_PW, HOSTING)
     servers = MailServers(access, login_brakes=False)
     servers.start()
+    servers.dc_starts = _dc_starts(samba_domain)
     saved = dict(settings.MAIL)
     settings.MAIL.update(
         SMTP_PORT=servers.smtp_port,
@@ -418,8 +423,14 @@ def mail_servers_session(slapd, samba_domain):
 
 
 @pytest.fixture
-def mail_servers(mail_servers_session):
+def mail_servers(mail_servers_session, samba_domain):
     """The session's mail servers with no stored mail: every test starts with empty mailboxes (on
-    Samba the demo entries keep their GUIDs from one test to the next, and so their mail stores)."""
+    Samba the demo entries keep their GUIDs from one test to the next, and so their mail stores).
+
+    On Samba, after a test stopped and started a DC the servers are restarted: while AD01 was down
+    they went on with AD02 and would stay there, seeing AD01's writes only after replication."""
+    if mail_servers_session.dc_starts != _dc_starts(samba_domain):
+        mail_servers_session.restart()
+        mail_servers_session.dc_starts = _dc_starts(samba_domain)
     mail_servers_session.clear_mailboxes()
     return mail_servers_session

@@ -121,6 +121,9 @@ class SambaDC:
         self.krb5_conf = Path(krb5_conf) if krb5_conf else None
         self.host = f"{self.name.lower()}.{DNS_DOMAIN}"
         self.ldap_uri = f"ldaps://{address}"
+        #: how many times this DC has been started (a client that failed over to another DC while
+        #: it was down stays there: see ``MailServers.restart``)
+        self.starts = 0
         self._proc: subprocess.Popen | None = None
 
     # --- files -----------------------------------------------------------------------------------
@@ -301,6 +304,7 @@ class SambaDC:
                 raise SambaError(f"samba {self.name} stopped at start: see {self.rundir / 'log.samba'}")
             try:
                 self.connect().unbind_s()
+                self.starts += 1
                 return
             except ldap.LDAPError:
                 time.sleep(0.3)
