@@ -55,21 +55,21 @@ class CustomerRecord(DirectoryLinked):
         return f"{self.name} ({self.customer_type})"
 
     @classmethod
-    def locked_by_guid(cls, guid) -> CustomerRecord | None:
+    def locked_by_guid(cls, guid, *, lock: bool = True) -> CustomerRecord | None:
         """The record of ``guid``, locked until the transaction ends where the database locks rows
         (``SELECT … FOR UPDATE``), or None: what ``select_for_update().filter(guid=…).first()``
         answers, through a statement written once instead of the ORM's compiler (every repeated
-        registration asks it)."""
+        registration asks it). ``lock=False``: the same read without the row lock."""
         connection = connections[router.db_for_write(cls)]
         meta = cls._meta
-        key = (connection.alias, connection.vendor)
+        key = (connection.alias, connection.vendor, lock)
         sql = _LOCKED_BY_GUID.get(key)
         if sql is None:
             quote = connection.ops.quote_name
             columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
             # only quoted table and column names go into the text; the GUID is a parameter
             sql = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(meta.get_field('guid').column)} = %s"  # noqa: S608, E501
-            if connection.features.has_select_for_update:
+            if lock and connection.features.has_select_for_update:
                 sql += " FOR UPDATE"
             _LOCKED_BY_GUID[key] = sql
         guid = meta.get_field("guid").get_db_prep_value(guid, connection)

@@ -15,6 +15,7 @@ a directory entry and its role groups. Two things keep that mirror current:
 from __future__ import annotations
 
 import logging
+import time
 
 from django.conf import settings
 from django.contrib.auth import get_backends, get_user_model
@@ -33,16 +34,52 @@ def _checked_key(user_id: int) -> str:
     return f"portal:account-checked:{user_id}"
 
 
+# The last checks this process has read from the shared cache, kept here until the shared entry's
+# own end (its value carries it): a busy session or credential reads the shared cache once per
+# check interval and process, not once per request.
+_checked_here: dict[int, tuple[bool, float]] = {}
+_CHECKED_HERE_MAX = 10_000
+
+
+def _checked_set(user_id: int, current: bool, seconds: int) -> None:
+    cache.set(_checked_key(user_id), (current, time.time() + seconds), seconds)
+    _checked_here.pop(user_id, None)
+
+
+def _checked_get(user_id: int) -> bool | None:
+    now = time.time()
+    found = _checked_here.get(user_id)
+    if found is not None and found[1] > now:
+        return found[0]
+    value = cache.get(_checked_key(user_id))
+    if not isinstance(value, tuple):
+        return value
+    if value[1] > now:
+        if len(_checked_here) >= _CHECKED_HERE_MAX:
+            _checked_here.clear()
+        _checked_here[user_id] = value
+    return value[0]
+
+
 def account_recheck_due(user_id: int) -> None:
-    """Make the next request of the account read its directory entry again."""
+    """Make the next request of the account read its directory entry again (in this process at
+    once; in the others when what they keep of the last check ends, within
+    ``PORTAL_ACCOUNT_RECHECK_SECONDS``: the account's roles in the database, which every request
+    reads, change at once everywhere)."""
     cache.delete(_checked_key(user_id))
+    _checked_here.pop(user_id, None)
+
+
+def account_checks_forget_all() -> None:
+    """Forget what this process kept of the last checks (the shared cache was cleared)."""
+    _checked_here.clear()
 
 
 def account_checked(user_id: int) -> None:
     """The account was just read from the directory (a login): no re-read for a while."""
     seconds = settings.PORTAL_ACCOUNT_RECHECK_SECONDS
     if seconds > 0:
-        cache.set(_checked_key(user_id), True, seconds)
+        _checked_set(user_id, True, seconds)
 
 
 def _users_of(dns: list[str]):
@@ -111,10 +148,9 @@ def account_check(user) -> tuple[bool, bool]:
     seconds = settings.PORTAL_ACCOUNT_RECHECK_SECONDS
     if seconds <= 0:
         return True, False
-    key = _checked_key(user.pk)
-    known = cache.get(key)
+    known = _checked_get(user.pk)
     if known is not None:
         return known, False
     current = _refresh_from_directory(user)
-    cache.set(key, current, seconds)
+    _checked_set(user.pk, current, seconds)
     return current, True

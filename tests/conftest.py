@@ -221,7 +221,12 @@ def directory(request, settings):
     """The demo tree, as the demo LDIF has it, for every test that touches the directory."""
     from django.core.cache import cache
 
+    from portal.accounts import account_checks_forget_all
+    from portal.auth import remembered_forget_all
+
     cache.clear()
+    remembered_forget_all()  # what each process keeps of the shared cache goes with it
+    account_checks_forget_all()
     if "slapd" not in request.fixturenames and not request.node.get_closest_marker("django_db"):
         yield None
         return

@@ -14,6 +14,7 @@ from portal.engine import (
     Arg,
     CallContext,
     Security,
+    latest_committed,
     procedure,
     reserve,
 )
@@ -70,6 +71,14 @@ def customer_record_create(
     Answers the input with the record's ``GUID`` (braced form) added.
     """
     entry = entry_require(ctx.directory, path)
+    # A repeated registration finds its record as asked among the committed ones and writes
+    # nothing, taking no lock; anything else reserves the GUID and looks again under the lock.
+    with latest_committed():
+        known = CustomerRecord.locked_by_guid(entry.guid, lock=False)
+    if known is not None and known.customer_type == customerTypeName and known.dn == entry.dn:
+        out = ctx.mirror()
+        out["GUID"] = known.guid_braced
+        return out
     reserve("customer-record", str(entry.guid))
     # An existing record is looked up first (a repeated registration then writes nothing); a new
     # one is inserted, and an insert that collides with a record registered at the same moment

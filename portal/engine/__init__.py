@@ -12,7 +12,7 @@ from portal.engine.core import (
     run,
 )
 from portal.engine.registry import Procedure, all_procedures, lookup, procedure
-from portal.engine.reservations import reserve
+from portal.engine.reservations import latest_committed, reserve
 from portal.engine.schema import Arg, Schema, jsonable
 from portal.engine.security import (
     BILLING_ADMINS,
@@ -47,6 +47,7 @@ __all__ = [
     "all_procedures",
     "batch_current",
     "jsonable",
+    "latest_committed",
     "lookup",
     "preflight",
     "procedure",

@@ -38,6 +38,7 @@ from portal.directory import (
     dn_key,
     get_gateway,
 )
+from portal.engine.audit_writer import audit_writer, changed_nothing
 from portal.engine.journal import (
     BatchJournal,
     CommitLost,
@@ -211,9 +212,12 @@ class _AuditInsert:
         self.row_marks = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
         # only quoted table and column names go into the text; the values are parameters
         self.head = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES "  # noqa: S608
-        # the new keys come back with each row's sequence (unique in its batch): the order of the
-        # rows of a RETURNING is not promised
-        self.tail = f" RETURNING {quote(meta.pk.column)}, {quote(meta.get_field('sequence').column)}"
+        # the new keys come back with each row's batch and sequence (unique together): the order
+        # of the rows of a RETURNING is not promised
+        self.tail = (
+            f" RETURNING {quote(meta.pk.column)}, {quote(self.batch_field.column)}, "
+            f"{quote(meta.get_field('sequence').column)}"
+        )
 
     @classmethod
     def get(cls, connection) -> _AuditInsert:
@@ -232,16 +236,18 @@ class _AuditInsert:
             out.append(value)
         return out
 
-    def run(self, cursor, rows: list[list], connection) -> dict[int, int]:
+    def run(self, cursor, rows: list[list], connection, *, keys_wanted: bool = True) -> dict[tuple, int]:
         """Insert ``rows``, as many in one statement as the database takes parameters for (as
-        ``bulk_create`` divides them); their new keys by sequence."""
+        ``bulk_create`` divides them); their new keys by (batch as stored, sequence), when
+        ``keys_wanted`` (the rows of the last level have no nested rows to point at them)."""
         size = max(1, connection.ops.bulk_batch_size(self.fields, rows))
-        keys: dict[int, int] = {}
+        keys: dict[tuple, int] = {}
         for start in range(0, len(rows), size):
             chunk = rows[start : start + size]
-            sql = self.head + ", ".join([self.row_marks] * len(chunk)) + self.tail
+            sql = self.head + ", ".join([self.row_marks] * len(chunk)) + (self.tail if keys_wanted else "")
             cursor.execute(sql, [value for row in chunk for value in row])
-            keys.update({sequence: key for key, sequence in cursor.fetchall()})
+            if keys_wanted:
+                keys.update({(batch, sequence): key for key, batch, sequence in cursor.fetchall()})
         return keys
 
 
@@ -257,6 +263,57 @@ def _call_fields(record: _Record) -> dict:
         "input": record.input if isinstance(record.input, dict) else {"value": record.input},
         "subject": record.subject,
     }
+
+
+def audit_write_elsewhere(batches: list[Batch]) -> None:
+    """:func:`audit_write` from the audit writer's thread: the records are the batches' own
+    writes, so a batch of them is the current one there while they go in."""
+    marker = _current_batch.set(batches[0])
+    try:
+        audit_write(batches)
+    finally:
+        _current_batch.reset(marker)
+
+
+def audit_write(batches: list[Batch]) -> None:
+    """Insert the audit records of ``batches`` in the open transaction: one INSERT per nesting
+    level for all of them (a record's parent is written, and has its key, before the record).
+
+    The rows go through one prepared statement per level (:class:`_AuditInsert`), not through
+    model instances and the ORM's compiler: the same columns and values, for a fraction of the
+    CPU; a backend that cannot answer the new keys of an INSERT takes the ORM's way."""
+    from portal.models import AuditRecord
+
+    connection = connections[router.db_for_write(AuditRecord)]
+    if not connection.features.can_return_columns_from_insert:
+        for batch in batches:
+            batch._write_audit_models()
+        return
+    insert = _AuditInsert.get(connection)
+    keys: dict[int, int] = {}
+    levels: dict[int, list[tuple[Batch, _Record]]] = {}
+    for batch in batches:
+        for record in batch.records:
+            depth, parent = 0, record.parent
+            while parent is not None:
+                depth, parent = depth + 1, parent.parent
+            levels.setdefault(depth, []).append((batch, record))
+    last = max(levels, default=0)
+    with connection.cursor() as cursor:
+        for depth in sorted(levels):
+            pairs = levels[depth]
+            rows = [
+                insert.values(
+                    batch._audit_values(record, keys[id(record.parent)] if record.parent else None),
+                    batch.id,
+                    connection,
+                )
+                for batch, record in pairs
+            ]
+            written = insert.run(cursor, rows, connection, keys_wanted=depth < last)
+            if depth < last:
+                for (_, record), row in zip(pairs, rows, strict=True):
+                    keys[id(record)] = written[(row[0], record.sequence)]
 
 
 class Batch:
@@ -302,6 +359,9 @@ class Batch:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         try:
+            if exc is None and self._outermost and not self.journal.row and changed_nothing():
+                self._finish_unchanged()
+                return False
             if exc is None:
                 try:
                     self._write_audit()
@@ -328,6 +388,24 @@ class Batch:
         finally:
             running_remove(self.id)
             _current_batch.reset(self._marker)
+
+    def _finish_unchanged(self) -> None:
+        """The end of a batch that changed nothing (no directory write, no row): its transaction
+        ends with nothing to commit, and its audit records go to the process's audit writer, which
+        commits them with those of the other batches waiting at that moment
+        (``portal/engine/audit_writer.py``). If they cannot be committed, the batch fails as one
+        whose audit failed (the journal keeps the records when the database cannot take them)."""
+        self._atomic.__exit__(None, None, None)
+        try:
+            audit_writer.write(self)
+        except Exception as audit_exc:
+            self._rolled_back([], [])
+            self._audit_or_journal(rolled_back=True, errors=[], undone=[], failed=[])
+            if isinstance(audit_exc, PortalError):
+                raise
+            raise CommitLost(
+                "The database failed while the request was being finished; nothing was changed. Try again."
+            ) from audit_exc
 
     def call(
         self,
@@ -595,42 +673,8 @@ class Batch:
         return json.loads(json.dumps(out, cls=DjangoJSONEncoder))
 
     def _write_audit(self) -> None:
-        """Insert the batch's records, one INSERT per nesting level (a record's parent is
-        written, and has its key, before the record).
-
-        The rows go through one prepared statement per level (:class:`_AuditInsert`), not through
-        model instances and the ORM's compiler: the same columns and values, for a fraction of the
-        CPU; a backend that cannot answer the new keys of an INSERT takes the ORM's way."""
-        from django.db import connections, router
-
-        from portal.models import AuditRecord
-
-        connection = connections[router.db_for_write(AuditRecord)]
-        if not connection.features.can_return_columns_from_insert:
-            self._write_audit_models()
-            return
-        insert = _AuditInsert.get(connection)
-        keys: dict[int, int] = {}
-        levels: dict[int, list[_Record]] = {}
-        for record in self.records:
-            depth, parent = 0, record.parent
-            while parent is not None:
-                depth, parent = depth + 1, parent.parent
-            levels.setdefault(depth, []).append(record)
-        with connection.cursor() as cursor:
-            for depth in sorted(levels):
-                records = levels[depth]
-                rows = [
-                    insert.values(
-                        self._audit_values(record, keys[id(record.parent)] if record.parent else None),
-                        self.id,
-                        connection,
-                    )
-                    for record in records
-                ]
-                written = insert.run(cursor, rows, connection)
-                for record in records:
-                    keys[id(record)] = written[record.sequence]
+        """Insert the batch's records (:func:`audit_write`)."""
+        audit_write([self])
 
     def _write_audit_models(self) -> None:
         """:meth:`_write_audit` through model instances (a backend without ``RETURNING``)."""

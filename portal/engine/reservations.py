@@ -20,6 +20,8 @@ nothing is stored, so nothing is ever left reserved by a process that died.
 
 from __future__ import annotations
 
+import contextlib
+
 from django.db import connections, router
 
 from portal.engine.core import batch_current
@@ -60,3 +62,21 @@ def reserve(kind: str, *keys: str) -> None:
             cursor.execute("SELECT 1")  # sends the transaction's BEGIN IMMEDIATE if still due
     else:  # pragma: no cover - the portal runs on SQLite and PostgreSQL only
         raise RuntimeError(f"no reservation lock for the {connection.vendor} database")
+
+
+@contextlib.contextmanager
+def latest_committed():
+    """Reads of the rows other batches have committed, without the lock a reservation takes: for
+    the check "is it already there, exactly as asked?" that lets a repeated call write nothing.
+
+    On SQLite the reads go out before the batch's ``BEGIN IMMEDIATE`` while that is still due
+    (``portal/db/sqlite3``: no write lock taken, so a batch that then writes nothing ends without
+    one); once the batch holds the lock they are its own reads. On PostgreSQL they are plain reads
+    of the batch's transaction (no row lock). A procedure that finds something to change reserves
+    and reads again under the lock before it writes."""
+    from portal.models import AuditRecord
+
+    connection = connections[router.db_for_write(AuditRecord)]
+    unlocked = getattr(connection, "reads_before_begin", None)
+    with unlocked() if unlocked is not None else contextlib.nullcontext():
+        yield

@@ -25,6 +25,16 @@ every engine batch of the whole server wait for the one before it, however littl
   the commit or rollback; a thread that holds it and begins a transaction on a second connection
   goes straight to SQLite, as before.
 
+A transaction that changed nothing (it only read; SQLite's ``total_changes`` did not move)
+commits without that flush: there is nothing of it to put on the disk. The engine asks
+:meth:`DatabaseWrapper.transaction_changed` to write the audit records of such a batch after it
+(``portal/engine/audit_writer.py``).
+
+A read that may take the latest committed rows instead of waiting for the lock (a repeated
+registration that finds its record already there, and so writes nothing) runs inside
+:meth:`DatabaseWrapper.reads_before_begin`: its ``SELECT`` goes out before the transaction's
+``BEGIN``, which stays due.
+
 A connection that asks for less (``PRAGMA synchronous=NORMAL`` or ``OFF``: a series of batches
 that flushes once at its end, ``portal.engine.core``) gets that, and the flush after each commit
 stops until it asks for ``FULL`` again; ``PRAGMA synchronous`` answers the level asked for.
@@ -33,6 +43,7 @@ Databases that are not in write-ahead-log mode (in memory) keep SQLite's own flu
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -79,11 +90,15 @@ class LazyBeginCursor(base.SQLiteCursorWrapper):
             if asked and asked.group(1).lower() in _LEVELS:
                 wrapper._synchronous_asked(_LEVELS[asked.group(1).lower()])
                 return self
-        wrapper._begin_pending()
+        if not (wrapper._reads_unlocked and wrapper._begin_due and query.lstrip()[:6].lower() == "select"):
+            wrapper._begin_pending()
         connection = wrapper.connection
         before = connection.total_changes
         result = super().execute(query, params)
-        changed = connection.total_changes != before or query.lstrip()[:7].lower().startswith(_SCHEMA_WORDS)
+        schema = query.lstrip()[:7].lower().startswith(_SCHEMA_WORDS)
+        if schema and connection.in_transaction:
+            wrapper._schema_changed = True  # total_changes counts rows only
+        changed = connection.total_changes != before or schema
         if wrapper._flush_each and not connection.in_transaction and changed:
             wrapper._flush_log()
         return result
@@ -100,6 +115,7 @@ class LazyBeginCursor(base.SQLiteCursorWrapper):
 
     def executescript(self, script):
         self.wrapper._begin_pending()
+        self.wrapper._schema_changed = True  # a script may hold anything
         result = super().executescript(script)
         if self.wrapper._flush_each and not self.wrapper.connection.in_transaction:
             self.wrapper._flush_log()
@@ -117,6 +133,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
     _level = 2
     #: the process's write lock of this database file, while this connection's transaction holds it
     _holding = None
+    #: SQLite's ``total_changes`` when the transaction's ``BEGIN`` went out (None: not begun)
+    _changes_at_begin = None
+    #: the open transaction changed the schema (not counted by ``total_changes``)
+    _schema_changed = False
+    #: inside :meth:`reads_before_begin`
+    _reads_unlocked = False
 
     def get_new_connection(self, conn_params):
         conn = super().get_new_connection(conn_params)
@@ -173,6 +195,26 @@ class DatabaseWrapper(base.DatabaseWrapper):
             except BaseException:
                 self._release()
                 raise
+            self._changes_at_begin = self.connection.total_changes
+
+    @contextlib.contextmanager
+    def reads_before_begin(self):
+        """``SELECT`` statements sent inside this block while the transaction's ``BEGIN`` is still
+        due run before it, outside the transaction: they read the latest committed rows and take
+        no lock. Once the ``BEGIN`` has gone out (the transaction wrote or reserved something),
+        they are the transaction's own reads as usual."""
+        saved, self._reads_unlocked = self._reads_unlocked, True
+        try:
+            yield
+        finally:
+            self._reads_unlocked = saved
+
+    def transaction_changed(self) -> bool:
+        """Whether the open transaction has changed a row so far (False when it has sent no
+        statement yet: its ``BEGIN`` is still due)."""
+        if self._changes_at_begin is None or self.connection is None:
+            return False
+        return self._schema_changed or self.connection.total_changes != self._changes_at_begin
 
     def _release(self) -> None:
         turn, self._holding = self._holding, None
@@ -183,16 +225,21 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _commit(self):
         self._begin_due = False
         began = self.connection is not None and self.connection.in_transaction
+        changed = began and self.transaction_changed()
+        self._changes_at_begin = None
+        self._schema_changed = False
         try:
             result = super()._commit()
         finally:
             self._release()
-        if began and self._flush_each:
+        if changed and self._flush_each:
             self._flush_log()
         return result
 
     def _rollback(self):
         self._begin_due = False
+        self._changes_at_begin = None
+        self._schema_changed = False
         try:
             return super()._rollback()
         finally:
@@ -204,6 +251,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _close(self):
         self._begin_due = False
+        self._changes_at_begin = None
+        self._schema_changed = False
         try:
             return super()._close()
         finally:
