@@ -42,8 +42,9 @@ _CHECKED_HERE_MAX = 10_000
 
 
 def _checked_set(user_id: int, current: bool, seconds: int) -> None:
-    cache.set(_checked_key(user_id), (current, time.time() + seconds), seconds)
-    _checked_here.pop(user_id, None)
+    value = (current, time.time() + seconds)
+    cache.set(_checked_key(user_id), value, seconds)
+    _checked_here[user_id] = value
 
 
 def _checked_get(user_id: int) -> bool | None:

@@ -156,7 +156,9 @@ def authenticate_basic(request, username: str, password: str):
         login_succeeded(request, user)
     if user is not None and user.is_active and settings.PORTAL_CREDENTIAL_CACHE_SECONDS > 0:
         seconds = settings.PORTAL_CREDENTIAL_CACHE_SECONDS
-        cache.set(key, (user.pk, user.get_username(), time.time() + seconds), seconds)
+        value = (user.pk, user.get_username(), time.time() + seconds)
+        cache.set(key, value, seconds)
+        _remembered_here[key] = value
     return user if user is not None and user.is_active else None
 
 

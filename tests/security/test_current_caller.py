@@ -165,3 +165,27 @@ def test_reseller_session_unaffected_by_another_users_deletion(browser, call):
     client = browser("cm-admin")
     _delete_alpine_admin(call)
     assert client.get("/").status_code == 200
+
+
+def test_a_remembered_credential_reads_the_shared_cache_once_per_request(mps):
+    """After its first request a process keeps the remembered credential and the account's last
+    check: a request then reads only the login failures' generation from the shared cache (the
+    lockout must be seen at once everywhere); the account's row is still read every time."""
+    from unittest import mock
+
+    from django.core.cache import caches
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    body = mps_body("Managed Hosting", "GetOrgType", {"path": f"LDAP://{ALPINE}"})
+    for _ in range(2):  # the login, then the first remembered request (which starts the generation)
+        assert mps(body, "alpine-admin").status_code == 200
+    backend = type(caches["default"])
+    with (
+        mock.patch.object(backend, "get", autospec=True, side_effect=backend.get) as reads,
+        CaptureQueriesContext(connection) as queries,
+    ):
+        assert mps(body, "alpine-admin").status_code == 200
+    keys = [call.args[1] for call in reads.call_args_list]
+    assert keys == ["portal:login-failures-generation"]
+    assert any("is_active" in query["sql"] for query in queries.captured_queries)

@@ -1,0 +1,204 @@
+"""Batches that changed nothing: their audit records go through the process's audit writer, many
+batches to one transaction; what changed anything commits its records itself (docs/engine.md).
+
+These tests run with real commits (``transaction=True``): inside a test case's transaction every
+batch writes its records itself. The writer serves SQLite (whose backend tells what a transaction
+changed); on PostgreSQL every batch commits its records itself, which the tests that run on both
+check instead.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from unittest import mock
+
+import pytest
+from django.db import OperationalError, connections
+
+from hosting.models import CustomerRecord
+from portal.engine import Batch, latest_committed, run
+from portal.engine import audit_writer as writer_module
+from portal.engine.audit_writer import audit_writer
+from portal.engine.journal import CommitLost
+from portal.models import AuditRecord
+from tests.conftest import ALPINE, DC
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+#: whether the database's batches use the audit writer (SQLite)
+WRITER = connections["default"].vendor == "sqlite"
+sqlite_only = pytest.mark.skipif(
+    not WRITER, reason="the audit writer serves SQLite; PostgreSQL commits each batch's records"
+)
+
+READ = "Managed Hosting::GetOrgType"
+ENABLE = "MPS Import::EnableCustomerForPlans"
+
+
+def _read(who) -> dict:
+    return run(who, READ, {"path": f"LDAP://{ALPINE}", "preferredDomainController": DC}, door="t")
+
+
+class _Groups:
+    """The audit writer's transactions, as the groups of batch ids each committed (a spy around the
+    real commit)."""
+
+    def __init__(self) -> None:
+        self.groups: list[list] = []
+        self.real = writer_module.AuditWriter._commit
+
+    def __call__(self, group):
+        self.groups.append([pending.batch.id for pending in group])
+        return self.real(group)
+
+
+@pytest.fixture
+def groups():
+    spy = _Groups()
+    with mock.patch.object(writer_module.AuditWriter, "_commit", staticmethod(spy)):
+        yield spy.groups
+
+
+def test_a_read_is_audited_through_the_writer(caller, groups):
+    who = caller("cm-admin")
+    assert _read(who)["organizationType"] == "Customer"
+    record = AuditRecord.objects.get(procedure="GetOrgType")
+    assert record.status == "succeeded" and record.caller == "cm-admin"
+    assert groups == ([[record.batch]] if WRITER else [])
+
+
+def test_a_write_commits_its_own_records_with_its_change(caller, groups):
+    who = caller("cm-admin")
+    run(who, ENABLE, {"path": f"LDAP://{ALPINE}", "preferredDomainController": DC}, door="t")
+    assert CustomerRecord.objects.filter(name="AlpineSkiHouse").exists()
+    assert AuditRecord.objects.filter(procedure="EnableCustomerForPlans", status="succeeded").count() == 1
+    assert groups == []  # the first registration wrote a row: its records went with it
+
+
+def test_a_repeated_registration_takes_no_lock_and_is_audited_through_the_writer(caller, groups):
+    who = caller("cm-admin")
+    data = {"path": f"LDAP://{ALPINE}", "preferredDomainController": DC}
+    first = run(who, ENABLE, data, door="t")
+    with mock.patch("customers.procedures.plans.reserve") as reserve:
+        again = run(who, ENABLE, data, door="t")
+    assert again == first
+    reserve.assert_not_called()
+    assert CustomerRecord.objects.filter(name="AlpineSkiHouse").count() == 1
+    mine = AuditRecord.objects.filter(procedure="EnableCustomerForPlans").order_by("id")
+    batches = list(mine.values_list("batch", flat=True))
+    assert len(batches) == 2 and groups == ([[batches[1]]] if WRITER else [])
+    nested = AuditRecord.objects.filter(batch=batches[1]).exclude(parent=None)
+    assert sorted(nested.values_list("procedure", flat=True)) == ["CreateCustomerRecord_", "GetOrgType"]
+
+
+@sqlite_only
+def test_batches_waiting_together_share_one_transaction(caller):
+    """The writer is held in its first transaction until nineteen more reads wait; they then go in
+    together, and every read has its record."""
+    who = caller("cm-admin")
+    holding, release = threading.Event(), threading.Event()
+    seen: list[int] = []
+    real = writer_module.AuditWriter._commit
+
+    def commit(group):
+        seen.append(len(group))
+        if len(seen) == 1:
+            holding.set()
+            release.wait(30)
+        return real(group)
+
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            _read(who)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    with mock.patch.object(writer_module.AuditWriter, "_commit", staticmethod(commit)):
+        first = threading.Thread(target=read)
+        first.start()
+        assert holding.wait(30)
+        others = [threading.Thread(target=read) for _ in range(19)]
+        for thread in others:
+            thread.start()
+        queued = writer_module.audit_writer._queue
+        for _ in range(300):  # until all nineteen wait for the writer
+            if queued.qsize() == 19:
+                break
+            threading.Event().wait(0.05)
+        release.set()
+        for thread in [first, *others]:
+            thread.join(60)
+    assert errors == []
+    assert seen == [1, 19]
+    assert AuditRecord.objects.filter(procedure="GetOrgType", status="succeeded").count() == 20
+
+
+@sqlite_only
+def test_when_the_writer_cannot_commit_the_call_fails_and_keeps_its_record(caller):
+    who = caller("cm-admin")
+
+    def broken(group):
+        raise OperationalError("disk I/O error")
+
+    with (
+        mock.patch.object(writer_module.AuditWriter, "_commit", staticmethod(broken)),
+        pytest.raises(CommitLost, match="nothing was changed") as refused,
+    ):
+        _read(who)
+    assert refused.value.status == 503
+    record = AuditRecord.objects.get(procedure="GetOrgType")  # written apart, after the failure
+    assert record.status == "rolled back"
+
+
+@sqlite_only
+def test_the_mps_door_answers_the_writers_failure_in_its_own_shape(mps):
+    body = f"""<request><procedure><execute namespace="Managed Hosting" procedure="GetOrgType">
+      <executeData><path>LDAP://{ALPINE}</path><preferredDomainController>{DC}</preferredDomainController>
+      </executeData></execute></procedure></request>"""
+    assert mps(body, "cm-admin").status_code == 200
+
+    def broken(group):
+        raise OperationalError("disk I/O error")
+
+    with mock.patch.object(writer_module.AuditWriter, "_commit", staticmethod(broken)):
+        response = mps(body, "cm-admin")
+    assert response.status_code == 503
+    assert b"errorContext" in response.content and b"0x800704D5" in response.content
+
+
+@sqlite_only
+def test_reads_in_latest_committed_go_before_the_begin_and_take_no_lock(caller):
+    connection = connections["default"]
+    with Batch(caller("cm-admin"), "t"):
+        with latest_committed():
+            assert CustomerRecord.objects.count() == 0
+        assert not connection.connection.in_transaction  # the BEGIN is still due
+        assert not connection.transaction_changed()
+        assert CustomerRecord.objects.count() == 0  # the batch's own read sends it
+        assert connection.connection.in_transaction
+        assert not connection.transaction_changed()
+
+
+@sqlite_only
+def test_a_transaction_that_changed_nothing_commits_without_flushing_the_log(caller):
+    connection = connections["default"]
+    who = caller("cm-admin")
+    assert connection._flush_each  # the test database is in write-ahead-log mode, as the portal's
+    with mock.patch.object(type(connection), "_flush_log", autospec=True) as flush:
+        _read(who)  # the batch's transaction sent nothing; the audit writer's inserted the record
+    assert flush.call_count == 1
+
+
+def test_the_writer_runs_again_in_a_forked_or_new_process():
+    """A child process (gunicorn and Celery fork theirs) starts a writer of its own."""
+    assert audit_writer._ready() is audit_writer._queue
+    thread = audit_writer._thread
+    audit_writer._pid = -1  # as a forked child sees the parent's writer
+    queued = audit_writer._ready()
+    assert audit_writer._thread is not thread and audit_writer._thread.is_alive()
+    assert queued is audit_writer._queue and audit_writer._pid == os.getpid()
