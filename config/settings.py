@@ -68,9 +68,11 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # the logged-in user, its check and the messages are passed by on the machine doors, whose
+    # requests carry their own credentials (portal/middleware.py: MACHINE_DOORS)
+    "portal.middleware.AuthenticationMiddlewareForPages",
     "portal.middleware.CurrentAccountMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.middleware.MessageMiddlewareForPages",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",

@@ -139,6 +139,14 @@ def account_current(user) -> bool:
     return account_check(user)[0]
 
 
+def account_check_known(user_id: int, directory_dn: str) -> bool | None:
+    """What :func:`account_check` answers for an active account when no directory read is due
+    (no account instance needed); None when one is."""
+    if not directory_dn or settings.PORTAL_ACCOUNT_RECHECK_SECONDS <= 0:
+        return True
+    return _checked_get(user_id)
+
+
 def account_check(user) -> tuple[bool, bool]:
     """:func:`account_current`, and whether the account was read again from the directory just
     now (its roles in the database may have changed)."""

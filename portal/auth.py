@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection
 from django_auth_ldap.backend import LDAPBackend, ldap_error
 from rest_framework import authentication, exceptions
 
-from portal.accounts import account_check, account_checked, account_current
+from portal.accounts import account_check, account_check_known, account_checked, account_current
 from portal.directory import default_gateway
 from portal.directory.logins import login_error
 from portal.engine.security import Caller
@@ -210,8 +210,10 @@ def _remembered_caller(request, username: str, password: str) -> Caller | None:
     rows = account_row()
     if not rows:
         return None
-    account = get_user_model()(pk=user_id, username=name, directory_dn=rows[0][0], is_active=True)
-    current, refreshed = account_check(account)
+    current, refreshed = account_check_known(user_id, rows[0][0]), False
+    if current is None:  # the directory is read again now
+        account = get_user_model()(pk=user_id, username=name, directory_dn=rows[0][0], is_active=True)
+        current, refreshed = account_check(account)
     if not current:
         return None
     if refreshed:  # the directory was read again: the account's groups may have changed
