@@ -21,7 +21,13 @@ from portal.directory import default_gateway
 from portal.directory.logins import login_error
 from portal.engine.security import Caller
 from portal.errors import PortalError, TooManyAttempts
-from portal.throttle import LOCKED_TEXT, login_locked, login_refused, login_succeeded
+from portal.throttle import (
+    LOCKED_TEXT,
+    failures_generation_sql,
+    login_locked,
+    login_refused,
+    login_succeeded,
+)
 
 
 def _login_failed(sender, context=None, exception=None, **kwargs) -> None:
@@ -166,8 +172,8 @@ _ACCOUNT_SQL: dict[str, str] = {}
 
 
 def _account_sql() -> str:
-    """One query for a remembered account: its row if still active, with its role groups (the
-    text made once per kind of database)."""
+    """One query for a remembered account: its row if still active, with its role groups and the
+    login failures' generation (the text made once per kind of database)."""
     found = _ACCOUNT_SQL.get(connection.vendor)
     if found is None:
         found = _ACCOUNT_SQL[connection.vendor] = _account_sql_text()
@@ -183,8 +189,10 @@ def _account_sql_text() -> str:
     links = quote(user_model.groups.through._meta.db_table)
     groups = quote(Group._meta.db_table)
     # only quoted table and column names go into the text; the values are parameters
+    generation = failures_generation_sql(quote)
     return (
-        f"SELECT u.{quote('directory_dn')}, u.{quote('is_superuser')}, g.{quote('name')} FROM {users} u "  # noqa: S608
+        f"SELECT u.{quote('directory_dn')}, u.{quote('is_superuser')}, g.{quote('name')}, ({generation}) "  # noqa: S608
+        f"FROM {users} u "
         f"LEFT JOIN {links} l ON l.{quote('user_id')} = u.{quote('id')} "
         f"LEFT JOIN {groups} g ON g.{quote('id')} = l.{quote('group_id')} "
         f"WHERE u.{quote('id')} = %s AND u.{quote('username')} = %s AND u.{quote('is_active')}"
@@ -198,8 +206,6 @@ def _remembered_caller(request, username: str, password: str) -> Caller | None:
     remembered = _remembered(_cache_key(username, password))
     if remembered is None:
         return None
-    if request is not None and login_locked(request, username):
-        raise login_refused(request) or TooManyAttempts(LOCKED_TEXT)
     user_id, name = remembered
 
     def account_row() -> list[tuple]:
@@ -208,6 +214,8 @@ def _remembered_caller(request, username: str, password: str) -> Caller | None:
             return cursor.fetchall()
 
     rows = account_row()
+    if request is not None and login_locked(request, username, generation=rows[0][3] if rows else None):
+        raise login_refused(request) or TooManyAttempts(LOCKED_TEXT)
     if not rows:
         return None
     current, refreshed = account_check_known(user_id, rows[0][0]), False

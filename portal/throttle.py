@@ -15,7 +15,6 @@ and locked the same way, with the same text.
 from __future__ import annotations
 
 import threading
-import uuid
 
 from axes.backends import AxesStandaloneBackend
 from django.http import HttpRequest, HttpResponse
@@ -69,55 +68,55 @@ def locked_out(request: HttpRequest | None) -> bool:
 
 
 # Whether an account and an address were found not locked out, remembered per process until the
-# next recorded failure anywhere. A lockout only ever begins with a recorded failure (a saved
-# AccessAttempt); each such save, once committed, gives the failures a new generation in the shared
-# cache (:func:`failures_recorded`), which every process reads before it trusts what it remembers.
-_FAILURES_GENERATION = "portal:login-failures-generation"
-_not_locked: dict[tuple[str, str | None], str] = {}
+# next recorded failure anywhere. A lockout only ever begins with a recorded failure, and django-axes
+# logs every failure it records as a new row of its failure log (``AXES_ENABLE_ACCESS_FAILURE_LOG``,
+# required by a check in ``portal/checks.py``), whose keys only grow: the highest key is the
+# failures' generation, read from the database (by a remembered credential's request in the same
+# query as its account) before what is remembered is trusted.
+_not_locked: dict[tuple[str, str | None], int] = {}
 _not_locked_guard = threading.Lock()
 _NOT_LOCKED_MAX = 10_000
 
 
-def _failures_generation() -> str:
-    from django.core.cache import cache
+def failures_generation_sql(quote) -> str:
+    """A scalar query of the failures' generation (``quote``: the database's name quoting)."""
+    from axes.models import AccessFailureLog
 
-    generation = cache.get(_FAILURES_GENERATION)
-    if generation is None:
-        cache.add(_FAILURES_GENERATION, uuid.uuid4().hex, timeout=None)
-        generation = cache.get(_FAILURES_GENERATION)
-    return generation
-
-
-def failures_recorded(**kwargs) -> None:
-    """A login failure was saved (``post_save`` of django-axes' ``AccessAttempt``): the failures
-    get a new generation at once (for the saving connection) and again when the failure is
-    committed (for every other), so no process trusts a remembered "not locked out" any more."""
-    from django.core.cache import cache
-    from django.db import transaction
-
-    def renew() -> None:
-        cache.set(_FAILURES_GENERATION, uuid.uuid4().hex, timeout=None)
-
-    renew()  # the saving connection sees its failure at once
-    transaction.on_commit(renew)  # every other one once it is committed
+    table = quote(AccessFailureLog._meta.db_table)
+    key = quote(AccessFailureLog._meta.pk.column)
+    # only quoted table and column names go into the text
+    return f"SELECT COALESCE(MAX({key}), 0) FROM {table}"  # noqa: S608
 
 
-def login_locked(request: HttpRequest, username: str) -> bool:
+def failures_generation() -> int:
+    """The failures' generation: it changes whenever a login failure is recorded."""
+    from axes.models import AccessFailureLog
+    from django.db import connections, router
+
+    connection = connections[router.db_for_read(AccessFailureLog)]
+    with connection.cursor() as cursor:
+        cursor.execute(failures_generation_sql(connection.ops.quote_name))
+        return int(cursor.fetchone()[0])
+
+
+def login_locked(request: HttpRequest, username: str, *, generation: int | None = None) -> bool:
     """Whether logins of ``username`` or from the request's address are locked out now.
 
     The answer "not locked out" is remembered for the account and address until a failure is
     recorded anywhere (a machine door's remembered credential asks this on every request: without
-    the memory that is two database aggregates per request). The generation is read before the
-    database is asked, so a failure committed during the question makes the answer stale at once.
+    the memory that is two database aggregates per request). The failures' ``generation`` (read
+    here when not given) is read before the lockout is asked, so a failure committed during the
+    question makes the answer stale at once.
     """
     from axes.handlers.proxy import AxesProxyHandler
 
     key = (username.strip().lower(), client_address(request))
-    generation = _failures_generation()
-    if generation is not None and _not_locked.get(key) == generation:
+    if generation is None:
+        generation = failures_generation()
+    if _not_locked.get(key) == generation:
         return False
     locked = not AxesProxyHandler.is_allowed(request, {"username": username})
-    if not locked and generation is not None:
+    if not locked:
         with _not_locked_guard:
             if len(_not_locked) >= _NOT_LOCKED_MAX:
                 _not_locked.clear()

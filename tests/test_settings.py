@@ -44,3 +44,11 @@ def test_production_defaults_are_safe():
 def test_a_yes_no_variable_that_is_neither_is_refused():
     result = _start({"PORTAL_DEMO": "1", "DEBUG": "perhaps"})
     assert "DEBUG='perhaps' is not a yes/no value." in result.stderr
+
+
+def test_the_failure_log_that_lockouts_reach_remembered_credentials_through_is_required(settings):
+    from django.core.checks import run_checks
+
+    assert not [found for found in run_checks() if found.id == "portal.E001"]
+    settings.AXES_ENABLE_ACCESS_FAILURE_LOG = False
+    assert [found.id for found in run_checks() if found.id.startswith("portal.")] == ["portal.E001"]
