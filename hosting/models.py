@@ -22,7 +22,7 @@ USER_TYPES = (CustomerType.BUSINESS_USER, CustomerType.CONSUMER_USER)
 ORGANIZATION_TYPES = (CustomerType.BUSINESS_ORGANIZATION, CustomerType.RESELLER_ORGANIZATION)
 
 
-_LOCKED_BY_GUID: dict[tuple[str, str], str] = {}
+_LOCKED_BY_GUID: dict[tuple[str, str, bool], tuple[str, list]] = {}
 
 
 class CustomerRecord(DirectoryLinked):
@@ -63,26 +63,31 @@ class CustomerRecord(DirectoryLinked):
         connection = connections[router.db_for_write(cls)]
         meta = cls._meta
         key = (connection.alias, connection.vendor, lock)
-        sql = _LOCKED_BY_GUID.get(key)
-        if sql is None:
+        prepared = _LOCKED_BY_GUID.get(key)
+        if prepared is None:
             quote = connection.ops.quote_name
             columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
             # only quoted table and column names go into the text; the GUID is a parameter
             sql = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(meta.get_field('guid').column)} = %s"  # noqa: S608, E501
             if lock and connection.features.has_select_for_update:
                 sql += " FOR UPDATE"
-            _LOCKED_BY_GUID[key] = sql
+            # each value as the ORM reads it: the backend's converters, then the field's own
+            converters = []
+            for model_field in meta.concrete_fields:
+                column = model_field.get_col(meta.db_table)
+                found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+                converters.append((column, found))
+            prepared = _LOCKED_BY_GUID[key] = (sql, converters)
+        sql, converters = prepared
         guid = meta.get_field("guid").get_db_prep_value(guid, connection)
         with connection.cursor() as cursor:
             cursor.execute(sql, [guid])
             row = cursor.fetchone()
         if row is None:
             return None
-        # each value as the ORM reads it: the backend's converters, then the field's own
         values = []
-        for model_field, value in zip(meta.concrete_fields, row, strict=True):
-            column = model_field.get_col(meta.db_table)
-            for convert in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+        for (column, found), value in zip(converters, row, strict=True):
+            for convert in found:
                 value = convert(value, column, connection)
             values.append(value)
         return cls.from_db(connection.alias, [f.attname for f in meta.concrete_fields], values)
