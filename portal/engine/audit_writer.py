@@ -22,6 +22,7 @@ import logging
 import os
 import queue
 import threading
+from collections.abc import Callable
 
 from django.db import connections, router, transaction
 
@@ -47,9 +48,12 @@ class _Pending:
 
 
 class AuditWriter:
-    """One thread per process that commits waiting batches' audit records together."""
+    """One thread per process that commits waiting batches' audit records together: ``insert``
+    writes the records of the batches it is given in the open transaction (the engine's
+    ``audit_write_elsewhere``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, insert: Callable[[list], None]) -> None:
+        self.insert = insert
         self._guard = threading.Lock()
         self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -94,22 +98,17 @@ class AuditWriter:
                 for pending in group:
                     pending.done.set()
 
-    @staticmethod
-    def _commit(group: list[_Pending]) -> None:
-        from portal.engine.core import audit_write_elsewhere
+    def _commit(self, group: list[_Pending]) -> None:
         from portal.models import AuditRecord
 
         alias = router.db_for_write(AuditRecord)
         try:
             with transaction.atomic(using=alias, durable=True):
-                audit_write_elsewhere([pending.batch for pending in group])
+                self.insert([pending.batch for pending in group])
         except BaseException:
             log.warning("the audit records of %d batches could not be committed", len(group), exc_info=True)
             connections[alias].close()  # the next group starts on a fresh connection
             raise
-
-
-audit_writer = AuditWriter()
 
 
 def changed_nothing(alias: str = "default") -> bool:

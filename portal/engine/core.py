@@ -38,7 +38,7 @@ from portal.directory import (
     dn_key,
     get_gateway,
 )
-from portal.engine.audit_writer import audit_writer, changed_nothing
+from portal.engine.audit_writer import AuditWriter, changed_nothing
 from portal.engine.journal import (
     BatchJournal,
     CommitLost,
@@ -314,6 +314,10 @@ def audit_write(batches: list[Batch]) -> None:
             if depth < last:
                 for (_, record), row in zip(pairs, rows, strict=True):
                     keys[id(record)] = written[(row[0], record.sequence)]
+
+
+#: the process's audit writer (``portal/engine/audit_writer.py``)
+audit_writer = AuditWriter(audit_write_elsewhere)
 
 
 class Batch:

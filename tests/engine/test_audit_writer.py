@@ -19,7 +19,7 @@ from django.db import OperationalError, connections
 from hosting.models import CustomerRecord
 from portal.engine import Batch, latest_committed, run
 from portal.engine import audit_writer as writer_module
-from portal.engine.audit_writer import audit_writer
+from portal.engine.core import audit_writer
 from portal.engine.journal import CommitLost
 from portal.models import AuditRecord
 from tests.conftest import ALPINE, DC
@@ -40,24 +40,19 @@ def _read(who) -> dict:
     return run(who, READ, {"path": f"LDAP://{ALPINE}", "preferredDomainController": DC}, door="t")
 
 
-class _Groups:
-    """The audit writer's transactions, as the groups of batch ids each committed (a spy around the
-    real commit)."""
-
-    def __init__(self) -> None:
-        self.groups: list[list] = []
-        self.real = writer_module.AuditWriter._commit
-
-    def __call__(self, group):
-        self.groups.append([pending.batch.id for pending in group])
-        return self.real(group)
-
-
 @pytest.fixture
 def groups():
-    spy = _Groups()
-    with mock.patch.object(writer_module.AuditWriter, "_commit", staticmethod(spy)):
-        yield spy.groups
+    """The audit writer's transactions, as the groups of batch ids each committed (a spy around the
+    real commit)."""
+    seen: list[list] = []
+    real = writer_module.AuditWriter._commit
+
+    def commit(writer, group):
+        seen.append([pending.batch.id for pending in group])
+        return real(writer, group)
+
+    with mock.patch.object(writer_module.AuditWriter, "_commit", commit):
+        yield seen
 
 
 def test_a_read_is_audited_through_the_writer(caller, groups):
@@ -101,12 +96,12 @@ def test_batches_waiting_together_share_one_transaction(caller):
     seen: list[int] = []
     real = writer_module.AuditWriter._commit
 
-    def commit(group):
+    def commit(writer, group):
         seen.append(len(group))
         if len(seen) == 1:
             holding.set()
             release.wait(30)
-        return real(group)
+        return real(writer, group)
 
     errors: list[BaseException] = []
 
@@ -118,14 +113,14 @@ def test_batches_waiting_together_share_one_transaction(caller):
         finally:
             connections.close_all()
 
-    with mock.patch.object(writer_module.AuditWriter, "_commit", staticmethod(commit)):
+    with mock.patch.object(writer_module.AuditWriter, "_commit", commit):
         first = threading.Thread(target=read)
         first.start()
         assert holding.wait(30)
         others = [threading.Thread(target=read) for _ in range(19)]
         for thread in others:
             thread.start()
-        queued = writer_module.audit_writer._queue
+        queued = audit_writer._queue
         for _ in range(300):  # until all nineteen wait for the writer
             if queued.qsize() == 19:
                 break
@@ -142,11 +137,11 @@ def test_batches_waiting_together_share_one_transaction(caller):
 def test_when_the_writer_cannot_commit_the_call_fails_and_keeps_its_record(caller):
     who = caller("cm-admin")
 
-    def broken(group):
+    def broken(writer, group):
         raise OperationalError("disk I/O error")
 
     with (
-        mock.patch.object(writer_module.AuditWriter, "_commit", staticmethod(broken)),
+        mock.patch.object(writer_module.AuditWriter, "_commit", broken),
         pytest.raises(CommitLost, match="nothing was changed") as refused,
     ):
         _read(who)
@@ -162,10 +157,10 @@ def test_the_mps_door_answers_the_writers_failure_in_its_own_shape(mps):
       </executeData></execute></procedure></request>"""
     assert mps(body, "cm-admin").status_code == 200
 
-    def broken(group):
+    def broken(writer, group):
         raise OperationalError("disk I/O error")
 
-    with mock.patch.object(writer_module.AuditWriter, "_commit", staticmethod(broken)):
+    with mock.patch.object(writer_module.AuditWriter, "_commit", broken):
         response = mps(body, "cm-admin")
     assert response.status_code == 503
     assert b"errorContext" in response.content and b"0x800704D5" in response.content
