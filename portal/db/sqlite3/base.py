@@ -20,10 +20,11 @@ every engine batch of the whole server wait for the one before it, however littl
 - SQLite makes a writer that finds the lock taken sleep and try again (1 ms, 2 ms, 5 ms, … up to
   100 ms between tries), so under concurrency the lock often sat free while the next writer slept.
   Here the threads of one process queue for the write lock in the process (a lock per database
-  file, handed over as soon as it is released), and only one thread of each process waits in
-  SQLite's way for the other processes. The turn is held from ``BEGIN IMMEDIATE`` to the end of
-  the commit or rollback; a thread that holds it and begins a transaction on a second connection
-  goes straight to SQLite, as before.
+  file, handed over as soon as it is released), and only one thread of each process waits for the
+  other processes, on an advisory lock of a file beside the database (``<database>-writer.lock``),
+  looking again every fraction of a millisecond (a process that dies releases it). The turn is held
+  from ``BEGIN IMMEDIATE`` to the end of the commit or rollback; a thread that holds it and begins
+  a transaction on a second connection goes straight to SQLite, as before.
 
 A transaction that changed nothing (it only read; SQLite's ``total_changes`` did not move)
 commits without that flush: there is nothing of it to put on the disk. The engine asks
@@ -44,9 +45,11 @@ Databases that are not in write-ahead-log mode (in memory) keep SQLite's own flu
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import re
 import threading
+import time
 
 from django.db.backends.sqlite3 import base
 
@@ -56,11 +59,44 @@ _SCHEMA_WORDS = ("create", "drop", "alter", "reindex", "vacuum")
 
 
 class _WriteLock:
-    """The process's turn at one database file's write lock: which thread has it."""
+    """The process's turn at one database file's write lock: which thread has it; and, while a
+    thread has it, the turn among the server's processes (an advisory lock on a file beside the
+    database, ``<database>-writer.lock``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: str) -> None:
         self.lock = threading.Lock()
         self.owner: int | None = None
+        self.path = path
+        self._fd: int | None = None
+        self._pid = 0
+
+    def _file(self) -> int:
+        if self._fd is None or self._pid != os.getpid():  # a forked child opens its own
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    def between_processes(self, timeout: float) -> bool:
+        """Wait for the other processes' turn to end (False when ``timeout`` passed first). A
+        waiting process looks again every fraction of a millisecond, where SQLite's own retry sleeps
+        1, 2, 5 … 100 ms and so leaves the lock free while it sleeps; a dead holder's lock goes
+        with it."""
+        fd = self._file()
+        deadline = time.monotonic() + timeout
+        pause = 0.0002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(pause)
+                pause = min(pause * 2, 0.002)
+
+    def between_processes_end(self) -> None:
+        if self._fd is not None and self._pid == os.getpid():
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
 _write_locks: dict[str, _WriteLock] = {}
@@ -71,7 +107,7 @@ def _write_lock(path: str) -> _WriteLock:
     with _write_locks_guard:
         lock = _write_locks.get(path)
         if lock is None:
-            lock = _write_locks[path] = _WriteLock()
+            lock = _write_locks[path] = _WriteLock(f"{path}-writer.lock")
         return lock
 
 
@@ -184,9 +220,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self._begin_due:
             self._begin_due = False
             if self._flush_own and self._holding is None:
-                turn = _write_lock(self._log_path)
+                turn = _write_lock(self.settings_dict["NAME"])
                 if turn.owner != threading.get_ident():  # else: a second connection of the holder
-                    if not turn.lock.acquire(timeout=float(self.settings_dict["OPTIONS"].get("timeout", 5))):
+                    timeout = float(self.settings_dict["OPTIONS"].get("timeout", 5))
+                    if not turn.lock.acquire(timeout=timeout):
+                        raise self.Database.OperationalError("database is locked")
+                    if not turn.between_processes(timeout):
+                        turn.lock.release()
                         raise self.Database.OperationalError("database is locked")
                     turn.owner = threading.get_ident()
                     self._holding = turn
@@ -220,7 +260,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
         turn, self._holding = self._holding, None
         if turn is not None:
             turn.owner = None
-            turn.lock.release()
+            try:
+                turn.between_processes_end()
+            finally:
+                turn.lock.release()
 
     def _commit(self):
         self._begin_due = False
