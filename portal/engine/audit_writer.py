@@ -30,7 +30,10 @@ log = logging.getLogger(__name__)
 
 #: batches written in one transaction at most
 GROUP_MAX = 256
-#: how long a batch waits for its records to be committed before it gives up on them
+#: how long a batch waits for its records to be committed before it gives up on them and fails
+#: (its records are then written apart; should the writer still commit them afterwards, the
+#: batch's calls have two records each: a writer that slow has met a database that is itself
+#: failing its writes, which time out first)
 WAIT_SECONDS = 60.0
 
 
