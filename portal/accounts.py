@@ -15,14 +15,13 @@ a directory entry and its role groups. Two things keep that mirror current:
 from __future__ import annotations
 
 import logging
-import time
 
 from django.conf import settings
 from django.contrib.auth import get_backends, get_user_model
 from django.contrib.auth.models import Group
-from django.core.cache import cache
 
 from portal.directory import dn_key
+from portal.kept import KeptHere
 
 log = logging.getLogger(__name__)
 
@@ -34,32 +33,13 @@ def _checked_key(user_id: int) -> str:
     return f"portal:account-checked:{user_id}"
 
 
-# The last checks this process has read from the shared cache, kept here until the shared entry's
-# own end (its value carries it): a busy session or credential reads the shared cache once per
-# check interval and process, not once per request.
-_checked_here: dict[int, tuple[bool, float]] = {}
-_CHECKED_HERE_MAX = 10_000
-
-
-def _checked_set(user_id: int, current: bool, seconds: int) -> None:
-    value = (current, time.time() + seconds)
-    cache.set(_checked_key(user_id), value, seconds)
-    _checked_here[user_id] = value
+# When each account was last read from the directory, kept by each process until the check's
+# interval ends (``portal/kept.py``).
+_checks = KeptHere()
 
 
 def _checked_get(user_id: int) -> bool | None:
-    now = time.time()
-    found = _checked_here.get(user_id)
-    if found is not None and found[1] > now:
-        return found[0]
-    value = cache.get(_checked_key(user_id))
-    if not isinstance(value, tuple):
-        return value
-    if value[1] > now:
-        if len(_checked_here) >= _CHECKED_HERE_MAX:
-            _checked_here.clear()
-        _checked_here[user_id] = value
-    return value[0]
+    return _checks.get(_checked_key(user_id))
 
 
 def account_recheck_due(user_id: int) -> None:
@@ -67,20 +47,19 @@ def account_recheck_due(user_id: int) -> None:
     once; in the others when what they keep of the last check ends, within
     ``PORTAL_ACCOUNT_RECHECK_SECONDS``: the account's roles in the database, which every request
     reads, change at once everywhere)."""
-    cache.delete(_checked_key(user_id))
-    _checked_here.pop(user_id, None)
+    _checks.forget(_checked_key(user_id))
 
 
 def account_checks_forget_all() -> None:
     """Forget what this process kept of the last checks (the shared cache was cleared)."""
-    _checked_here.clear()
+    _checks.clear()
 
 
 def account_checked(user_id: int) -> None:
     """The account was just read from the directory (a login): no re-read for a while."""
     seconds = settings.PORTAL_ACCOUNT_RECHECK_SECONDS
     if seconds > 0:
-        _checked_set(user_id, True, seconds)
+        _checks.set(_checked_key(user_id), True, seconds)
 
 
 def _users_of(dns: list[str]):
@@ -161,5 +140,5 @@ def account_check(user) -> tuple[bool, bool]:
     if known is not None:
         return known, False
     current = _refresh_from_directory(user)
-    _checked_set(user.pk, current, seconds)
+    _checks.set(_checked_key(user.pk), current, seconds)
     return current, True

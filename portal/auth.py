@@ -6,12 +6,9 @@ import base64
 import binascii
 import hashlib
 import hmac
-import threading
-import time
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
-from django.core.cache import cache
 from django.db import IntegrityError, connection
 from django_auth_ldap.backend import LDAPBackend, ldap_error
 from rest_framework import authentication, exceptions
@@ -21,6 +18,7 @@ from portal.directory import default_gateway
 from portal.directory.logins import login_error
 from portal.engine.security import Caller
 from portal.errors import PortalError, TooManyAttempts
+from portal.kept import KeptHere
 from portal.throttle import (
     LOCKED_TEXT,
     failures_generation_sql,
@@ -77,42 +75,14 @@ def _cache_key(username: str, password: str) -> str:
     return "portal:basic:" + digest.hexdigest()
 
 
-# Remembered credentials this process has read from the shared cache, kept here until the shared
-# entry's own end (its value carries it), so that a busy integration's requests read the shared
-# cache once per credential and process. What the credential names is still checked on every
-# request (the account's row, ``portal.accounts``).
-_remembered_here: dict[str, tuple[int, str, float]] = {}
-_remembered_guard = threading.Lock()
-_REMEMBERED_HERE_MAX = 10_000
-
-
-def _remembered(key: str) -> tuple[int, str] | None:
-    """The account ``(id, username)`` a credential's cache key remembers, or None."""
-    now = time.time()
-    found = _remembered_here.get(key)
-    if found is not None:
-        if found[2] > now:
-            return found[0], found[1]
-        _remembered_here.pop(key, None)
-    value = cache.get(key)
-    if value is None:
-        return None
-    if len(value) == 3 and value[2] > now:
-        with _remembered_guard:
-            if len(_remembered_here) >= _REMEMBERED_HERE_MAX:
-                _remembered_here.clear()
-            _remembered_here[key] = value
-    return value[0], value[1]
-
-
-def _forget(key: str) -> None:
-    cache.delete(key)
-    _remembered_here.pop(key, None)
+# Remembered credentials, kept by each process until their own end (``portal/kept.py``). What the
+# credential names is still checked on every request (the account's row, ``portal.accounts``).
+_remembered = KeptHere()
 
 
 def remembered_forget_all() -> None:
     """Forget what this process kept of remembered credentials (the shared cache was cleared)."""
-    _remembered_here.clear()
+    _remembered.clear()
 
 
 def basic_credentials(header: str) -> tuple[str, str] | None:
@@ -143,7 +113,7 @@ def authenticate_basic(request, username: str, password: str):
     disabled user's credential stops working at once.
     """
     key = _cache_key(username, password)
-    remembered = _remembered(key)
+    remembered = _remembered.get(key)
     if remembered is not None and request is not None and login_locked(request, username):
         raise login_refused(request) or TooManyAttempts(LOCKED_TEXT)
     if remembered is not None:
@@ -151,7 +121,7 @@ def authenticate_basic(request, username: str, password: str):
         user = get_user_model().objects.filter(pk=user_id, username=name, is_active=True).first()
         if user is not None and account_current(user):
             return user
-        _forget(key)
+        _remembered.forget(key)
         if user is None or not user.is_active:
             return None
     user = authenticate(request, username=username, password=password)
@@ -161,10 +131,7 @@ def authenticate_basic(request, username: str, password: str):
     if user is not None and request is not None:
         login_succeeded(request, user)
     if user is not None and user.is_active and settings.PORTAL_CREDENTIAL_CACHE_SECONDS > 0:
-        seconds = settings.PORTAL_CREDENTIAL_CACHE_SECONDS
-        value = (user.pk, user.get_username(), time.time() + seconds)
-        cache.set(key, value, seconds)
-        _remembered_here[key] = value
+        _remembered.set(key, (user.pk, user.get_username()), settings.PORTAL_CREDENTIAL_CACHE_SECONDS)
     return user if user is not None and user.is_active else None
 
 
@@ -203,7 +170,7 @@ def _remembered_caller(request, username: str, password: str) -> Caller | None:
     """The caller of a remembered credential, from one query (the account still active, its
     roles now) and the account check every request makes; None when the credential is not
     remembered or the account needs the full check of :func:`authenticate_basic`."""
-    remembered = _remembered(_cache_key(username, password))
+    remembered = _remembered.get(_cache_key(username, password))
     if remembered is None:
         return None
     user_id, name = remembered
