@@ -22,27 +22,34 @@ PATH_PREFIX = "LDAP://"
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
-def parse_dn(dn: str, *, argument: str = "path") -> list[list[tuple[str, str, int]]]:
-    """The RDNs of ``dn``; a malformed DN is an :class:`InvalidArgument` naming the argument."""
-    if not dn or not dn.strip():
-        raise InvalidArgument(f"<{argument}> is empty.", field=argument)
+def _dn_fault(dn: str) -> str | None:
+    """What is wrong with ``dn`` (None when it is a DN the hosting tree can hold)."""
     try:
-        rdns = ldap.dn.str2dn(dn.strip())
-    except (ldap.DECODING_ERROR, UnicodeError, ValueError) as exc:
-        raise InvalidArgument(
-            f"<{argument}> is not a valid distinguished name: {dn}", field=argument
-        ) from exc
+        rdns = ldap.dn.str2dn(dn)
+    except (ldap.DECODING_ERROR, UnicodeError, ValueError):
+        return "malformed"
     for rdn in rdns:
         for _type, value, flags in rdn:
             # "#..." is the BER-encoded form of a value (RFC 4514 2.4): names of the hosting tree
             # are always strings, and a value written that way is refused rather than sent on.
             if flags & ldap.AVA_BINARY or _CONTROL.search(value):
-                raise InvalidArgument(
-                    f"<{argument}> is not a valid distinguished name: a value starts with an unescaped "
-                    "'#' or holds a control character.",
-                    field=argument,
-                )
-    return rdns
+                return "binary"
+    return None
+
+
+def dn_check(dn: str, *, argument: str = "path") -> None:
+    """Refuse a malformed DN with an :class:`InvalidArgument` naming the argument."""
+    if not dn or not dn.strip():
+        raise InvalidArgument(f"<{argument}> is empty.", field=argument)
+    fault = _dn_fault_remembered(dn.strip())
+    if fault == "malformed":
+        raise InvalidArgument(f"<{argument}> is not a valid distinguished name: {dn}", field=argument)
+    if fault is not None:
+        raise InvalidArgument(
+            f"<{argument}> is not a valid distinguished name: a value starts with an unescaped "
+            "'#' or holds a control character.",
+            field=argument,
+        )
 
 
 def path_to_dn(path: str, *, argument: str = "path") -> str:
@@ -56,7 +63,7 @@ def path_to_dn(path: str, *, argument: str = "path") -> str:
         head, sep, tail = value.partition("/")
         if sep and "=" not in head:
             value = tail
-    parse_dn(value, argument=argument)
+    dn_check(value, argument=argument)
     return value
 
 
@@ -73,6 +80,7 @@ def dn_to_path(dn: str) -> str:
 # DN parsing is pure and the same few DNs (the hosting root, a caller's scope, an import's
 # organization) are parsed for every call: these functions remember their recent answers.
 _remember = functools.lru_cache(maxsize=512)
+_dn_fault_remembered = _remember(_dn_fault)
 
 
 @_remember

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import logging
-import queue
 import threading
 import time
 import uuid
@@ -208,7 +207,9 @@ class DirectoryGateway:
         self.operation_timeout = operation_timeout if operation_timeout is not None else timeout
         self.down_seconds = down_seconds
         self._tls_cacert = tls_cacert
-        self._pool: queue.LifoQueue = queue.LifoQueue(maxsize=pool_size)
+        #: idle bound connections, the last one given back first (at most ``pool_size``)
+        self._pool: list[ldap.ldapobject.LDAPObject] = []
+        self._pool_size = pool_size
         self._guid_attr = self.dialect.guid_attr
         self._read_attrs = ["*", self._guid_attr]
         if self.flavor == "ad":
@@ -242,27 +243,23 @@ class DirectoryGateway:
             self.binds += 1
         return conn
 
-    @contextlib.contextmanager
-    def _connection(self) -> Iterator[ldap.ldapobject.LDAPObject]:
-        try:
-            conn = self._pool.get_nowait()
-        except queue.Empty:
-            conn = self._connect()
-        healthy = True
-        try:
-            yield conn
-        except (ldap.SERVER_DOWN, ldap.CONNECT_ERROR, ldap.TIMEOUT):
-            healthy = False
-            raise
-        finally:
-            if healthy:
-                try:
-                    self._pool.put_nowait(conn)
-                except queue.Full:
-                    conn.unbind_s()
-            else:
-                with contextlib.suppress(ldap.LDAPError):
-                    conn.unbind_s()
+    def _take(self) -> ldap.ldapobject.LDAPObject:
+        """An idle pooled connection, or a new one."""
+        with self._lock:
+            conn = self._pool.pop() if self._pool else None
+        return conn if conn is not None else self._connect()
+
+    def _give_back(self, conn: ldap.ldapobject.LDAPObject, *, healthy: bool) -> None:
+        """Keep ``conn`` for the next operation, or close it (dropped, timed out, pool full)."""
+        if healthy:
+            with self._lock:
+                kept = len(self._pool) < self._pool_size
+                if kept:
+                    self._pool.append(conn)
+            if kept:
+                return
+        with contextlib.suppress(ldap.LDAPError):
+            conn.unbind_s()
 
     def _run(
         self,
@@ -287,9 +284,19 @@ class DirectoryGateway:
         for attempt in (1, 2):
             sent = False
             try:
-                with self._connection() as conn:
+                conn = self._take()
+                healthy = False
+                try:
                     sent = operation in _WRITES
                     answer = fn(conn)
+                    healthy = True
+                except (ldap.SERVER_DOWN, ldap.CONNECT_ERROR, ldap.TIMEOUT):
+                    raise
+                except BaseException:
+                    healthy = True  # the server answered (a refusal): the connection is fine
+                    raise
+                finally:
+                    self._give_back(conn, healthy=healthy)
                 if operation in _WRITES:
                     directory_written.send(sender=self, operation=operation, dn=what)
                 return answer
@@ -376,11 +383,9 @@ class DirectoryGateway:
 
     def close(self) -> None:
         """Unbind every pooled connection."""
-        while True:
-            try:
-                conn = self._pool.get_nowait()
-            except queue.Empty:
-                return
+        with self._lock:
+            idle, self._pool = self._pool, []
+        for conn in idle:
             with contextlib.suppress(ldap.LDAPError):
                 conn.unbind_s()
 

@@ -4,12 +4,18 @@ A batch that changed nothing (no directory write, no database row: a read, or a 
 everything already as asked) has nothing its audit records must commit with. On a database with
 one writer at a time (SQLite), giving each such batch a write transaction of its own for its audit
 records made every read of the whole server queue for the write lock and flush the log once per
-request. Here the batch ends its transaction (which wrote nothing), hands its records to the
-process's audit writer and waits: the writer takes every batch waiting at that moment and inserts
-all their records in one transaction (one lock, one flush), then wakes them. The door answers only
-after its records are committed, as before; if that transaction fails, each batch of it fails as
-a batch whose audit could not be written always has (``Batch.__exit__``: a 503, the records kept
-by the journal if the database cannot take them).
+request. Here the batch ends its transaction (which wrote nothing) and hands its records to the
+process's audit writer, which commits the records of every batch waiting at that moment in one
+transaction (one lock, one flush). The door answers only after its records are committed, as
+before; if that transaction fails, each batch of it fails as a batch whose audit could not be
+written always has (``Batch.__exit__``: a 503, the records kept by the journal if the database
+cannot take them).
+
+The writer is no thread of its own: the first batch that finds no transaction of the writer
+running leads. It takes every batch waiting (itself first), commits their records on its own
+connection, wakes the others and hands the lead to the first batch that came meanwhile, which does
+the same for all that came while it waited. A batch that leads is not handed from one thread to
+another (which cost as much as its insert); the others wait on a lock of their own.
 
 Used only where the database says what a transaction changed (``transaction_changed``: the
 portal's SQLite backend) and only for a batch that is not part of an outer transaction (a test
@@ -20,20 +26,19 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import threading
 from collections.abc import Callable
 
-from django.db import connections, router, transaction
+from django.db import connections, router
 
 log = logging.getLogger(__name__)
 
 #: batches written in one transaction at most
 GROUP_MAX = 256
 #: how long a batch waits for its records to be committed before it gives up on them and fails
-#: (its records are then written apart; should the writer still commit them afterwards, the
-#: batch's calls have two records each: a writer that slow has met a database that is itself
-#: failing its writes, which time out first)
+#: (its records are then written apart; should a leader that had already taken them still commit
+#: them afterwards, the batch's calls have two records each: a transaction that slow has met a
+#: database that is itself failing its writes, which time out first)
 WAIT_SECONDS = 60.0
 
 
@@ -42,75 +47,108 @@ class AuditNotWritten(RuntimeError):
 
 
 class _Pending:
-    __slots__ = ("batch", "done", "error")
+    __slots__ = ("batch", "done", "error", "lead")
 
     def __init__(self, batch) -> None:
         self.batch = batch
-        self.done = threading.Event()
+        # held until the batch's records are committed or it is to lead (a bare lock: the
+        # cheapest way to wake one waiting thread)
+        self.done = threading.Lock()
+        self.done.acquire()
         self.error: BaseException | None = None
+        #: woken to lead the next transaction (its own records are not written yet)
+        self.lead = False
 
 
 class AuditWriter:
-    """One thread per process that commits waiting batches' audit records together: ``insert``
-    writes the records of the batches it is given in the open transaction (the engine's
-    ``audit_write_elsewhere``)."""
+    """Commits waiting batches' audit records together: ``insert`` writes the records of the
+    batches it is given in one transaction of its own (the engine's ``audit_write_apart``)."""
 
     def __init__(self, insert: Callable[[list], None]) -> None:
         self.insert = insert
+        self._forked()
+        # a forked child (gunicorn's and Celery's workers) starts with nothing waiting and no
+        # leader: those were its parent's threads
+        os.register_at_fork(after_in_child=self._forked)
+
+    def _forked(self) -> None:
         self._guard = threading.Lock()
-        self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._pid = 0
+        self._waiting: list[_Pending] = []
+        self._leading = False
+
+    def waiting(self) -> int:
+        """How many batches wait for a transaction of the writer."""
+        with self._guard:
+            return len(self._waiting)
 
     def write(self, batch) -> None:
         """Commit ``batch``'s audit records (with those of other batches waiting now); raise what
         made the transaction fail."""
         pending = _Pending(batch)
-        self._ready().put(pending)
-        if not pending.done.wait(WAIT_SECONDS):
-            raise AuditNotWritten(f"the audit records of batch {batch.id} were not committed in time")
-        if pending.error is not None:
-            raise pending.error
-
-    def _ready(self) -> queue.SimpleQueue[_Pending]:
         with self._guard:
-            if self._pid != os.getpid() or self._thread is None or not self._thread.is_alive():
-                if self._pid != os.getpid():  # a forked child starts with a queue of its own
-                    self._queue = queue.SimpleQueue()
-                self._pid = os.getpid()
-                self._thread = threading.Thread(
-                    target=self._loop, args=(self._queue,), name="portal-audit-writer", daemon=True
-                )
-                self._thread.start()
-            return self._queue
+            self._waiting.append(pending)
+            leads = not self._leading
+            self._leading = True
+        if not leads and not self._wait(pending):
+            if pending.error is not None:
+                raise pending.error
+            return
+        self._lead(pending)
 
-    def _loop(self, waiting: queue.SimpleQueue[_Pending]) -> None:
-        while True:
-            group = [waiting.get()]
-            while len(group) < GROUP_MAX:
-                try:
-                    group.append(waiting.get_nowait())
-                except queue.Empty:
-                    break
-            try:
-                self._commit(group)
-            except BaseException as exc:  # each batch of the group hears it
-                for pending in group:
-                    pending.error = exc
-            finally:
-                for pending in group:
-                    pending.done.set()
+    def _wait(self, pending: _Pending) -> bool:
+        """Wait for ``pending``'s records to be committed; True when it is to lead instead."""
+        late = f"the audit records of batch {pending.batch.id} were not committed in time"
+        if not pending.done.acquire(timeout=WAIT_SECONDS):
+            with self._guard:
+                if pending.lead:  # woken to lead just now
+                    return True
+                if any(waiting is pending for waiting in self._waiting):  # no leader took it
+                    self._waiting.remove(pending)
+                    raise AuditNotWritten(late)
+            if not pending.done.acquire(timeout=WAIT_SECONDS):  # a leader is writing it
+                raise AuditNotWritten(late)
+        return pending.lead
+
+    def _lead(self, own: _Pending) -> None:
+        """Commit the waiting batches' records, ``own``'s among them, then hand the lead on."""
+        try:
+            while not any(pending is own for pending in self._take()):
+                pass
+        finally:
+            with self._guard:
+                if self._waiting:
+                    following = self._waiting[0]
+                    following.lead = True
+                    following.done.release()
+                else:
+                    self._leading = False
+        if own.error is not None:
+            raise own.error
+
+    def _take(self) -> list[_Pending]:
+        """Commit the records of the batches waiting first (``GROUP_MAX`` at most); wake them."""
+        with self._guard:
+            group = self._waiting[:GROUP_MAX]
+            del self._waiting[:GROUP_MAX]
+        try:
+            self._commit(group)
+        except BaseException as exc:  # each batch of the group hears it
+            for pending in group:
+                pending.error = exc
+        finally:
+            for pending in group:
+                if not pending.lead and pending.done.locked():
+                    pending.done.release()
+        return group
 
     def _commit(self, group: list[_Pending]) -> None:
         from portal.models import AuditRecord
 
-        alias = router.db_for_write(AuditRecord)
         try:
-            with transaction.atomic(using=alias, durable=True):
-                self.insert([pending.batch for pending in group])
+            self.insert([pending.batch for pending in group])
         except BaseException:
             log.warning("the audit records of %d batches could not be committed", len(group), exc_info=True)
-            connections[alias].close()  # the next group starts on a fresh connection
+            connections[router.db_for_write(AuditRecord)].close()  # the next one starts afresh
             raise
 
 

@@ -191,8 +191,8 @@ class CallContext:
 class _AuditInsert:
     """The audit table's INSERT for one kind of database, prepared once: the column list, the
     statement text and, per column, how its value is made ready for the database (the field's own
-    ``get_db_prep_save`` for the JSON, UUID, date and decimal columns; text and numbers as they
-    are)."""
+    ``get_db_prep_value`` for the JSON, UUID, date and decimal columns, given values of the
+    field's own Python type as ``_audit_values`` makes them; text and numbers as they are)."""
 
     _prepared: dict[tuple[str, str], _AuditInsert] = {}
 
@@ -206,7 +206,7 @@ class _AuditInsert:
         self.batch_field = meta.get_field("batch")
         self.fields = [self.batch_field, *fields]
         plain = (models.CharField, models.TextField, models.IntegerField, models.ForeignKey)
-        self.prepare = [(f.attname, None if isinstance(f, plain) else f) for f in fields]
+        self.prepare = [(f.attname, None if isinstance(f, plain) else f.get_db_prep_value) for f in fields]
         quote = connection.ops.quote_name
         names = ", ".join(quote(f.column) for f in [self.batch_field, *fields])
         self.row_marks = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
@@ -218,6 +218,20 @@ class _AuditInsert:
             f" RETURNING {quote(meta.pk.column)}, {quote(self.batch_field.column)}, "
             f"{quote(meta.get_field('sequence').column)}"
         )
+        # the same INSERT as SQLite takes it itself (``transaction_apart``): one row per execution,
+        # with the key given (nested records point at their parent's) or left to the database
+        table, key = quote(meta.db_table), quote(meta.pk.column)
+        marks = ", ".join(["?"] * (len(fields) + 1))
+        self.apart = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
+        self.apart_keyed = f"INSERT INTO {table} ({key}, {names}) VALUES (?, {marks})"  # noqa: S608
+        # the first key free: above every key given so far (AUTOINCREMENT keeps the highest in
+        # sqlite_sequence, also of rows gone) and above every row there
+        self.next_key = (
+            f"SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), "  # noqa: S608
+            f"COALESCE((SELECT MAX({key}) FROM {table}), 0)) + 1"
+        )
+        self.table = meta.db_table
+        self.parent_column = 1 + [name for name, _ in self.prepare].index("parent_id")
 
     @classmethod
     def get(cls, connection) -> _AuditInsert:
@@ -228,11 +242,11 @@ class _AuditInsert:
         return found
 
     def values(self, row: dict, batch: uuid.UUID, connection) -> list:
-        out = [self.batch_field.get_db_prep_save(batch, connection)]
-        for name, model_field in self.prepare:
+        out = [self.batch_field.get_db_prep_value(batch, connection, True)]
+        for name, prepare in self.prepare:
             value = row[name]
-            if model_field is not None and value is not None:
-                value = model_field.get_db_prep_save(value, connection)
+            if prepare is not None and value is not None:
+                value = prepare(value, connection, True)
             out.append(value)
         return out
 
@@ -263,16 +277,6 @@ def _call_fields(record: _Record) -> dict:
         "input": record.input if isinstance(record.input, dict) else {"value": record.input},
         "subject": record.subject,
     }
-
-
-def audit_write_elsewhere(batches: list[Batch]) -> None:
-    """:func:`audit_write` from the audit writer's thread: the records are the batches' own
-    writes, so a batch of them is the current one there while they go in."""
-    marker = _current_batch.set(batches[0])
-    try:
-        audit_write(batches)
-    finally:
-        _current_batch.reset(marker)
 
 
 def audit_write(batches: list[Batch]) -> None:
@@ -316,8 +320,40 @@ def audit_write(batches: list[Batch]) -> None:
                     keys[id(record)] = written[(row[0], record.sequence)]
 
 
+def audit_write_apart(batches: list[Batch]) -> None:
+    """The audit writer's insert (SQLite): the records of ``batches`` in one transaction of their
+    own, sent to SQLite itself (the backend's ``transaction_apart``), their values made ready
+    before the write lock is taken. Nested records get their keys here, in that transaction (the
+    write lock is held: no other writer takes keys meanwhile), so that they can point at their
+    parent's."""
+    from portal.models import AuditRecord
+
+    connection = connections[router.db_for_write(AuditRecord)]
+    insert = _AuditInsert.get(connection)
+    rows: list[tuple[_Record, list]] = [
+        (record, insert.values(batch._audit_values(record, None), batch.id, connection))
+        for batch in batches
+        for record in batch.records
+    ]
+    keyed = any(record.parent is not None for record, _ in rows)
+
+    def work(cursor) -> None:
+        if not keyed:
+            cursor.executemany(insert.apart, [values for _, values in rows])
+            return
+        cursor.execute(insert.next_key, [insert.table])
+        (first,) = cursor.fetchone()
+        keys = {id(record): first + number for number, (record, _) in enumerate(rows)}
+        for record, values in rows:
+            if record.parent is not None:
+                values[insert.parent_column] = keys[id(record.parent)]
+        cursor.executemany(insert.apart_keyed, [[keys[id(record)], *values] for record, values in rows])
+
+    connection.transaction_apart(work)
+
+
 #: the process's audit writer (``portal/engine/audit_writer.py``)
-audit_writer = AuditWriter(audit_write_elsewhere)
+audit_writer = AuditWriter(audit_write_apart)
 
 
 class Batch:

@@ -120,9 +120,8 @@ def test_batches_waiting_together_share_one_transaction(caller):
         others = [threading.Thread(target=read) for _ in range(19)]
         for thread in others:
             thread.start()
-        queued = audit_writer._queue
         for _ in range(300):  # until all nineteen wait for the writer
-            if queued.qsize() == 19:
+            if audit_writer.waiting() == 19:
                 break
             threading.Event().wait(0.05)
         release.set()
@@ -189,11 +188,77 @@ def test_a_transaction_that_changed_nothing_commits_without_flushing_the_log(cal
     assert flush.call_count == 1
 
 
-def test_the_writer_runs_again_in_a_forked_or_new_process():
-    """A child process (gunicorn and Celery fork theirs) starts a writer of its own."""
-    assert audit_writer._ready() is audit_writer._queue
-    thread = audit_writer._thread
-    audit_writer._pid = -1  # as a forked child sees the parent's writer
-    queued = audit_writer._ready()
-    assert audit_writer._thread is not thread and audit_writer._thread.is_alive()
-    assert queued is audit_writer._queue and audit_writer._pid == os.getpid()
+def test_a_forked_process_starts_with_nothing_waiting_and_no_leader():
+    """A child process (gunicorn and Celery fork theirs) does not wait for its parent's leader."""
+    with audit_writer._guard:
+        audit_writer._leading = True  # as while a thread of the parent writes
+        pid = os.fork()
+        if pid == 0:  # the child: the guard is free, nobody leads, nothing waits
+            free = audit_writer._guard.acquire(timeout=5)
+            if free:
+                audit_writer._guard.release()
+            os._exit(0 if free and not audit_writer._leading and audit_writer.waiting() == 0 else 1)
+    try:
+        _, status = os.waitpid(pid, 0)
+    finally:
+        with audit_writer._guard:
+            audit_writer._leading = False
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+@sqlite_only
+def test_a_batch_that_leads_writes_its_own_records_in_its_own_thread(caller, groups):
+    """No thread of the writer's own: the batch that finds no transaction running commits."""
+    threads: list[str] = []
+    real = writer_module.AuditWriter._commit
+
+    def commit(writer, group):
+        threads.append(threading.current_thread().name)
+        return real(writer, group)
+
+    with mock.patch.object(writer_module.AuditWriter, "_commit", commit):
+        _read(caller("cm-admin"))
+    assert threads == [threading.current_thread().name]
+    assert not audit_writer._leading and audit_writer.waiting() == 0
+
+
+@sqlite_only
+def test_a_batch_that_waited_too_long_is_taken_out_and_fails(caller, monkeypatch):
+    """A batch whose records no transaction took in time is taken out of the queue (never written
+    later) and fails; the leader then goes on with the others."""
+    who = caller("cm-admin")
+    holding, release = threading.Event(), threading.Event()
+    real = writer_module.AuditWriter._commit
+
+    def commit(writer, group):
+        if not holding.is_set():
+            holding.set()
+            release.wait(30)
+        return real(writer, group)
+
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            _read(who)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    monkeypatch.setattr(writer_module, "WAIT_SECONDS", 0.5)
+    with mock.patch.object(writer_module.AuditWriter, "_commit", commit):
+        first = threading.Thread(target=read)
+        first.start()
+        assert holding.wait(30)
+        late = threading.Thread(target=read)
+        late.start()
+        late.join(30)  # gave up waiting while the first still wrote
+        assert audit_writer.waiting() == 0
+        release.set()
+        first.join(30)
+    assert [type(exc).__name__ for exc in errors] == ["CommitLost"]
+    assert not audit_writer._leading
+    records = AuditRecord.objects.filter(procedure="GetOrgType")
+    # the first read's record, and the late one's written apart as rolled back: once each
+    assert sorted(records.values_list("status", flat=True)) == ["rolled back", "succeeded"]

@@ -12,9 +12,10 @@ every engine batch of the whole server wait for the one before it, however littl
 - With ``synchronous=FULL`` SQLite flushes the write-ahead log to the disk at every commit while
   it still holds the lock, so the flushes (milliseconds each on a busy disk) came one after the
   other. Here SQLite commits with ``synchronous=NORMAL`` (the log stays consistent) and the commit
-  then flushes the log itself, after the lock is released and before it returns: a commit is on
-  the disk when it returns, as before, and the flushes of concurrent commits overlap (the file
-  system's journal takes them together) instead of queueing behind the lock. The same holds for a
+  then flushes the log itself (``fdatasync``, through a descriptor the connection keeps), after
+  the lock is released and before it returns: a commit is on the disk when it returns, as
+  before, and the flushes of concurrent commits overlap (the file system's journal takes them
+  together) instead of queueing behind the lock. The same holds for a
   change made outside ``atomic`` (autocommit).
 
 - SQLite makes a writer that finds the lock taken sleep and try again (1 ms, 2 ms, 5 ms, … up to
@@ -36,6 +37,10 @@ registration that finds its record already there, and so writes nothing) runs in
 :meth:`DatabaseWrapper.reads_before_begin`: its ``SELECT`` goes out before the transaction's
 ``BEGIN``, which stays due.
 
+:meth:`DatabaseWrapper.transaction_apart` runs a write transaction of its own straight on SQLite
+(the turn at the write lock, ``BEGIN IMMEDIATE``, the work, ``COMMIT``, the flush), without
+``atomic`` and Django's cursors: the engine's audit writer sends its many small transactions so.
+
 A connection that asks for less (``PRAGMA synchronous=NORMAL`` or ``OFF``: a series of batches
 that flushes once at its end, ``portal.engine.core``) gets that, and the flush after each commit
 stops until it asks for ``FULL`` again; ``PRAGMA synchronous`` answers the level asked for.
@@ -50,8 +55,13 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.db.backends.sqlite3 import base
+from django.db.transaction import TransactionManagementError
+
+T = TypeVar("T")
 
 _SYNCHRONOUS = re.compile(r"\s*PRAGMA\s+synchronous\s*(?:=\s*(\w+))?\s*;?\s*$", re.IGNORECASE)
 _LEVELS = {"off": 0, "normal": 1, "full": 2, "extra": 3, "0": 0, "1": 1, "2": 2, "3": 3}
@@ -111,11 +121,29 @@ def _write_lock(path: str) -> _WriteLock:
         return lock
 
 
+#: statements as SQLite takes them (``?`` placeholders), by their text as Django writes them
+_converted: dict[str, str] = {}
+_CONVERTED_MAX = 2048
+
+
 class LazyBeginCursor(base.SQLiteCursorWrapper):
     """A cursor that first sends its transaction's pending ``BEGIN``, and flushes a change made
     outside a transaction."""
 
     wrapper = None  # the DatabaseWrapper, set when the cursor is made
+
+    def convert_query(self, query, *, param_names=None):
+        """Django's conversion of ``%s`` placeholders, done once per statement text (a regular
+        expression over the whole text on every execution otherwise)."""
+        if param_names is not None:
+            return super().convert_query(query, param_names=param_names)
+        converted = _converted.get(query)
+        if converted is None:
+            converted = super().convert_query(query)
+            if len(_converted) >= _CONVERTED_MAX:
+                _converted.clear()
+            _converted[query] = converted
+        return converted
 
     def execute(self, query, params=None):
         wrapper = self.wrapper
@@ -165,6 +193,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
     #: ... and the connection has not asked for fewer flushes
     _flush_each = False
     _log_path = ""
+    #: (process, descriptor) of the write-ahead log, open while the connection is
+    _log_fd = None
     #: the ``synchronous`` level the connection asked for (what ``PRAGMA synchronous`` answers)
     _level = 2
     #: the process's write lock of this database file, while this connection's transaction holds it
@@ -203,39 +233,82 @@ class DatabaseWrapper(base.DatabaseWrapper):
             self.connection.execute(f"PRAGMA synchronous={min(level, 1)}")
 
     def _flush_log(self) -> None:
-        """Put the write-ahead log on the disk (what SQLite's FULL does inside the commit)."""
-        try:
-            fd = os.open(self._log_path, os.O_RDONLY)
-        except FileNotFoundError:
-            return  # the last connection checkpointed the log into the database and flushed it
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        """Put the write-ahead log on the disk (what SQLite's FULL does inside the commit, with
+        ``fdatasync`` as SQLite's own). The log file stays open for the connection's next flushes:
+        SQLite removes the log only when the database's last connection closes, and this one is
+        open."""
+        if self._log_fd is None or self._log_fd[0] != os.getpid():
+            try:
+                self._log_fd = (os.getpid(), os.open(self._log_path, os.O_RDONLY))
+            except FileNotFoundError:
+                return  # the last connection checkpointed the log into the database and flushed it
+        os.fdatasync(self._log_fd[1])
+
+    def _log_close(self) -> None:
+        opened, self._log_fd = self._log_fd, None
+        if opened is not None and opened[0] == os.getpid():
+            os.close(opened[1])
 
     def _start_transaction_under_autocommit(self):
         self._begin_due = True
 
+    def _take_turn(self) -> None:
+        """Wait for this thread's turn at the write lock (in the process, then among the
+        processes), where the connection's commits flush themselves."""
+        if self._flush_own and self._holding is None:
+            turn = _write_lock(self.settings_dict["NAME"])
+            if turn.owner != threading.get_ident():  # else: a second connection of the holder
+                timeout = float(self.settings_dict["OPTIONS"].get("timeout", 5))
+                if not turn.lock.acquire(timeout=timeout):
+                    raise self.Database.OperationalError("database is locked")
+                if not turn.between_processes(timeout):
+                    turn.lock.release()
+                    raise self.Database.OperationalError("database is locked")
+                turn.owner = threading.get_ident()
+                self._holding = turn
+
     def _begin_pending(self):
         if self._begin_due:
             self._begin_due = False
-            if self._flush_own and self._holding is None:
-                turn = _write_lock(self.settings_dict["NAME"])
-                if turn.owner != threading.get_ident():  # else: a second connection of the holder
-                    timeout = float(self.settings_dict["OPTIONS"].get("timeout", 5))
-                    if not turn.lock.acquire(timeout=timeout):
-                        raise self.Database.OperationalError("database is locked")
-                    if not turn.between_processes(timeout):
-                        turn.lock.release()
-                        raise self.Database.OperationalError("database is locked")
-                    turn.owner = threading.get_ident()
-                    self._holding = turn
+            self._take_turn()
             try:
                 super()._start_transaction_under_autocommit()
             except BaseException:
                 self._release()
                 raise
             self._changes_at_begin = self.connection.total_changes
+
+    def transaction_apart(self, work: Callable[[Any], T]) -> T:
+        """``work(cursor)`` in a write transaction of its own, sent to SQLite itself: the turn at
+        the write lock, ``BEGIN IMMEDIATE``, ``work`` with a cursor of the ``sqlite3`` module
+        (``?`` placeholders, values as the database takes them), ``COMMIT`` (``ROLLBACK`` when
+        ``work`` raises), then the flush of the log. What ``atomic`` and Django's cursors do
+        around each statement is left out: for the many small transactions of the engine's audit
+        writer it cost several times the statements themselves. Not inside ``atomic``; errors are
+        Django's database errors, as from a Django cursor."""
+        if self.in_atomic_block:
+            raise TransactionManagementError("transaction_apart() cannot run inside atomic().")
+        self.ensure_connection()
+        with self.wrap_database_errors:
+            self._take_turn()
+            try:
+                cursor = self.connection.cursor()
+                try:
+                    cursor.execute("BEGIN IMMEDIATE")
+                    result = work(cursor)
+                    cursor.execute("COMMIT")
+                except BaseException:
+                    if self.connection.in_transaction:
+                        with contextlib.suppress(self.Database.Error):
+                            cursor.execute("ROLLBACK")
+                    raise
+                finally:
+                    cursor.close()
+            finally:
+                self._release()
+        if self._flush_each:
+            self._flush_log()
+        return result
 
     @contextlib.contextmanager
     def reads_before_begin(self):
@@ -299,4 +372,5 @@ class DatabaseWrapper(base.DatabaseWrapper):
         try:
             return super()._close()
         finally:
+            self._log_close()
             self._release()
