@@ -181,11 +181,27 @@ class CallContext:
 
     def mirror(self) -> dict:
         """A copy of the input as given: "A successful request will mirror the input data"."""
-        return copy.deepcopy(dict(self.raw))
+        return _copied(dict(self.raw))
 
     def require_scope(self, dn: str, *, argument: str = "path") -> None:
         """Refuse a DN outside the identity's scope."""
         require_scope(self.identity, dn, argument=argument)
+
+
+_IMMUTABLE = (str, int, float, Decimal, bool, type(None), uuid.UUID)
+
+
+def _copied(value):
+    """A deep copy of data as the doors hand it over (dicts, lists and plain values): what
+    ``copy.deepcopy`` answers, without its bookkeeping for shared and cyclic objects, which such
+    data does not hold (anything else is copied by ``copy.deepcopy``)."""
+    if isinstance(value, _IMMUTABLE):
+        return value
+    if type(value) is dict:
+        return {key: _copied(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_copied(item) for item in value]
+    return copy.deepcopy(value)
 
 
 class _AuditInsert:

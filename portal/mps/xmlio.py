@@ -736,10 +736,8 @@ def do_not_log_remove(element: etree._Element, names: set[str]) -> None:
     (an answer never carries such a value back)."""
     doomed = [
         node
-        for node in element.iter()
-        if node is not element
-        and isinstance(node.tag, str)
-        and (node.get(DO_NOT_LOG) == "1" or etree.QName(node).localname in names)
+        for node in element.iter(etree.Element)
+        if node is not element and (node.get(DO_NOT_LOG) == "1" or node.tag.rpartition("}")[2] in names)
     ]
     for node in doomed:
         if node.getparent() is not None:

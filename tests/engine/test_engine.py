@@ -342,3 +342,17 @@ def test_audit_records_of_one_level_beyond_the_databases_parameter_limit_go_in_s
     assert by_sequence[2].input == {"text": "top 0"}
     assert by_sequence[8].input == {"text": "top 2"}
     assert all(r.status == "succeeded" and r.door == "test" for r in records)
+
+
+def test_a_mirrored_input_is_a_copy_that_shares_nothing_with_the_input():
+    from decimal import Decimal
+
+    from portal.engine.core import _copied
+
+    given = {"path": "OU=A", "items": [{"n": 1, "price": Decimal("1.50")}, "x"], "when": {1, 2}}
+    copied = _copied(given)
+    assert copied == given
+    assert copied["items"] is not given["items"] and copied["items"][0] is not given["items"][0]
+    assert copied["when"] is not given["when"]  # a set is no JSON value: copy.deepcopy copies it
+    copied["items"][0]["n"] = 2
+    assert given["items"][0]["n"] == 1

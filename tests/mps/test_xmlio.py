@@ -564,6 +564,45 @@ def test_doctype_in_utf16_is_refused() -> None:
     assert refused(body.encode("utf-16")) == DTD_REFUSED
 
 
+@pytest.mark.parametrize(
+    "encoding",
+    ["utf-7", "utf-16", "utf-32", "cp500"],  # a DOCTYPE whose bytes hold no "<!" read as ASCII
+)
+def test_doctype_in_an_encoding_not_read_as_ascii_is_refused(encoding: str) -> None:
+    declaration = f'<?xml version="1.0" encoding="{encoding}"?>'
+    body = f'<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><request>{EXECUTE}</request>'
+    if encoding == "utf-7":  # UTF-7 may write "<!" as "+ADwAIQ-"
+        document = (declaration + body.replace("<!", "+ADwAIQ-")).encode("ascii")
+        assert b"<!" not in document
+    else:
+        document = (declaration + body).encode(encoding)
+
+    assert not portal_xml._no_declarations(document)
+    # refused before any declaration is read: as a DOCTYPE, or as an encoding libxml2 cannot read
+    assert refused(document) in (
+        DTD_REFUSED,
+        "The request is not well-formed XML: Unsupported encoding: detecting EBCDIC (line 1, column 1).",
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "plain"),
+    [
+        (b"<request><procedure/></request>", True),
+        (b'<?xml version="1.0" encoding="UTF-8"?><request/>', True),
+        (b"\xef\xbb\xbf<request/>", True),
+        (b"<?xml version='1.0' encoding = 'iso-8859-1' ?><request/>", True),
+        (b'<?xml version="1.0" encoding="utf-7"?><request/>', False),
+        (b"<request><!-- a comment --></request>", False),
+        (b"<request><![CDATA[x]]></request>", False),
+        (b" <request/>", False),
+        ("<request/>".encode("utf-16"), False),
+    ],
+)
+def test_only_a_document_that_cannot_hold_a_doctype_skips_the_tripwire(body: bytes, plain: bool) -> None:
+    assert portal_xml._no_declarations(body) is plain
+
+
 def test_doctype_text_inside_a_comment_or_cdata_is_not_a_doctype() -> None:
     body = (
         b"<!-- <!DOCTYPE x> --><request><data><note><![CDATA[<!ENTITY x 'y'>]]></note></data>"
