@@ -161,6 +161,10 @@ DATABASE_ROUTERS = ["portal.engine.journal.JournalRouter"]
 PORTAL_JOURNAL_LEASE_SECONDS = env_int("PORTAL_JOURNAL_LEASE_SECONDS", 600)
 # How often (seconds) a web process runs the directory recovery when no Celery beat does; 0: never.
 PORTAL_RECOVERY_SECONDS = env_int("PORTAL_RECOVERY_SECONDS", 60)
+# How long (milliseconds) the audit writer waits for the other batches running in its process
+# before it commits the records of a batch that changed nothing, so that they share one
+# transaction; 0: never waits (portal/engine/audit_writer.py).
+PORTAL_AUDIT_GROUP_WAIT_MS = env_int("PORTAL_AUDIT_GROUP_WAIT_MS", 2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "portal.User"
 

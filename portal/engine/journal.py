@@ -519,6 +519,11 @@ def running_remove(batch_id) -> None:
         _running_ids.discard(batch_id)
 
 
+def running_count() -> int:
+    """How many batches run in this process now."""
+    return len(_running_ids)
+
+
 def _still_running(row) -> bool:
     """Whether an open row's batch may still be running: in this process, when it is one of the
     batches running here; elsewhere, when its owner lives."""

@@ -19,7 +19,7 @@ from django.db import OperationalError, connections
 from hosting.models import CustomerRecord
 from portal.engine import Batch, latest_committed, run
 from portal.engine import audit_writer as writer_module
-from portal.engine.core import audit_writer
+from portal.engine.core import CallContext, audit_writer
 from portal.engine.journal import CommitLost
 from portal.models import AuditRecord
 from tests.conftest import ALPINE, DC
@@ -262,3 +262,75 @@ def test_a_batch_that_waited_too_long_is_taken_out_and_fails(caller, monkeypatch
     records = AuditRecord.objects.filter(procedure="GetOrgType")
     # the first read's record, and the late one's written apart as rolled back: once each
     assert sorted(records.values_list("status", flat=True)) == ["rolled back", "succeeded"]
+
+
+@sqlite_only
+def test_a_batch_running_alone_does_not_wait_for_others(caller, settings):
+    settings.PORTAL_AUDIT_GROUP_WAIT_MS = 10_000  # a wait would show
+    with mock.patch.object(audit_writer._arrived, "wait", side_effect=AssertionError("waited")) as wait:
+        _read(caller("cm-admin"))
+    wait.assert_not_called()
+    assert AuditRecord.objects.filter(procedure="GetOrgType", status="succeeded").count() == 1
+
+
+@sqlite_only
+def test_a_leader_waits_for_the_batches_still_running_then_commits_them_together(caller, settings, groups):
+    """A read ends while a second one still runs: its records wait for the second's (at most the
+    configured time), and both go in one transaction."""
+    settings.PORTAL_AUDIT_GROUP_WAIT_MS = 10_000
+    who = caller("cm-admin")
+    inside, go_on = threading.Event(), threading.Event()
+    real = CallContext.mirror
+    errors: list[BaseException] = []
+
+    def mirror(ctx):
+        if threading.current_thread().name == "second":
+            inside.set()
+            go_on.wait(30)
+        return real(ctx)
+
+    def read() -> None:
+        try:
+            _read(who)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    with mock.patch.object(CallContext, "mirror", mirror):
+        second = threading.Thread(target=read, name="second")
+        second.start()
+        assert inside.wait(30)  # the second read runs, held before its answer
+        first = threading.Thread(target=read, name="first")
+        first.start()
+        for _ in range(300):  # the first has ended and waits for the second
+            if audit_writer.waiting() == 1:
+                break
+            threading.Event().wait(0.02)
+        assert audit_writer.waiting() == 1 and groups == []
+        go_on.set()
+        for thread in (first, second):
+            thread.join(30)
+    assert errors == []
+    assert len(groups) == 1 and len(groups[0]) == 2
+
+
+@sqlite_only
+def test_a_leader_waits_no_longer_than_the_configured_time(caller, settings):
+    """A batch that does not come (here: one that never ends) costs the others the wait, once."""
+    import time
+    import uuid
+
+    from portal.engine.journal import running_add, running_remove
+
+    settings.PORTAL_AUDIT_GROUP_WAIT_MS = 300
+    stuck = uuid.uuid4()
+    running_add(stuck)
+    try:
+        started = time.monotonic()
+        _read(caller("cm-admin"))
+        took = time.monotonic() - started
+    finally:
+        running_remove(stuck)
+    assert 0.3 <= took < 5
+    assert AuditRecord.objects.filter(procedure="GetOrgType", status="succeeded").count() == 1
