@@ -85,6 +85,10 @@ def test_a_repeated_registration_takes_no_lock_and_is_audited_through_the_writer
     assert len(batches) == 2 and groups == ([[batches[1]]] if WRITER else [])
     nested = AuditRecord.objects.filter(batch=batches[1]).exclude(parent=None)
     assert sorted(nested.values_list("procedure", flat=True)) == ["CreateCustomerRecord_", "GetOrgType"]
+    # the writer gave the keys itself: each nested record points at its own batch's outer call
+    outer = AuditRecord.objects.get(batch=batches[1], parent=None)
+    assert outer.procedure == "EnableCustomerForPlans"
+    assert {record.parent_id for record in nested} == {outer.id}
 
 
 @sqlite_only
