@@ -40,6 +40,21 @@ def _read(who) -> dict:
     return run(who, READ, {"path": f"LDAP://{ALPINE}", "preferredDomainController": DC}, door="t")
 
 
+def _reader(who, errors: list[BaseException]):
+    """A read for a thread of its own: what it raises is kept in ``errors``, and its database
+    connections are closed when it ends."""
+
+    def read() -> None:
+        try:
+            _read(who)
+        except BaseException as exc:  # reported by the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    return read
+
+
 @pytest.fixture
 def groups():
     """The audit writer's transactions, as the groups of batch ids each committed (a spy around the
@@ -108,14 +123,7 @@ def test_batches_waiting_together_share_one_transaction(caller):
         return real(writer, group)
 
     errors: list[BaseException] = []
-
-    def read() -> None:
-        try:
-            _read(who)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+    read = _reader(who, errors)
 
     with mock.patch.object(writer_module.AuditWriter, "_commit", commit):
         first = threading.Thread(target=read)
@@ -241,14 +249,7 @@ def test_a_batch_that_waited_too_long_is_taken_out_and_fails(caller, monkeypatch
         return real(writer, group)
 
     errors: list[BaseException] = []
-
-    def read() -> None:
-        try:
-            _read(who)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+    read = _reader(who, errors)
 
     monkeypatch.setattr(writer_module, "WAIT_SECONDS", 0.5)
     with mock.patch.object(writer_module.AuditWriter, "_commit", commit):
@@ -293,14 +294,7 @@ def test_a_leader_waits_for_the_batches_still_running_then_commits_them_together
             go_on.wait(30)
         return real(ctx)
 
-    def read() -> None:
-        try:
-            _read(who)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
+    read = _reader(who, errors)
     with mock.patch.object(CallContext, "mirror", mirror):
         second = threading.Thread(target=read, name="second")
         second.start()
