@@ -285,15 +285,12 @@ class DirectoryGateway:
             sent = False
             try:
                 conn = self._take()
-                healthy = False
+                healthy = True  # also when the server answered with a refusal
                 try:
                     sent = operation in _WRITES
                     answer = fn(conn)
-                    healthy = True
                 except (ldap.SERVER_DOWN, ldap.CONNECT_ERROR, ldap.TIMEOUT):
-                    raise
-                except BaseException:
-                    healthy = True  # the server answered (a refusal): the connection is fine
+                    healthy = False
                     raise
                 finally:
                     self._give_back(conn, healthy=healthy)

@@ -38,6 +38,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import connections, router
 
+from portal.engine.journal import running_count
+
 log = logging.getLogger(__name__)
 
 #: batches written in one transaction at most
@@ -126,8 +128,6 @@ class AuditWriter:
         ``PORTAL_AUDIT_GROUP_WAIT_MS``: their records then go in one transaction. While a batch runs
         that will not come soon (a long write, a batch that commits its own records), each leader
         waits the whole time."""
-        from portal.engine.journal import running_count
-
         longest = settings.PORTAL_AUDIT_GROUP_WAIT_MS / 1000
         if longest <= 0:
             return
