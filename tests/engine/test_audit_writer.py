@@ -145,6 +145,52 @@ def test_batches_waiting_together_share_one_transaction(caller):
 
 
 @sqlite_only
+def test_a_failed_group_fails_each_of_its_batches_and_the_lead_goes_on(caller):
+    """The database refuses the transaction of a group of five waiting reads: each of the five
+    fails (503) with its record written apart, the lead passes on, and the next read is
+    committed as usual."""
+    who = caller("cm-admin")
+    holding, release = threading.Event(), threading.Event()
+    seen: list[int] = []
+    real = writer_module.AuditWriter._commit
+
+    def commit(writer, group):
+        seen.append(len(group))
+        if len(seen) == 1:
+            holding.set()
+            release.wait(30)
+            return real(writer, group)
+        if len(seen) == 2:
+            raise OperationalError("disk I/O error")
+        return real(writer, group)
+
+    errors: list[BaseException] = []
+    read = _reader(who, errors)
+    with mock.patch.object(writer_module.AuditWriter, "_commit", commit):
+        first = threading.Thread(target=read)
+        first.start()
+        assert holding.wait(30)
+        others = [threading.Thread(target=read) for _ in range(5)]
+        for thread in others:
+            thread.start()
+        for _ in range(300):  # until the five wait for the writer
+            if audit_writer.waiting() == 5:
+                break
+            threading.Event().wait(0.05)
+        release.set()
+        for thread in [first, *others]:
+            thread.join(60)
+        assert not audit_writer._leading and audit_writer.waiting() == 0
+        _read(who)  # the writer goes on
+    assert seen == [1, 5, 1]
+    assert [type(exc).__name__ for exc in errors] == ["CommitLost"] * 5
+    assert all(exc.status == 503 for exc in errors)
+    records = AuditRecord.objects.filter(procedure="GetOrgType")
+    assert records.filter(status="succeeded").count() == 2
+    assert records.filter(status="rolled back").count() == 5
+
+
+@sqlite_only
 def test_when_the_writer_cannot_commit_the_call_fails_and_keeps_its_record(caller):
     who = caller("cm-admin")
 
