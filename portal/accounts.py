@@ -9,12 +9,14 @@ a directory entry and its role groups. Two things keep that mirror current:
 - every request checks the account (:func:`account_current`): an inactive account is refused at
   once, and at most every ``PORTAL_ACCOUNT_RECHECK_SECONDS`` the entry and its groups are read
   again from the directory (one search for the entry, one for its groups), so changes made
-  elsewhere (another tool, a directory administrator) are seen within seconds too.
+  elsewhere (another tool, a directory administrator) are seen within seconds too. Requests of
+  one account that find the re-read due together in one process wait for a single re-read.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 
 from django.conf import settings
 from django.contrib.auth import get_backends, get_user_model
@@ -40,6 +42,12 @@ _checks = KeptHere()
 
 def _checked_get(user_id: int) -> bool | None:
     return _checks.get(_checked_key(user_id))
+
+
+# One re-read of an account at a time in a process: the threads that find the same account's check
+# due together wait for the one reading the directory and take its answer (a busy integration's
+# threads would otherwise all read the entry and its groups again at the same moment).
+_turns = tuple(threading.Lock() for _ in range(64))
 
 
 def account_recheck_due(user_id: int) -> None:
@@ -139,6 +147,10 @@ def account_check(user) -> tuple[bool, bool]:
     known = _checked_get(user.pk)
     if known is not None:
         return known, False
-    current = _refresh_from_directory(user)
-    _checks.set(_checked_key(user.pk), current, seconds)
+    with _turns[user.pk % len(_turns)]:
+        known = _checked_get(user.pk)
+        if known is not None:  # another thread read the directory while this one waited
+            return known, True
+        current = _refresh_from_directory(user)
+        _checks.set(_checked_key(user.pk), current, seconds)
     return current, True

@@ -193,3 +193,45 @@ def test_a_remembered_credential_reads_nothing_from_the_shared_cache(mps):
         "is_active" in query["sql"] and "axes_accessfailurelog" in query["sql"]
         for query in queries.captured_queries
     )
+
+
+def test_requests_finding_the_recheck_due_together_read_the_directory_once(settings):
+    """Threads of one process that find an account's re-read due at the same moment wait for one
+    directory read and take its answer (a busy integration's 16 threads read it once, not 16
+    times)."""
+    import threading
+    import time
+    from unittest import mock
+
+    from portal import accounts
+
+    settings.PORTAL_ACCOUNT_RECHECK_SECONDS = 5
+    user = get_user_model()(
+        pk=987_654, username="busy.integration", directory_dn=ALPINE_ADMIN, is_active=True
+    )
+    account_recheck_due(user.pk)
+    started, reading, go = threading.Barrier(8), threading.Event(), threading.Event()
+
+    def directory_read(account) -> bool:
+        reading.set()
+        assert go.wait(10)
+        return True
+
+    answers: list[tuple[bool, bool]] = []
+
+    def request() -> None:
+        started.wait(10)
+        answers.append(accounts.account_check(user))
+
+    with mock.patch.object(accounts, "_refresh_from_directory", side_effect=directory_read) as reads:
+        threads = [threading.Thread(target=request) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        assert reading.wait(10)
+        time.sleep(0.2)  # the other seven find the check due meanwhile
+        go.set()
+        for thread in threads:
+            thread.join(10)
+    assert reads.call_count == 1
+    assert answers == [(True, True)] * 8
+    account_recheck_due(user.pk)
