@@ -58,6 +58,16 @@ class SambaServer:
 DIRECTORY = os.environ.get("DIRECTORY", "openldap").lower()
 
 
+def _migrate(call_command) -> None:
+    """The database's tables, and the journal's where it is a database of its own (as ``make run``
+    migrates them)."""
+    from django.conf import settings
+
+    call_command("migrate", verbosity=0)
+    if settings.PORTAL_JOURNAL_SEPARATE:
+        call_command("migrate", database="journal", verbosity=0)
+
+
 @contextmanager
 def portal_environment():
     """Start a private slapd (or, with ``DIRECTORY=samba``, a Samba AD DC), point a fresh SQLite
@@ -81,7 +91,7 @@ def portal_environment():
             django.setup()
             from django.core.management import call_command
 
-            call_command("migrate", verbosity=0)
+            _migrate(call_command)
             yield server
         finally:
             server.stop()
@@ -104,7 +114,7 @@ def portal_environment():
         django.setup()
         from django.core.management import call_command
 
-        call_command("migrate", verbosity=0)
+        _migrate(call_command)
         yield server
     finally:
         server.stop()
