@@ -9,7 +9,7 @@ import hmac
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
-from django.db import IntegrityError, connection
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections
 from django_auth_ldap.backend import LDAPBackend, ldap_error
 from rest_framework import authentication, exceptions
 
@@ -135,23 +135,23 @@ def authenticate_basic(request, username: str, password: str):
     return user if user is not None and user.is_active else None
 
 
-_ACCOUNT_SQL: dict[str, str] = {}
+_ACCOUNT_SQL: dict[tuple[str, str], str] = {}
 
 
-def _account_sql() -> str:
+def _account_sql(db, mark: str = "%s") -> str:
     """One query for a remembered account: its row if still active, with its role groups and the
-    login failures' generation (the text made once per kind of database)."""
-    found = _ACCOUNT_SQL.get(connection.vendor)
+    login failures' generation (the text made once per kind of database and placeholder)."""
+    found = _ACCOUNT_SQL.get((db.vendor, mark))
     if found is None:
-        found = _ACCOUNT_SQL[connection.vendor] = _account_sql_text()
+        found = _ACCOUNT_SQL[(db.vendor, mark)] = _account_sql_text(db, mark)
     return found
 
 
-def _account_sql_text() -> str:
+def _account_sql_text(db, mark: str) -> str:
     from django.contrib.auth.models import Group
 
     user_model = get_user_model()
-    quote = connection.ops.quote_name
+    quote = db.ops.quote_name
     users = quote(user_model._meta.db_table)
     links = quote(user_model.groups.through._meta.db_table)
     groups = quote(Group._meta.db_table)
@@ -162,8 +162,30 @@ def _account_sql_text() -> str:
         f"FROM {users} u "
         f"LEFT JOIN {links} l ON l.{quote('user_id')} = u.{quote('id')} "
         f"LEFT JOIN {groups} g ON g.{quote('id')} = l.{quote('group_id')} "
-        f"WHERE u.{quote('id')} = %s AND u.{quote('username')} = %s AND u.{quote('is_active')}"
+        f"WHERE u.{quote('id')} = {mark} AND u.{quote('username')} = {mark} AND u.{quote('is_active')}"
     )
+
+
+def _account_rows(user_id: int, name: str) -> list[tuple]:
+    """The account's rows (:func:`_account_sql`), read on every request of a remembered
+    credential. Sent on the driver's own cursor (the connection checked and opened as Django's
+    cursor does, its errors Django's): Django's cursor wrappers cost more than the query itself.
+    Where queries are recorded (``DEBUG``, a test capturing them) it goes through Django's cursor,
+    so that it is recorded."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.queries_logged:
+        with db.cursor() as cursor:
+            cursor.execute(_account_sql(db), [user_id, name])
+            return cursor.fetchall()
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    with db.wrap_database_errors:
+        cursor = db.connection.cursor()
+        try:
+            cursor.execute(_account_sql(db, "?" if db.vendor == "sqlite" else "%s"), [user_id, name])
+            return cursor.fetchall()
+        finally:
+            cursor.close()
 
 
 def _remembered_caller(request, username: str, password: str) -> Caller | None:
@@ -174,13 +196,7 @@ def _remembered_caller(request, username: str, password: str) -> Caller | None:
     if remembered is None:
         return None
     user_id, name = remembered
-
-    def account_row() -> list[tuple]:
-        with connection.cursor() as cursor:
-            cursor.execute(_account_sql(), [user_id, name])
-            return cursor.fetchall()
-
-    rows = account_row()
+    rows = _account_rows(user_id, name)
     if request is not None and login_locked(request, username, generation=rows[0][3] if rows else None):
         raise login_refused(request) or TooManyAttempts(LOCKED_TEXT)
     if not rows:
@@ -192,7 +208,7 @@ def _remembered_caller(request, username: str, password: str) -> Caller | None:
     if not current:
         return None
     if refreshed:  # the directory was read again: the account's groups may have changed
-        rows = account_row()
+        rows = _account_rows(user_id, name)
         if not rows:
             return None
     dn, is_superuser = rows[0][0], bool(rows[0][1])
