@@ -121,7 +121,7 @@ def execute_request(caller: Caller, body: bytes, *, door: str = "mps") -> bytes:
                 raise
     answer = nodes["data"] if into_data else nodes["executeData"]
     do_not_log_remove(answer, set(secrets) | _secret_names())
-    return render_response(answer)
+    return render_response(answer, taken=True)  # the request's own tree, not used after
 
 
 def _run_step(batch: Batch, step, nodes: dict, secrets: dict[str, str]) -> None:

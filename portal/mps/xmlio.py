@@ -185,6 +185,17 @@ def _detached(element: etree._Element) -> etree._Element:
     return clone
 
 
+def _taken(element: etree._Element) -> etree._Element:
+    """``element`` taken out of its tree, with no text after it. It stays in its document (an
+    absolute path would still see the rest of it): only for an element that is put into another
+    tree at once, as the answer into its ``<response>``."""
+    parent = element.getparent()
+    if parent is not None:
+        parent.remove(element)
+    element.tail = None
+    return element
+
+
 def _check_xpath(path: str, attribute: str, where: str) -> None:
     too_costly = xpath_cost_refusal(path)
     if too_costly:
@@ -651,7 +662,7 @@ def _xml_text(text: str) -> str:
     return _NOT_XML_CHAR.sub("\ufffd", text)
 
 
-def render_response(data: etree._Element) -> bytes:
+def render_response(data: etree._Element, *, taken: bool = False) -> bytes:
     """Render ``<response>`` holding a copy of ``data`` under its own name (``<data>``, or
     ``<executeData>`` when the request had no data and the caller passes that).
 
@@ -659,10 +670,11 @@ def render_response(data: etree._Element) -> bytes:
     by two spaces: whitespace-only text between elements is re-laid, an element holding only
     whitespace is written empty (``<data />``), comments and processing instructions are left out,
     other text is kept, so :func:`element_to_value` reads the same
-    value back. ``data`` is not changed.
+    value back. ``data`` is not changed, unless ``taken``: the caller gives it up, and it becomes
+    the response's own (no copy is made).
     """
     response = etree.Element("response")
-    response.append(_detached(data))
+    response.append(_taken(data) if taken else _detached(data))
     # Indenting would put whitespace beside a comment inside a leaf and change its text.
     etree.strip_tags(response, etree.Comment, etree.ProcessingInstruction)
     for element in response.iter():

@@ -235,6 +235,31 @@ def test_enable_customer_for_plans_response_mirrors_execute_data_when_there_is_n
     assert element_to_value(got[0]) == element_to_value(parsed.executes[0].execute_data)
 
 
+def test_a_taken_answer_renders_as_a_copy_does_and_becomes_the_responses_own(
+    unsubscribe_request_2: bytes,
+) -> None:
+    _, data, _ = run_request(unsubscribe_request_2)
+    copied = render_response(data)
+    assert data.getparent() is None  # a copy was rendered: data is as it was
+
+    taken = render_response(data, taken=True)
+
+    assert taken == copied
+    assert data.getparent() is not None and data.getparent().tag == "response"
+
+
+def test_parsed_data_and_execute_data_stand_alone(unsubscribe_request_2: bytes) -> None:
+    """What parse_request returns is a document of its own: no parent, no text after it, and
+    nothing of the rest of the request reachable from it (an absolute path in a transform sees
+    only it)."""
+    parsed = parse_request(unsubscribe_request_2)
+
+    for element in (parsed.data, *(step.execute_data for step in parsed.executes)):
+        assert element.getparent() is None
+        assert element.tail is None
+        assert element.getroottree().getroot() is element
+
+
 # ------------------------------------------------------------------------------------------
 # parse_request: shape
 # ------------------------------------------------------------------------------------------
