@@ -1,16 +1,23 @@
-"""Instructions the portal's process spends per EnableCustomerForPlans call, counted by
-``valgrind --tool=callgrind``: the same count however busy the machine is, so two commits can be
-compared on a machine that never goes quiet (wall-clock figures cannot).
+"""Instructions the portal's process spends per call, counted by ``valgrind --tool=callgrind``:
+the same count however busy the machine is, so two commits can be compared on a machine that never
+goes quiet (wall-clock figures cannot).
 
-Each measurement is two runs under callgrind, one making ``--calls`` calls and one making none
-(both start the same way and make one call of each kind first, so imports and first-use work fall
-on both alike); the difference divided by ``--calls`` is the cost of one call. ``engine`` calls
-``portal.engine.run`` directly; ``mps`` posts the MPS request through Django's test client (the
-door's parsing, authentication and answer included). Each call enables a different user: the
-procedure really writes (the directory, the Plans database, the journal, the audit).
+Each measurement is one run under callgrind with the counting off until the calls begin (start-up,
+imports and one warm-up call of each kind are not counted) and off again after the last
+(``callgrind_control``); the count divided by ``--calls`` is the cost of one call. Modes:
 
-Usage: ``python -m bench.instructions [--calls N] [--door engine|mps|both]`` (slow: about ten
-minutes a run on two cores; not part of ``make bench``). Needs Debian's valgrind.
+- ``engine``: EnableCustomerForPlans through ``portal.engine.run`` directly;
+- ``mps``: the same request posted through Django's test client (the door's parsing,
+  authentication and answer included). Each call enables a different user: the procedure really
+  writes (the directory, the Plans database, the journal, the audit);
+- ``read``: ``Managed Hosting::GetOrgType`` of AlpineSkiHouse posted as ``cm-admin`` (a remembered
+  credential), the read of ``bench.doors``.
+
+The account's directory re-read (every ``PORTAL_ACCOUNT_RECHECK_SECONDS``) is kept out of the
+count: it falls on whichever call comes when it is due.
+
+Usage: ``python -m bench.instructions [--calls N] [--door engine|mps|read|all]`` (slow: a few
+minutes a mode on two cores; not part of ``make bench``). Needs Debian's valgrind.
 """
 
 from __future__ import annotations
@@ -28,9 +35,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _counting(on: bool) -> None:
+    """Turn callgrind's counting of this process on or off (it answers once it has)."""
+    subprocess.run(
+        ["callgrind_control", "-i", "on" if on else "off", str(os.getpid())], capture_output=True, check=True
+    )
+
+
 def _calls(mode: str, count: int) -> None:
-    """The measured program: ``count`` calls through ``mode`` after one warm-up call of each."""
+    """The measured program: ``count`` calls through ``mode`` after one warm-up call of each,
+    counted alone."""
     from bench.common import portal_environment
+    from bench.doors import READ
     from bench.enable_customer import DC, REQUEST, _users
 
     with portal_environment() as server:
@@ -59,10 +75,22 @@ def _calls(mode: str, count: int) -> None:
             )
             assert response.status_code == 200, response.content
 
+        reader = "Basic " + base64.b64encode(b"cm-admin:Passw0rd!").decode()
+
+        def read(dn: str) -> None:
+            body = READ.encode()
+            response = client.post("/mps/", data=body, content_type="text/xml", HTTP_AUTHORIZATION=reader)
+            assert response.status_code == 200, response.content
+
         engine(users[-1])
         door(users[-2])
+        read("")
+        read("")  # the first remembers the credential
+        call = {"engine": engine, "mps": door, "read": read}[mode]
+        _counting(True)
         for dn in users[:count]:
-            (engine if mode == "engine" else door)(dn)
+            call(dn)
+        _counting(False)
         conn.unbind_s()
 
 
@@ -75,11 +103,11 @@ def _count(mode: str, count: int) -> int:
         out = Path(folder) / "callgrind.out"
         result = subprocess.run(
             [
-                valgrind, "--tool=callgrind", f"--callgrind-out-file={out}", "--trace-children=no",
-                sys.executable, "-m", "bench.instructions", "--run", mode, str(count),
+                valgrind, "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
+                "--trace-children=no", sys.executable, "-m", "bench.instructions", "--run", mode, str(count),
             ],
             cwd=ROOT, capture_output=True, text=True, check=False,
-            env={**os.environ, "PORTAL_DEMO": "1"},
+            env={**os.environ, "PORTAL_DEMO": "1", "PORTAL_ACCOUNT_RECHECK_SECONDS": "3600"},
         )  # fmt: skip
         found = re.findall(r"Collected : (\d+)", result.stderr)
         if result.returncode != 0 or not found:
@@ -90,17 +118,18 @@ def _count(mode: str, count: int) -> int:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=100)
-    parser.add_argument("--door", choices=("engine", "mps", "both"), default="both")
+    parser.add_argument("--door", choices=("engine", "mps", "read", "all"), default="all")
     parser.add_argument("--run", nargs=2, metavar=("MODE", "COUNT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run:
         _calls(args.run[0], int(args.run[1]))
         return {}
-    base = _count("engine", 0)
+    names = {"engine": "EnableCustomerForPlans via engine", "mps": "EnableCustomerForPlans via mps"}
+    names["read"] = "GetOrgType via mps"
     results = {}
-    for mode in ("engine", "mps") if args.door == "both" else (args.door,):
-        results[mode] = (_count(mode, args.calls) - base) / args.calls
-        print(f"EnableCustomerForPlans via {mode}: {results[mode] / 1e6:.2f} M instructions per call")
+    for mode in ("engine", "mps", "read") if args.door == "all" else (args.door,):
+        results[mode] = _count(mode, args.calls) / args.calls
+        print(f"{names[mode]}: {results[mode] / 1e6:.2f} M instructions per call")
     return results
 
 
