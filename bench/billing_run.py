@@ -38,7 +38,9 @@ def _setup_django(database_url: str | None) -> None:
     from django.core.management import call_command
 
     django.setup()
-    call_command("migrate", verbosity=0, interactive=False)
+    from bench.common import migrate_databases
+
+    migrate_databases(call_command)
 
 
 def _reset() -> None:

@@ -58,7 +58,7 @@ class SambaServer:
 DIRECTORY = os.environ.get("DIRECTORY", "openldap").lower()
 
 
-def _migrate(call_command) -> None:
+def migrate_databases(call_command) -> None:
     """The database's tables, and the journal's where it is a database of its own (as ``make run``
     migrates them)."""
     from django.conf import settings
@@ -91,7 +91,7 @@ def portal_environment():
             django.setup()
             from django.core.management import call_command
 
-            _migrate(call_command)
+            migrate_databases(call_command)
             yield server
         finally:
             server.stop()
@@ -114,7 +114,7 @@ def portal_environment():
         django.setup()
         from django.core.management import call_command
 
-        _migrate(call_command)
+        migrate_databases(call_command)
         yield server
     finally:
         server.stop()

@@ -51,7 +51,9 @@ def _django(workdir: str) -> None:
     from django.core.management import call_command
 
     django.setup()
-    call_command("migrate", verbosity=0)
+    from bench.common import migrate_databases
+
+    migrate_databases(call_command)
 
 
 def _csv(path: Path, organization: str, prefix: str, count: int) -> None:
