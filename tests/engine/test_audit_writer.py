@@ -55,6 +55,45 @@ def _reader(who, errors: list[BaseException]):
     return read
 
 
+def _queued_behind_a_held_commit(who, count: int, *, later=None, then=None):
+    """One read leads and is held in its first commit until ``count`` more reads wait for the
+    writer; then all go on. ``later(number)`` runs before each later commit (number 2 onwards) and
+    may raise to fail it; ``then()`` runs once the reads have ended, the commits still watched.
+    Answers the size of each commit's group and what the reads raised."""
+    holding, release = threading.Event(), threading.Event()
+    seen: list[int] = []
+    errors: list[BaseException] = []
+    real = writer_module.AuditWriter._commit
+
+    def commit(writer, group):
+        seen.append(len(group))
+        if len(seen) == 1:
+            holding.set()
+            release.wait(30)
+        elif later is not None:
+            later(len(seen))
+        return real(writer, group)
+
+    read = _reader(who, errors)
+    with mock.patch.object(writer_module.AuditWriter, "_commit", commit):
+        first = threading.Thread(target=read)
+        first.start()
+        assert holding.wait(30)
+        others = [threading.Thread(target=read) for _ in range(count)]
+        for thread in others:
+            thread.start()
+        for _ in range(300):  # until all of them wait for the writer
+            if audit_writer.waiting() == count:
+                break
+            threading.Event().wait(0.05)
+        release.set()
+        for thread in [first, *others]:
+            thread.join(60)
+        if then is not None:
+            then()
+    return seen, errors
+
+
 @pytest.fixture
 def groups():
     """The audit writer's transactions, as the groups of batch ids each committed (a spy around the
@@ -110,35 +149,7 @@ def test_a_repeated_registration_takes_no_lock_and_is_audited_through_the_writer
 def test_batches_waiting_together_share_one_transaction(caller):
     """The writer is held in its first transaction until nineteen more reads wait; they then go in
     together, and every read has its record."""
-    who = caller("cm-admin")
-    holding, release = threading.Event(), threading.Event()
-    seen: list[int] = []
-    real = writer_module.AuditWriter._commit
-
-    def commit(writer, group):
-        seen.append(len(group))
-        if len(seen) == 1:
-            holding.set()
-            release.wait(30)
-        return real(writer, group)
-
-    errors: list[BaseException] = []
-    read = _reader(who, errors)
-
-    with mock.patch.object(writer_module.AuditWriter, "_commit", commit):
-        first = threading.Thread(target=read)
-        first.start()
-        assert holding.wait(30)
-        others = [threading.Thread(target=read) for _ in range(19)]
-        for thread in others:
-            thread.start()
-        for _ in range(300):  # until all nineteen wait for the writer
-            if audit_writer.waiting() == 19:
-                break
-            threading.Event().wait(0.05)
-        release.set()
-        for thread in [first, *others]:
-            thread.join(60)
+    seen, errors = _queued_behind_a_held_commit(caller("cm-admin"), 19)
     assert errors == []
     assert seen == [1, 19]
     assert AuditRecord.objects.filter(procedure="GetOrgType", status="succeeded").count() == 20
@@ -150,38 +161,16 @@ def test_a_failed_group_fails_each_of_its_batches_and_the_lead_goes_on(caller):
     fails (503) with its record written apart, the lead passes on, and the next read is
     committed as usual."""
     who = caller("cm-admin")
-    holding, release = threading.Event(), threading.Event()
-    seen: list[int] = []
-    real = writer_module.AuditWriter._commit
 
-    def commit(writer, group):
-        seen.append(len(group))
-        if len(seen) == 1:
-            holding.set()
-            release.wait(30)
-            return real(writer, group)
-        if len(seen) == 2:
+    def later(number: int) -> None:
+        if number == 2:
             raise OperationalError("disk I/O error")
-        return real(writer, group)
 
-    errors: list[BaseException] = []
-    read = _reader(who, errors)
-    with mock.patch.object(writer_module.AuditWriter, "_commit", commit):
-        first = threading.Thread(target=read)
-        first.start()
-        assert holding.wait(30)
-        others = [threading.Thread(target=read) for _ in range(5)]
-        for thread in others:
-            thread.start()
-        for _ in range(300):  # until the five wait for the writer
-            if audit_writer.waiting() == 5:
-                break
-            threading.Event().wait(0.05)
-        release.set()
-        for thread in [first, *others]:
-            thread.join(60)
+    def then() -> None:
         assert not audit_writer._leading and audit_writer.waiting() == 0
         _read(who)  # the writer goes on
+
+    seen, errors = _queued_behind_a_held_commit(who, 5, later=later, then=then)
     assert seen == [1, 5, 1]
     assert [type(exc).__name__ for exc in errors] == ["CommitLost"] * 5
     assert all(exc.status == 503 for exc in errors)
