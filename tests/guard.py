@@ -4,7 +4,10 @@ While a test runs, every SQL write (INSERT, UPDATE, DELETE: ``save``, ``delete``
 ``bulk_create()``, ``bulk_update()``, many-to-many changes) to a table of one of the portal's own
 apps (every installed app whose code lies in this repository, new ones included) and every
 directory write (the gateway's ``directory_written`` signal) is checked. Outside a running engine
-batch (``portal.engine.batch_current()``) the write is a violation, unless
+batch (``portal.engine.batch_current()``), or inside one while only read procedures (``reads``,
+which run with no transaction of their own) have been called in it, the write is a violation (and
+so is a read's row lock, ``SELECT … FOR UPDATE``, which PostgreSQL refuses outside a transaction),
+unless
 
 - it is a job's own bookkeeping (``Job``, ``JobItem``: progress and result rows of a running job)
   or the engine's journal of directory intent (``JournalBatch``, ``JournalChunk``: written on its
@@ -33,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 _HARNESS = (str(ROOT / "tests") + "/", str(ROOT / "bench") + "/")
 _SKIPPED_FILES = {str(Path(__file__).resolve()), str(ROOT / "portal" / "directory" / "gateway.py")}
+_LOCK = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+)?UPDATE\b", re.IGNORECASE)
 _WRITE = re.compile(r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+[\"`]?(\w+)", re.IGNORECASE)
 #: bookkeeping of the jobs themselves (portal.jobs), written outside batches on purpose
 _EXEMPT_MODELS = {"portal.job", "portal.jobitem", "journal.journalbatch", "journal.journalchunk"}
@@ -102,8 +106,12 @@ class StateGuard:
     def _found(self, what: str) -> None:
         from portal.engine import batch_current
 
-        if batch_current() is not None:
-            return
+        batch = batch_current()
+        if batch is not None:
+            if batch.writing or batch.journal.current is None:
+                return
+            # a read procedure's call (its batch opens no transaction for reads): reads change nothing
+            what += " by a read procedure"
         where = _origin()
         if where is not None:
             with self._lock:
@@ -113,11 +121,26 @@ class StateGuard:
         """Check one SQL statement about to run."""
         match = _WRITE.match(sql)
         if match is None:
+            if _LOCK.search(sql):
+                self._locked(sql)
             return
         model = self.tables.get(match.group(1).lower())
         if model is None or model.lower() in _EXEMPT_MODELS:
             return
         self._found(f"{sql.split(None, 1)[0].upper()} of {model}")
+
+    def _locked(self, sql: str) -> None:
+        """A row lock (``SELECT … FOR UPDATE``, PostgreSQL's) taken by a read procedure: a batch of
+        reads runs in no transaction, where PostgreSQL refuses the lock."""
+        from portal.engine import batch_current
+
+        batch = batch_current()
+        if batch is None or batch.writing or batch.journal.current is None:
+            return
+        where = _origin()
+        if where is not None:
+            with self._lock:
+                self.violations.append(Violation("SELECT … FOR UPDATE by a read procedure", where))
 
     def directory(self, operation: str, dn: str) -> None:
         """Check one directory write that the server accepted."""

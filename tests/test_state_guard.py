@@ -1,6 +1,6 @@
 """The guard of every test (tests/guard.py): a change of the portal's state outside a running
-engine batch is found, whoever makes it, except a job's bookkeeping, Django's login bookkeeping and
-what a test arranges itself.
+engine batch, or by a read procedure (whose batch opens no transaction), is found, whoever makes
+it, except a job's bookkeeping, Django's login bookkeeping and what a test arranges itself.
 
 To stand for a module of the portal that writes on its own, a few lines are compiled here under
 the name of a file of the hosting app (``hosting/outside_the_engine.py``, which does not exist)."""
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from hosting.models import CustomerRecord
-from portal.engine import Batch, Caller
+from portal.engine import Batch, Caller, procedure
 from portal.models import Job
 from tests.conftest import ALPINE, DC
 from tests.guard import ROOT
@@ -81,3 +81,19 @@ def test_job_bookkeeping_and_login_bookkeeping_are_not_changes_of_state(state_gu
     assert login("alpine-admin").last_login is not None
     assert Job.objects.get().done == 1
     assert state_guard.take() == []
+
+
+@procedure("Engine Test::GetAndWrite", args=())
+def get_and_write(ctx) -> dict:
+    """A read procedure (by its name) whose portal code writes: what a batch of reads, which opens
+    no transaction, must never run."""
+    run_as_portal_code(WRITES["create"])
+    return {}
+
+
+def test_a_write_while_only_read_procedures_have_run_in_the_batch_is_found(state_guard, caller):
+    with Batch(caller("cm-admin"), "test") as batch:
+        batch.call("Engine Test::GetAndWrite", {})
+    assert state_guard.take() == [
+        "INSERT of hosting.CustomerRecord by a read procedure from hosting/outside_the_engine.py:2 in <module>"
+    ]

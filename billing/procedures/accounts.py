@@ -61,14 +61,13 @@ INVALID_PACKAGE = "INVALID PACKAGE"
 
 
 def account_require(ctx: CallContext, username: str, *, argument: str = "username", text: str | None = None):
-    """The account ``username``, locked for the call; one the identity may not see is reported as
-    missing, so that its existence is not given away."""
-    account = (
-        BillingAccount.objects.select_for_update(of=("self",))
-        .select_related("customer_record", "parent", "default_payment_method")
-        .filter(username=username)
-        .first()
-    )
+    """The account ``username``, locked for the call where it may write (a read runs in no
+    transaction and takes no lock: ``ctx.batch.writing``); one the identity may not see is reported
+    as missing, so that its existence is not given away."""
+    accounts = BillingAccount.objects.select_related("customer_record", "parent", "default_payment_method")
+    if ctx.batch.writing:
+        accounts = accounts.select_for_update(of=("self",))
+    account = accounts.filter(username=username).first()
     if account is None or not account_reaches(ctx.identity, account):
         raise NotFound(text or f"There is no billing account {username!r}.", field=argument)
     return account

@@ -2,9 +2,10 @@
 
 A door opens a :class:`Batch` for its caller and runs one or more calls in it. The batch is one
 durable database transaction (never part of an outer one; many independent calls run as a
-:class:`BatchSeries`, one batch each); every directory write records its undo in the batch's
-journal; when any call fails, the undos run in reverse order, the transaction rolls back and the
-error reaches the door.
+:class:`BatchSeries`, one batch each), opened when its first call that may write begins: a batch
+of read procedures (``reads``) only opens none, and its reads see the latest committed rows. Every
+directory write records its undo in the batch's journal; when any call fails, the undos run in
+reverse order, the transaction rolls back and the error reaches the door.
 Every call, nested ones included, becomes an append-only :class:`~portal.models.AuditRecord`:
 inside the transaction when the batch commits, after the rollback when it fails.
 """
@@ -31,6 +32,7 @@ from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
 from portal.directory import (
+    DirectoryGateway,
     DirectorySession,
     Entry,
     default_gateway,
@@ -66,6 +68,9 @@ class Impersonate(enum.IntEnum):
     #: the portal's own service identity (a door asks for it only for DomainAdmins)
     SERVICE = 2
 
+
+#: the numbers ``impersonate`` may take
+_IMPERSONATE_VALUES = tuple(Impersonate)
 
 _current_batch: contextvars.ContextVar[Batch | None] = contextvars.ContextVar("portal_batch", default=None)
 
@@ -142,7 +147,7 @@ class CallContext:
         """The directory of this call's ``preferredDomainController``, its writes journaled."""
         if self._directory is None:
             name = self.args.get("preferredDomainController")
-            gateway = get_gateway(name) if name else default_gateway()
+            gateway = self.batch.gateway_named(name) if name else default_gateway()
             self._directory = DirectorySession(gateway, self.batch.journal, self.batch.entry_cache)
             # entries the door read before the batch, put in the cache once per domain controller
             # (later calls must not bring back an entry that a write of this batch made stale)
@@ -376,7 +381,9 @@ class Batch:
     """One transaction holding one or more top-level calls of one caller through one door.
 
     Used as a context manager; entering it inside another transaction raises ``RuntimeError``
-    (a durable atomic block), and while it runs :func:`batch_current` answers it."""
+    (a durable atomic block), and while it runs :func:`batch_current` answers it. Its transaction
+    begins with its first call that is not a read procedure (a read changes nothing: it needs
+    none, and on SQLite it would take the write lock's turn)."""
 
     def __init__(
         self,
@@ -398,20 +405,36 @@ class Batch:
         self.entry_cache: dict = {}
         self.known_entries = {name.lower(): tuple(found) for name, found in (known_entries or {}).items()}
         self.do_not_log: dict[str, str] = {}
+        self._gateways: dict[str, DirectoryGateway] = {}
         self._atomic = None
+        #: whether a call that may write (not a read procedure) has begun: the batch's database
+        #: transaction is open from then on
+        self.writing = False
         self._marker: contextvars.Token | None = None
 
     def __enter__(self) -> Batch:
-        # Durable: a batch is never a savepoint of someone else's transaction, so that when it
-        # ends its directory writes and its database rows are committed together (an outer
-        # rollback would otherwise drop the rows and leave the directory writes behind).
         # Whether this batch's end is a real COMMIT (not so inside a test case's transaction).
         self._outermost = not connections["default"].in_atomic_block
-        self._atomic = transaction.atomic(durable=True)
-        self._atomic.__enter__()
+        if not self._outermost:
+            # inside another transaction: a test case's (the batch is a savepoint of it), or
+            # refused at once anywhere else (durable)
+            self._transaction_begin()
         self._marker = _current_batch.set(self)
         running_add(self.id)
         return self
+
+    def _transaction_begin(self) -> None:
+        """Open the batch's database transaction, if it is not open yet: when its first call that
+        may write begins (a batch of reads only never opens one), or at its end, for its audit
+        records where they commit with it.
+
+        Durable: a batch is never a savepoint of someone else's transaction, so that when it
+        ends its directory writes and its database rows are committed together (an outer
+        rollback would otherwise drop the rows and leave the directory writes behind)."""
+        if self._atomic is None:
+            atomic = transaction.atomic(durable=True)
+            atomic.__enter__()
+            self._atomic = atomic
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         try:
@@ -420,6 +443,7 @@ class Batch:
                 return False
             if exc is None:
                 try:
+                    self._transaction_begin()  # where the records commit with the batch
                     self._write_audit()
                 except Exception as audit_exc:  # the change must not commit without its audit
                     self._fail(type(audit_exc), audit_exc, audit_exc.__traceback__)
@@ -451,7 +475,8 @@ class Batch:
         commits them with those of the other batches waiting at that moment
         (``portal/engine/audit_writer.py``). If they cannot be committed, the batch fails as one
         whose audit failed (the journal keeps the records when the database cannot take them)."""
-        self._atomic.__exit__(None, None, None)
+        if self._atomic is not None:
+            self._atomic.__exit__(None, None, None)
         try:
             audit_writer.write(self)
         except Exception as audit_exc:
@@ -494,6 +519,14 @@ class Batch:
         if isinstance(value, list):
             return [self._masked(item) for item in value]
         return value
+
+    def gateway_named(self, name: str) -> DirectoryGateway:
+        """The gateway of the domain controller ``name`` (:func:`get_gateway`: an unknown name is
+        refused), looked up once per batch."""
+        found = self._gateways.get(name)
+        if found is None:
+            found = self._gateways[name] = get_gateway(name)
+        return found
 
     def scrub(self, err: PortalError) -> None:
         """Blot the do-not-log values out of an error's text (a refusal may quote the value)."""
@@ -545,13 +578,20 @@ class Batch:
                 raise AccessDenied(
                     f"The procedure {proc.full_name} is private: only other procedures run it."
                 )
-            if impersonate not in tuple(Impersonate):
+            if impersonate not in _IMPERSONATE_VALUES:
                 raise InvalidArgument(f'impersonate="{impersonate}" is not 0, 1 or 2.')
             identity = record.identity = self._identity(impersonate, parent)
             args = proc.schema.validate(data)
             record.subject = self._check_arguments(proc, identity, args)
             proc.security.enforce(identity, args)
-            ctx = CallContext(self, record, proc, args, data if isinstance(data, Mapping) else {})
+            if not proc.reads and not self.writing:
+                # the first call that may write: the batch's transaction begins (the reads
+                # before it read the latest committed rows, as each statement of a transaction
+                # at PostgreSQL's READ COMMITTED does)
+                self.writing = True
+                self._transaction_begin()
+            raw = data if type(data) is dict or isinstance(data, Mapping) else {}
+            ctx = CallContext(self, record, proc, args, raw)
             result = proc.fn(ctx, **args)
             if result is None:
                 result = ctx.mirror()
@@ -586,7 +626,7 @@ class Batch:
         """Checks that need no directory: the domain controller is known, every path lies in the
         hosting tree and in the identity's scope. Returns the call's subject for the audit."""
         if args.get("preferredDomainController"):
-            get_gateway(args["preferredDomainController"])
+            self.gateway_named(args["preferredDomainController"])
         hosting_root = settings.DIRECTORY["HOSTING_ROOT"]
         subject = ""
         for arg in proc.schema.args:
@@ -613,7 +653,8 @@ class Batch:
         finished: list[int] = []
         undone, failed, errors = undo_steps(self.journal.steps, finished)
         self.journal.finished(finished)
-        self._atomic.__exit__(exc_type, exc, tb)
+        if self._atomic is not None:
+            self._atomic.__exit__(exc_type, exc, tb)
         self._rolled_back(undone, failed)
         self._audit_or_journal(rolled_back=True, errors=errors, undone=undone, failed=failed)
 

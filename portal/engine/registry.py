@@ -16,7 +16,8 @@ class Procedure:
 
     ``private`` procedures (the seeds' trailing ``_``, such as ``CreateCustomerRecord_``) run only
     when another procedure calls them, never straight from a door. ``reads`` procedures change
-    nothing (they are left out of "last changes").
+    nothing (they are left out of "last changes", and a batch of reads only opens no database
+    transaction: ``portal/engine/core.py``).
     """
 
     namespace: str

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import connections
+
 from hosting.models import CustomerRecord
 from portal.directory import dn_child, dn_rdn_value
 from portal.engine import (
@@ -122,3 +124,37 @@ def private(ctx: CallContext) -> dict:
 def boom(ctx: CallContext) -> dict:
     """A bug."""
     raise ValueError("secret internals")
+
+
+@procedure("Engine Test::GetState", args=(Arg("count", "bool"),))
+def get_state(ctx: CallContext, *, count: bool | None) -> dict:
+    """A read: whether the batch's transaction is open where it runs and, asked, how many customer
+    records it reads."""
+    out = {"inTransaction": connections["default"].in_atomic_block, "writing": ctx.batch.writing}
+    if count:
+        out["records"] = CustomerRecord.objects.count()
+    return out
+
+
+@procedure(
+    "Engine Test::GetAfterAdding",
+    args=(
+        Arg("organization", "path", required=True),
+        Arg("name", required=True),
+        PREFERRED_DOMAIN_CONTROLLER,
+        Arg("fail", "bool"),
+    ),
+    security=Security(roles=(ORG_CREATORS,)),
+)
+def get_after_adding(
+    ctx: CallContext, *, organization: str, name: str, preferredDomainController: str, fail: bool | None
+) -> dict:
+    """A read (by its name) that nests a write, then refuses when asked: the nested write opens
+    the batch's transaction, and the refusal undoes it."""
+    added = ctx.call(
+        "Engine Test::AddOrganization",
+        {"organization": organization, "name": name, "preferredDomainController": preferredDomainController},
+    )
+    if fail:
+        raise Conflict("Planned failure after the nested write.")
+    return {"inTransaction": connections["default"].in_atomic_block, **added}

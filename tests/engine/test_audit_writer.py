@@ -23,6 +23,7 @@ from portal.engine.core import CallContext, audit_writer
 from portal.engine.journal import CommitLost
 from portal.models import AuditRecord
 from tests.conftest import ALPINE, DC
+from tests.engine import procedures  # noqa: F401 - registers the test procedures
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -215,7 +216,8 @@ def test_the_mps_door_answers_the_writers_failure_in_its_own_shape(mps):
 @sqlite_only
 def test_reads_in_latest_committed_go_before_the_begin_and_take_no_lock(caller):
     connection = connections["default"]
-    with Batch(caller("cm-admin"), "t"):
+    with Batch(caller("cm-admin"), "t") as batch:
+        batch.call("Engine Test::Echo", {"text": "x"})  # a call that may write: the transaction is open
         with latest_committed():
             assert CustomerRecord.objects.count() == 0
         assert not connection.connection.in_transaction  # the BEGIN is still due
