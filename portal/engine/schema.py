@@ -180,7 +180,7 @@ class Arg:
         return items
 
     def _convert_scalar(self, value: object, kind: str, name: str) -> object:
-        if isinstance(value, Mapping | list):
+        if type(value) is not str and isinstance(value, Mapping | list):
             raise InvalidArgument(f"<{name}> must be a single value, not a structure.", field=self.name)
         if kind == "bool" and isinstance(value, bool):
             return value
@@ -312,11 +312,16 @@ class Schema:
 
     args: tuple[Arg, ...] = ()
     one_of: tuple[tuple[tuple[str, ...], str], ...] = field(default=())
+    #: the arguments' names, and those of the secret ones (made once: every call asks)
+    _names: frozenset[str] = field(init=False, repr=False, compare=False)
+    _secrets: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         names = [arg.name for arg in self.args]
         if len(names) != len(set(names)):
             raise ValueError(f"duplicate argument names in {names}")
+        object.__setattr__(self, "_names", frozenset(names))
+        object.__setattr__(self, "_secrets", frozenset(arg.name for arg in self.args if arg.secret))
 
     def arg(self, name: str) -> Arg | None:
         """The declared argument of that name."""
@@ -329,10 +334,9 @@ class Schema:
         """The checked, converted arguments; raises :class:`InvalidArgument` on the first fault."""
         if data in (None, ""):
             data = {}
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise InvalidArgument("<executeData> must hold argument elements.")
-        known = {arg.name for arg in self.args}
-        unknown = [name for name in data if name not in known]
+        unknown = [name for name in data if name not in self._names]
         if unknown:
             allowed = ", ".join(f"<{arg.name}>" for arg in self.args) or "none"
             raise InvalidArgument(
@@ -357,10 +361,11 @@ class Schema:
         return out
 
     def masked(self, data: Mapping | str | None) -> object:
-        """``data`` with every secret argument's value replaced by ``***`` (for the audit)."""
-        if not isinstance(data, Mapping):
+        """``data`` with every secret argument's value replaced by ``***`` (for the audit; ``data``
+        itself when the procedure takes no secret)."""
+        secrets = self._secrets
+        if not secrets or not isinstance(data, Mapping):
             return data
-        secrets = {arg.name for arg in self.args if arg.secret}
         return {key: ("***" if key in secrets and _given(value) else value) for key, value in data.items()}
 
     def describe(self) -> list[dict]:
@@ -378,6 +383,11 @@ def _given(value: object) -> bool:
 
 def jsonable(value: object) -> object:
     """A value fit for JSON (the audit record and the REST door): UUIDs braced, Decimals as text."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {str(key): jsonable(item) for key, item in value.items()}
     if isinstance(value, Mapping):
         return {str(key): jsonable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
