@@ -17,14 +17,17 @@ from portal.engine import (
 )
 from portal.errors import Conflict
 
+#: the arguments of the test procedures that add an organization
+NEW_ORGANIZATION = (
+    Arg("organization", "path", required=True),
+    Arg("name", required=True),
+    PREFERRED_DOMAIN_CONTROLLER,
+)
+
 
 @procedure(
     "Engine Test::AddOrganization",
-    args=(
-        Arg("organization", "path", required=True),
-        Arg("name", required=True),
-        PREFERRED_DOMAIN_CONTROLLER,
-    ),
+    args=NEW_ORGANIZATION,
     security=Security(roles=(ORG_CREATORS,)),
 )
 def add_organization(
@@ -50,11 +53,7 @@ def fail(ctx: CallContext, *, preferredDomainController: str) -> dict:
 
 @procedure(
     "Engine Test::AddThenFail",
-    args=(
-        Arg("organization", "path", required=True),
-        Arg("name", required=True),
-        PREFERRED_DOMAIN_CONTROLLER,
-    ),
+    args=NEW_ORGANIZATION,
     security=Security(roles=(ORG_CREATORS,)),
 )
 def add_then_fail(ctx: CallContext, *, organization: str, name: str, preferredDomainController: str) -> dict:
@@ -138,12 +137,7 @@ def get_state(ctx: CallContext, *, count: bool | None) -> dict:
 
 @procedure(
     "Engine Test::GetAfterAdding",
-    args=(
-        Arg("organization", "path", required=True),
-        Arg("name", required=True),
-        PREFERRED_DOMAIN_CONTROLLER,
-        Arg("fail", "bool"),
-    ),
+    args=(*NEW_ORGANIZATION, Arg("fail", "bool")),
     security=Security(roles=(ORG_CREATORS,)),
 )
 def get_after_adding(

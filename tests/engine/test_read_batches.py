@@ -27,6 +27,23 @@ sqlite_only = pytest.mark.skipif(
 )
 
 
+def _started(work, errors: list[BaseException]) -> threading.Thread:
+    """``work`` in a thread of its own, started: what it raises is kept in ``errors``, and its
+    database connections are closed when it ends."""
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # reported by the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
 def _statuses() -> list[tuple[str, str]]:
     return list(AuditRecord.objects.order_by("id").values_list("procedure", "status"))
 
@@ -98,41 +115,28 @@ def test_a_read_of_the_database_does_not_wait_for_a_batch_holding_the_write_lock
     who = caller("cm-admin")
     holding, release, read_done = threading.Event(), threading.Event(), threading.Event()
     errors: list[BaseException] = []
+    seen: dict = {}
 
-    def writer() -> None:
-        try:
-            with Batch(who, "test") as batch:
-                batch.call(ADD, {"organization": ALPINE, "name": "Holder", "preferredDomainController": DC})
-                holding.set()  # its INSERT took the write lock, held until the batch ends
-                release.wait(30)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+    def write() -> None:
+        with Batch(who, "test") as batch:
+            batch.call(ADD, {"organization": ALPINE, "name": "Holder", "preferredDomainController": DC})
+            holding.set()  # its INSERT took the write lock, held until the batch ends
+            release.wait(30)
 
-    thread = threading.Thread(target=writer)
-    thread.start()
+    def read() -> None:
+        with Batch(who, "test") as batch:
+            seen.update(batch.call(STATE, {"count": "1"}))
+            read_done.set()  # before the batch's end, whose audit record waits for the lock
+
+    writing = _started(write, errors)
     try:
         assert holding.wait(30)
-        seen: dict = {}
-
-        def reader() -> None:
-            try:
-                with Batch(who, "test") as batch:
-                    seen.update(batch.call(STATE, {"count": "1"}))
-                    read_done.set()  # before the batch's end, whose audit record waits for the lock
-            except BaseException as exc:  # reported below
-                errors.append(exc)
-            finally:
-                connections.close_all()
-
-        reading = threading.Thread(target=reader)
-        reading.start()
+        reading = _started(read, errors)
         assert read_done.wait(3), "the read waited for the write lock"
         assert seen == {"inTransaction": False, "writing": False, "records": 0}  # the latest committed rows
     finally:
         release.set()
-        thread.join(30)
+        writing.join(30)
     reading.join(30)
     assert errors == []
     assert CustomerRecord.objects.filter(name="Holder").count() == 1
