@@ -33,7 +33,6 @@ def main(argv: list[str] | None = None) -> int:
         from django.core.management import call_command
         from django.test import Client
 
-        call_command("migrate", database="journal", verbosity=0)
         call_command("load_demo", verbosity=0)
         client = Client()
         auth = "Basic " + base64.b64encode(CALLER.encode()).decode()
